@@ -1,0 +1,286 @@
+/**
+ * What the benchmarks under bench/ share: clean-up that runs however a run ends (failure, Ctrl-C), a scratch
+ * Postgres database, free ports, the servers as child processes (Burrow itself and hand-written baselines),
+ * their memory, and option parsing.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** The repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const log = (line = ''): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** A non-negative integer option: the flag, else the environment variable, else the fallback. */
+export function intOption(flag: string | undefined, env: string, fallback: number, min: number): number {
+  const raw = flag ?? process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${env} / --${env.replace('BENCH_', '').toLowerCase()} must be an integer >= ${min}, got ${raw}`);
+  return n;
+}
+
+/** A timestamp usable in a file name. */
+export const stamp = (): string => new Date().toISOString().replace(/[:.]/g, '-');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Clean-up that runs however the run ends.
+
+const cleanups: (() => Promise<void>)[] = [];
+let cleaning: Promise<void> | null = null;
+
+/** Registers a clean-up step; steps run last-registered first. */
+export function onCleanUp(fn: () => Promise<void>): void {
+  cleanups.push(fn);
+}
+
+export function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        process.stderr.write(`clean-up: ${(error as Error).message}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+// `on`, not `once`: a second signal must not kill the script half-way through its clean-up (under `npm run`, tsx's
+// wrapper sends SIGINT again when the first is not acknowledged within 30 ms). cleanUp() runs its steps only once.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    process.stderr.write(`\n${signal}: cleaning up\n`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+/** Runs a benchmark's main function, then the clean-up, also when it fails (exit code 1). */
+export async function runBench(name: string, main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    process.exitCode = 1;
+    process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Database and ports.
+
+export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function databaseUrl(admin: string, name: string): string {
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Creates burrow_bench_<random> (dropped at clean-up) and a temporary DATA_DIR (removed at clean-up). */
+export async function scratchDatabase(adminUrl: string): Promise<{ name: string; url: string; dataDir: string }> {
+  const name = `burrow_bench_${randomBytes(4).toString('hex')}`;
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'burrow-bench-'));
+  onCleanUp(() => fs.rm(dataDir, { recursive: true, force: true }));
+  await adminQuery(adminUrl, `create database "${name}"`);
+  onCleanUp(async () => {
+    await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
+    log(`dropped database ${name}`);
+  });
+  return { name, url: databaseUrl(adminUrl, name), dataDir };
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as net.AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Child processes.
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  port: number;
+  base: string;
+  /** The last lines the child wrote, shown when it fails. */
+  tail: string[];
+  exited: boolean;
+}
+
+const SECRET_LINE = /personal API key:|password:|"personal_api_key"/;
+
+/**
+ * `node --import tsx <script>`: what `tsx <script>` runs, minus tsx's wrapper process, so signals reach the server
+ * itself (the wrapper relays SIGTERM and SIGKILLs a child that is slow to acknowledge it, which loses a CPU profile),
+ * node flags such as --cpu-prof apply to the server, and its memory is the child's own.
+ */
+export function startChild(name: string, script: string, env: Record<string, string>, port: number, nodeFlags: string[] = []): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeFlags, script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    // Not in the terminal's process group: Ctrl-C reaches this script, whose clean-up stops the children in order.
+    detached: true,
+  });
+  const record: Child = { name, process: child, port, base: `http://127.0.0.1:${port}`, tail: [], exited: false };
+  const onLine = (line: string) => {
+    if (line.trim() === '' || SECRET_LINE.test(line)) return;
+    record.tail.push(line);
+    if (record.tail.length > 40) record.tail.shift();
+    // Burrow logs JSON at LOG_LEVEL=warn: anything it writes during a run is worth seeing.
+    if (/"level":(4|5|6)0/.test(line)) log(`  [${name}] ${line.slice(0, 400)}`);
+  };
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffered = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      lines.forEach(onLine);
+    });
+  }
+  child.on('exit', () => {
+    record.exited = true;
+  });
+  onCleanUp(() => stopChild(record));
+  return record;
+}
+
+export async function stopChild(child: Child): Promise<void> {
+  if (child.exited || child.process.pid === undefined) return;
+  const exited = once(child.process, 'exit');
+  // Burrow shuts down gracefully on SIGTERM (and writes its CPU profile then); SIGKILL if it hangs.
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function waitForHealth(child: Child, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exited) throw new Error(`${child.name} exited during start-up:\n${child.tail.join('\n')}`);
+    try {
+      const response = await fetch(`${child.base}/_health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${child.name} did not answer /_health within ${timeoutMs / 1000} s:\n${child.tail.join('\n')}`);
+}
+
+/**
+ * Waits until the server answers /_health within `quickMs`. Burrow's health check queries the database through the
+ * server's pool, so it answers late while the pool still works through requests that autocannon abandoned (a slow
+ * endpoint leaves a queue behind it): this keeps that backlog out of the next run. Answers how long it waited.
+ */
+export async function waitUntilIdle(child: Child, quickMs = 250, timeoutMs = 180_000): Promise<number> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    const sent = Date.now();
+    try {
+      const response = await fetch(`${child.base}/_health`, { signal: AbortSignal.timeout(timeoutMs) });
+      await response.arrayBuffer();
+      if (response.ok && Date.now() - sent <= quickMs) return Date.now() - started;
+    } catch {
+      // not answering yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${child.name} was still busy ${timeoutMs / 1000} s after a run`);
+}
+
+/**
+ * CPU time (user + system, ms) the server's process has used so far, from /proc (Linux only; null elsewhere). The
+ * difference over a run divided by its requests is the server's CPU per request, which a noisy machine disturbs far
+ * less than requests/s.
+ */
+export async function processCpuMs(child: Child): Promise<number | null> {
+  const stat = await fs.readFile(`/proc/${child.process.pid}/stat`, 'utf8').catch(() => null);
+  if (stat === null) return null;
+  // Fields after the command name (which may hold spaces) : utime and stime are fields 14 and 15, in clock ticks (100/s).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The server's resident memory now and at its peak, from /proc (Linux only; null elsewhere). */
+export async function serverMemory(child: Child): Promise<{ rssMb: number; peakRssMb: number } | null> {
+  const status = await fs.readFile(`/proc/${child.process.pid}/status`, 'utf8').catch(() => null);
+  if (status === null) return null;
+  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+  return { rssMb: mb('VmRSS'), peakRssMb: mb('VmHWM') };
+}
+
+/**
+ * The real server (src/server.ts) on a fresh database, as the benchmarks run it: it migrates the database and
+ * bootstraps the first account, whose personal API key (scopes *) this returns. The per-key throttle is off (it
+ * would answer 429 within the first second), as are the workers; LOG_LEVEL=warn. Anything else Burrow reads passes
+ * through from the environment (AUTH_CACHE_SECONDS, for instance).
+ */
+export async function startBurrow(options: { url: string; dataDir: string; pool: number; cpuProfDir?: string | null }): Promise<{ child: Child; key: string }> {
+  const child = startChild(
+    'burrow',
+    'src/server.ts',
+    {
+      DATABASE_URL: options.url,
+      DATABASE_POOL_SIZE: String(options.pool),
+      DATA_DIR: options.dataDir,
+      BOOTSTRAP: 'true',
+      WORKERS: 'off',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_ENABLED: 'false',
+    },
+    await freePort(),
+    options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
+  );
+  await waitForHealth(child);
+  const credentials = JSON.parse(await fs.readFile(path.join(options.dataDir, 'initial-credentials.json'), 'utf8')) as { personal_api_key: string };
+  return { child, key: credentials.personal_api_key };
+}
+
+/** Where raw figures go (bench/results/, not committed). */
+export async function writeResults(prefix: string, data: unknown): Promise<string> {
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  await fs.mkdir(resultsDir, { recursive: true });
+  const file = path.join(resultsDir, `${prefix}-${stamp()}.json`);
+  await fs.writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}
+
+/** Stops Burrow so that it writes its CPU profile, and lists the profile files. */
+export async function collectProfiles(burrow: Child, profileDir: string): Promise<void> {
+  await stopChild(burrow);
+  const profiles = await fs.readdir(profileDir);
+  log(`  CPU profile of the server (thread 0; thread 1 is tsx's loader), for Chrome DevTools or speedscope:`);
+  for (const profile of profiles) log(`    ${path.relative(ROOT, path.join(profileDir, profile))}`);
+}

@@ -1,0 +1,152 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], {
+      error: 'must be one of true, false, 1, 0, yes, no, on, off',
+    })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+/**
+ * Every environment variable the server reads. Nothing else in src/ reads process.env.
+ * README.md lists each of these with its default; keep them in step.
+ */
+export const ConfigSchema = z.object({
+  PORT: int(8000, 1).pipe(z.number().max(65535)),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: optionalString.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must be a postgres:// or postgresql:// URL',
+  }),
+  // Start-up holds one connection for its lock while doing its work on another.
+  DATABASE_POOL_SIZE: int(10, 2),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SITE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
+    message: 'must be an absolute http(s) URL such as https://burrow.example.com',
+  }),
+  SECRET_KEY: optionalString.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters',
+  }),
+  SIGNUP_ENABLED: bool(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: bool(false),
+  BODY_LIMIT_BYTES: int(20 * 1024 * 1024, 1024),
+  RATE_LIMIT_ENABLED: bool(true),
+  RATE_LIMIT_BURST_PER_MINUTE: int(480, 1),
+  RATE_LIMIT_SUSTAINED_PER_HOUR: int(4800, 1),
+  AUTH_CACHE_SECONDS: int(5),
+  SESSION_COOKIE_AGE_SECONDS: int(14 * 24 * 3600, 60),
+  BOOTSTRAP: bool(true),
+  ADMIN_EMAIL: z.email({ pattern: z.regexes.html5Email, error: 'must be an email address' }).default('admin@localhost'),
+  WORKERS: z.enum(['on', 'off']).default('on'),
+  WORKER_CONCURRENCY: int(2, 1),
+  JOB_POLL_INTERVAL_MS: int(1000, 10),
+  JOB_LEASE_SECONDS: int(60, 1),
+  CHROMIUM_PATH: optionalString,
+  RENDER_CONCURRENCY: int(2, 1),
+  RENDER_RECYCLE_AFTER: int(200, 1),
+  RENDER_NAVIGATION_TIMEOUT_SECONDS: int(30, 1),
+  RENDER_SETTLE_TIMEOUT_SECONDS: int(10, 1),
+  RENDER_HEIGHT_CAP_PX: int(16384, 800).pipe(z.number().max(65500)),
+  RENDER_MAX_BYTES: int(20 * 1024 * 1024, 1024),
+  RENDER_JPEG_QUALITY: int(70, 1).pipe(z.number().max(100)),
+  RENDER_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    ),
+});
+
+export type Config = Readonly<{
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  databasePoolSize: number;
+  dataDir: string;
+  siteUrl: string | undefined;
+  secretKey: string | undefined;
+  signupEnabled: boolean;
+  logLevel: z.infer<typeof ConfigSchema>['LOG_LEVEL'];
+  trustProxy: boolean;
+  bodyLimitBytes: number;
+  rateLimit: Readonly<{ enabled: boolean; burstPerMinute: number; sustainedPerHour: number }>;
+  authCacheMs: number;
+  sessionCookieAgeSeconds: number;
+  bootstrap: boolean;
+  adminEmail: string;
+  workers: Readonly<{ enabled: boolean; concurrency: number; pollIntervalMs: number; leaseMs: number }>;
+  render: Readonly<{
+    chromiumPath: string | undefined;
+    concurrency: number;
+    recycleAfter: number;
+    navigationTimeoutMs: number;
+    settleTimeoutMs: number;
+    heightCapPx: number;
+    maxBytes: number;
+    jpegQuality: number;
+    /** Host names and IP addresses the SSRF guard lets through (RENDER_ALLOWED_HOSTS). */
+    allowedHosts: readonly string[];
+  }>;
+}>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    dataDir: path.resolve(e.DATA_DIR),
+    siteUrl: e.SITE_URL?.replace(/\/+$/, ''),
+    secretKey: e.SECRET_KEY,
+    signupEnabled: e.SIGNUP_ENABLED,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+    bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    rateLimit: Object.freeze({
+      enabled: e.RATE_LIMIT_ENABLED,
+      burstPerMinute: e.RATE_LIMIT_BURST_PER_MINUTE,
+      sustainedPerHour: e.RATE_LIMIT_SUSTAINED_PER_HOUR,
+    }),
+    authCacheMs: e.AUTH_CACHE_SECONDS * 1000,
+    sessionCookieAgeSeconds: e.SESSION_COOKIE_AGE_SECONDS,
+    bootstrap: e.BOOTSTRAP,
+    adminEmail: e.ADMIN_EMAIL,
+    workers: Object.freeze({
+      enabled: e.WORKERS === 'on',
+      concurrency: e.WORKER_CONCURRENCY,
+      pollIntervalMs: e.JOB_POLL_INTERVAL_MS,
+      leaseMs: e.JOB_LEASE_SECONDS * 1000,
+    }),
+    render: Object.freeze({
+      chromiumPath: e.CHROMIUM_PATH,
+      concurrency: e.RENDER_CONCURRENCY,
+      recycleAfter: e.RENDER_RECYCLE_AFTER,
+      navigationTimeoutMs: e.RENDER_NAVIGATION_TIMEOUT_SECONDS * 1000,
+      settleTimeoutMs: e.RENDER_SETTLE_TIMEOUT_SECONDS * 1000,
+      heightCapPx: e.RENDER_HEIGHT_CAP_PX,
+      maxBytes: e.RENDER_MAX_BYTES,
+      jpegQuality: e.RENDER_JPEG_QUALITY,
+      allowedHosts: Object.freeze(e.RENDER_ALLOWED_HOSTS),
+    }),
+  });
+}

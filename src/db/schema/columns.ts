@@ -1,0 +1,7 @@
+import { timestamp } from 'drizzle-orm/pg-core';
+
+/** Timestamps travel as Postgres' own text so microseconds survive (PostHog prints six digits). */
+export const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string', precision: 6 });
+
+export const createdAt = () => timestamptz('created_at').notNull().defaultNow();
+export const updatedAt = () => timestamptz('updated_at').notNull().defaultNow();

@@ -1,0 +1,38 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import type { Container } from './container.js';
+import { type Database, openDatabase } from './db/client.js';
+import { startAppWorker } from './jobs/app-worker.js';
+import { checkChromium } from './render/browser.js';
+import type { Worker } from './jobs/worker.js';
+
+/** Start-up shared by the server, the standalone worker and the CLI. */
+
+/** Config from the environment, or exit with a message naming each bad variable. */
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+}
+
+/** Postgres with DATABASE_URL, else PGlite under DATA_DIR/pglite; migrated before anything uses it. */
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  const database = await openDatabase(
+    config.databaseUrl
+      ? { kind: 'postgres', url: config.databaseUrl, poolSize: config.databasePoolSize }
+      : { kind: 'pglite', dataDir: path.join(config.dataDir, 'pglite') },
+  );
+  await database.migrate();
+  return database;
+}
+
+/** Job workers for every app job kind; says at start whether screenshots can be rendered. */
+export function startWorker(services: Container, log: Logger): Promise<Worker> {
+  checkChromium(services.config.render.chromiumPath, log);
+  return startAppWorker({ queue: services.queue, handlerDeps: services.jobHandlerDeps, log, settings: services.config.workers });
+}

@@ -1,0 +1,254 @@
+import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, users } from '../../db/schema/index.js';
+import { newUuid } from '../../lib/ids.js';
+import type { UserRow } from '../identity/repository.js';
+
+export type FileSystemRow = typeof fileSystem.$inferSelect;
+export type NewFileSystemRow = typeof fileSystem.$inferInsert;
+export type FileSystemRowWithCreator = FileSystemRow & { createdBy: UserRow | null };
+export type ViewLogRow = typeof fileSystemViewLogs.$inferSelect;
+
+/** Where a tree request looks: the team's whole project, except other teams' hog functions (PostHog's rule). */
+export interface TreeScope {
+  teamId: number;
+  projectId: number;
+}
+
+export const SURFACE = 'web';
+
+/** LIKE pattern text for "starts with value": paths hold backslashes, so every LIKE metacharacter is escaped. */
+export const likePrefix = (value: string): string => `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export function scopeCondition(scope: TreeScope): SQL {
+  return and(
+    eq(fileSystem.projectId, scope.projectId),
+    eq(fileSystem.surface, SURFACE),
+    or(sql`${fileSystem.type} not like 'hog\\_function/%'`, eq(fileSystem.teamId, scope.teamId)),
+  )!;
+}
+
+/** Rows strictly under a folder path, at any depth. */
+export const under = (path: string): SQL => sql`${fileSystem.path} like ${likePrefix(`${path}/`)}`;
+
+export function createFileSystemRepository(db: Db) {
+  const withCreator = { ...getTableColumns(fileSystem), createdBy: users };
+
+  return {
+    async page(scope: TreeScope, where: SQL[], ordering: SQL[], page: { limit: number; offset: number }) {
+      const condition = and(scopeCondition(scope), ...where);
+      const [rows, [total]] = await Promise.all([
+        db
+          .select(withCreator)
+          .from(fileSystem)
+          .leftJoin(users, eq(users.id, fileSystem.createdById))
+          .where(condition)
+          .orderBy(...ordering)
+          .limit(page.limit)
+          .offset(page.offset),
+        db.select({ n: count() }).from(fileSystem).where(condition),
+      ]);
+      return { rows: rows as FileSystemRowWithCreator[], count: total?.n ?? 0 };
+    },
+
+    async find(scope: TreeScope, id: string, tx: Db = db): Promise<FileSystemRowWithCreator | undefined> {
+      const [row] = await tx
+        .select(withCreator)
+        .from(fileSystem)
+        .leftJoin(users, eq(users.id, fileSystem.createdById))
+        .where(and(scopeCondition(scope), eq(fileSystem.id, id)));
+      return row as FileSystemRowWithCreator | undefined;
+    },
+
+    async findMany(ids: string[], tx: Db = db): Promise<FileSystemRowWithCreator[]> {
+      if (ids.length === 0) return [];
+      const rows = await tx.select(withCreator).from(fileSystem).leftJoin(users, eq(users.id, fileSystem.createdById)).where(inArray(fileSystem.id, ids));
+      return rows as FileSystemRowWithCreator[];
+    },
+
+    /** The folder and everything under it, shallowest first, as delete and move walk them. */
+    async subtree(scope: TreeScope, path: string, tx: Db = db): Promise<FileSystemRow[]> {
+      return tx
+        .select()
+        .from(fileSystem)
+        .where(and(scopeCondition(scope), under(path)))
+        .orderBy(asc(fileSystem.depth), asc(fileSystem.path), asc(fileSystem.id));
+    },
+
+    async countUnder(scope: TreeScope, path: string, tx: Db = db): Promise<number> {
+      const [row] = await tx.select({ n: count() }).from(fileSystem).where(and(scopeCondition(scope), under(path)));
+      return row?.n ?? 0;
+    },
+
+    async entriesUnder(scope: TreeScope, path: string, limit: number, tx: Db = db): Promise<FileSystemRowWithCreator[]> {
+      const rows = await tx
+        .select(withCreator)
+        .from(fileSystem)
+        .leftJoin(users, eq(users.id, fileSystem.createdById))
+        .where(and(scopeCondition(scope), under(path)))
+        .orderBy(asc(fileSystem.depth), asc(fileSystem.path), asc(fileSystem.id))
+        .limit(limit);
+      return rows as FileSystemRowWithCreator[];
+    },
+
+    async folderPathsAmong(scope: TreeScope, paths: string[], tx: Db = db): Promise<Set<string>> {
+      if (paths.length === 0) return new Set();
+      const rows = await tx
+        .select({ path: fileSystem.path })
+        .from(fileSystem)
+        .where(and(scopeCondition(scope), eq(fileSystem.type, 'folder'), inArray(fileSystem.path, paths)));
+      return new Set(rows.map((r) => r.path));
+    },
+
+    /** A folder row at exactly this path, other than excludeId. */
+    async findFolderAt(scope: TreeScope, path: string, excludeId: string | null, tx: Db = db): Promise<FileSystemRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(fileSystem)
+        .where(
+          and(
+            scopeCondition(scope),
+            eq(fileSystem.type, 'folder'),
+            eq(fileSystem.path, path),
+            excludeId === null ? undefined : ne(fileSystem.id, excludeId),
+          ),
+        )
+        .orderBy(asc(fileSystem.createdAt), asc(fileSystem.id))
+        .limit(1);
+      return row;
+    },
+
+    async insert(values: Omit<NewFileSystemRow, 'id'>[], tx: Db = db): Promise<FileSystemRow[]> {
+      if (values.length === 0) return [];
+      return tx
+        .insert(fileSystem)
+        .values(values.map((v) => ({ ...v, id: newUuid() })))
+        .returning();
+    },
+
+    async update(id: string, patch: Partial<NewFileSystemRow>, tx: Db = db): Promise<void> {
+      await tx.update(fileSystem).set(patch).where(eq(fileSystem.id, id));
+    },
+
+    async delete(ids: string[], tx: Db = db): Promise<void> {
+      if (ids.length > 0) await tx.delete(fileSystem).where(inArray(fileSystem.id, ids));
+    },
+
+    /** Every canonical (non-shortcut) row of one object in one team. */
+    async objectRows(teamId: number, type: string, ref: string, tx: Db = db): Promise<FileSystemRow[]> {
+      return tx
+        .select()
+        .from(fileSystem)
+        .where(and(eq(fileSystem.teamId, teamId), eq(fileSystem.type, type), eq(fileSystem.ref, ref), or(isNull(fileSystem.shortcut), eq(fileSystem.shortcut, false))));
+    },
+
+    /** Every row of one object in one team, link copies included. */
+    async deleteObjectRows(teamId: number, type: string, ref: string, tx: Db = db): Promise<void> {
+      await tx.delete(fileSystem).where(and(eq(fileSystem.teamId, teamId), eq(fileSystem.type, type), eq(fileSystem.ref, ref)));
+    },
+
+    /** Refs of one type in a team that already have a canonical row. */
+    async filedRefs(teamId: number, type: string, tx: Db = db): Promise<Set<string>> {
+      const rows = await tx
+        .selectDistinct({ ref: fileSystem.ref })
+        .from(fileSystem)
+        .where(and(eq(fileSystem.teamId, teamId), eq(fileSystem.type, type), or(isNull(fileSystem.shortcut), eq(fileSystem.shortcut, false))));
+      return new Set(rows.map((r) => r.ref).filter((r): r is string => r !== null));
+    },
+
+    /** All rows of the tree, for the repair pass (paths and depths only). */
+    async allPaths(scope: TreeScope, tx: Db = db): Promise<Pick<FileSystemRow, 'id' | 'path' | 'depth' | 'type'>[]> {
+      return tx
+        .select({ id: fileSystem.id, path: fileSystem.path, depth: fileSystem.depth, type: fileSystem.type })
+        .from(fileSystem)
+        .where(scopeCondition(scope));
+    },
+
+    async usersByIds(ids: number[], organizationId: string, tx: Db = db): Promise<UserRow[]> {
+      if (ids.length === 0) return [];
+      return tx
+        .select(getTableColumns(users))
+        .from(users)
+        .where(
+          and(
+            inArray(users.id, ids),
+            sql`exists (select 1 from organization_memberships m where m.user_id = ${users.id} and m.organization_id = ${organizationId})`,
+          ),
+        )
+        .orderBy(asc(users.id));
+    },
+
+    async logView(values: { teamId: number; userId: number; type: string; ref: string; viewedAt: string | null }, tx: Db = db): Promise<void> {
+      await tx
+        .insert(fileSystemViewLogs)
+        .values({ id: newUuid(), teamId: values.teamId, userId: values.userId, type: values.type, ref: values.ref, viewedAt: values.viewedAt ?? sql`now()` })
+        .onConflictDoUpdate({
+          target: [fileSystemViewLogs.teamId, fileSystemViewLogs.userId, fileSystemViewLogs.type, fileSystemViewLogs.ref],
+          set: { viewedAt: values.viewedAt ?? sql`now()` },
+        });
+    },
+
+    async views(teamId: number, userId: number, filter: { type?: string; limit?: number; oldestFirst?: boolean }, tx: Db = db): Promise<ViewLogRow[]> {
+      const query = tx
+        .select()
+        .from(fileSystemViewLogs)
+        .where(
+          and(
+            eq(fileSystemViewLogs.teamId, teamId),
+            eq(fileSystemViewLogs.userId, userId),
+            eq(fileSystemViewLogs.surface, SURFACE),
+            filter.type === undefined ? undefined : eq(fileSystemViewLogs.type, filter.type),
+          ),
+        )
+        .orderBy(filter.oldestFirst ? asc(fileSystemViewLogs.viewedAt) : desc(fileSystemViewLogs.viewedAt));
+      return filter.limit === undefined ? query : query.limit(filter.limit);
+    },
+
+    /** Canonical rows in scope for the given (type, ref) pairs, for Recents. */
+    async rowsForObjects(scope: TreeScope, objects: { type: string; ref: string }[], extra: SQL[], tx: Db = db): Promise<FileSystemRowWithCreator[]> {
+      if (objects.length === 0) return [];
+      const pairs = or(...objects.map((o) => and(eq(fileSystem.type, o.type), eq(fileSystem.ref, o.ref))));
+      const rows = await tx
+        .select(withCreator)
+        .from(fileSystem)
+        .leftJoin(users, eq(users.id, fileSystem.createdById))
+        .where(and(scopeCondition(scope), or(isNull(fileSystem.shortcut), eq(fileSystem.shortcut, false)), pairs, ...extra));
+      return rows as FileSystemRowWithCreator[];
+    },
+
+    /** A deleted object's views go once its last canonical row is gone (PostHog's post_delete receiver). */
+    async deleteOrphanViews(teamId: number, type: string, ref: string, tx: Db = db): Promise<void> {
+      await tx.execute(sql`
+        delete from ${fileSystemViewLogs}
+        where team_id = ${teamId} and type = ${type} and ref = ${ref}
+          and not exists (select 1 from ${fileSystem} f where f.team_id = ${teamId} and f.type = ${type} and f.ref = ${ref}
+                          and coalesce(f.shortcut, false) = false)`);
+    },
+
+    async homeFolder(teamId: number, userId: number, tx: Db = db) {
+      const [row] = await tx
+        .select({ record: fileSystemHomeFolders, folder: fileSystem })
+        .from(fileSystemHomeFolders)
+        .leftJoin(fileSystem, eq(fileSystem.id, fileSystemHomeFolders.folderId))
+        .where(and(eq(fileSystemHomeFolders.teamId, teamId), eq(fileSystemHomeFolders.userId, userId)));
+      return row;
+    },
+
+    /** Records the home folder once; false when another request recorded one first. */
+    async recordHomeFolder(teamId: number, userId: number, folderId: string, tx: Db = db): Promise<boolean> {
+      const rows = await tx
+        .insert(fileSystemHomeFolders)
+        .values({ id: newUuid(), teamId, userId, folderId })
+        .onConflictDoNothing()
+        .returning({ id: fileSystemHomeFolders.id });
+      return rows.length > 0;
+    },
+
+    async isSomeonesHome(folderId: string, tx: Db = db): Promise<boolean> {
+      const [row] = await tx.select({ id: fileSystemHomeFolders.id }).from(fileSystemHomeFolders).where(eq(fileSystemHomeFolders.folderId, folderId));
+      return row !== undefined;
+    },
+  };
+}
+
+export type FileSystemRepository = ReturnType<typeof createFileSystemRepository>;

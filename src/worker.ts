@@ -1,0 +1,20 @@
+import closeWithGrace from 'close-with-grace';
+import { createContainer } from './container.js';
+import { createLogger } from './lib/logger.js';
+import { configOrExit, openConfiguredDatabase, startWorker } from './runtime.js';
+
+/** npm run worker: job workers without the HTTP server, sharing the database with any number of servers. */
+const config = configOrExit();
+const log = createLogger(config);
+const database = await openConfiguredDatabase(config);
+const services = createContainer(database, config, log);
+const worker = await startWorker(services, log);
+log.info({ database: database.kind, workerId: worker.id }, 'Burrow worker is ready');
+
+closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
+  if (err) log.error({ err }, 'worker shutting down after an error');
+  else log.info({ signal }, 'worker shutting down');
+  await worker.stop();
+  await services.renderer.close();
+  await database.close();
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      databaseUrl: undefined,
+      siteUrl: undefined,
+      signupEnabled: false,
+      logLevel: 'info',
+      bootstrap: true,
+      adminEmail: 'admin@localhost',
+      rateLimit: { enabled: true, burstPerMinute: 480, sustainedPerHour: 4800 },
+      workers: { enabled: true },
+    });
+    expect(config.dataDir.endsWith('/data')).toBe(true);
+  });
+
+  it('reads booleans, numbers and URLs', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      SIGNUP_ENABLED: 'yes',
+      WORKERS: 'off',
+      SITE_URL: 'https://burrow.example.com/',
+      DATABASE_URL: 'postgres://u@h:5432/db',
+      RATE_LIMIT_ENABLED: '0',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      signupEnabled: true,
+      workers: { enabled: false },
+      siteUrl: 'https://burrow.example.com',
+      databaseUrl: 'postgres://u@h:5432/db',
+      rateLimit: { enabled: false },
+    });
+  });
+
+  it('refuses bad values with a message naming each variable', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', SIGNUP_ENABLED: 'maybe', DATABASE_URL: 'mysql://x', SECRET_KEY: 'short', LOG_LEVEL: 'loud' });
+    expect(attempt).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        attempt();
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const name of ['PORT', 'SIGNUP_ENABLED', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL']) expect(message).toContain(`${name}:`);
+  });
+});

@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
+import { freePort, spawnTs, stop, waitForHealth } from './helpers/process.js';
+
+// Each case starts real server processes; the budget is for a loaded CI machine, a quiet one needs a fraction.
+const PROCESS_TIMEOUT = 180_000;
+
+const tempDirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'burrow-server-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(async () => {
+  await Promise.all(tempDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
+});
+
+interface Credentials {
+  email: string;
+  password: string;
+  personal_api_key: string;
+  organization_id: string;
+  project_id: number;
+}
+
+const readCredentials = async (dir: string): Promise<Credentials> =>
+  JSON.parse(await fs.readFile(path.join(dir, 'initial-credentials.json'), 'utf8')) as Credentials;
+
+async function startServer(env: Record<string, string>) {
+  const port = await freePort();
+  const server = spawnTs('src/server.ts', { PORT: String(port), WORKERS: 'off', ...env });
+  await waitForHealth(port, server);
+  return { server, port, url: (p: string) => `http://127.0.0.1:${port}${p}` };
+}
+
+describe('npm start on the embedded database', { timeout: PROCESS_TIMEOUT }, () => {
+  it('creates the first account once, writes its credentials privately, and serves the API', async () => {
+    const dataDir = await tempDir();
+    const first = await startServer({ DATA_DIR: dataDir });
+    try {
+      const file = path.join(dataDir, 'initial-credentials.json');
+      expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+      const credentials = await readCredentials(dataDir);
+      expect(Object.keys(credentials)).toEqual(['email', 'password', 'personal_api_key', 'organization_id', 'project_id']);
+      expect(credentials).toMatchObject({ email: 'admin@localhost', project_id: 1 });
+      expect(credentials.personal_api_key).toMatch(/^phx_/);
+      expect(first.server.output()).toContain(credentials.password);
+
+      const project = await fetch(first.url('/api/projects/@current/'), { headers: { authorization: `Bearer ${credentials.personal_api_key}` } });
+      expect(project.status).toBe(200);
+      expect(await project.json()).toMatchObject({ id: 1, organization: credentials.organization_id });
+
+      const login = await fetch(first.url('/api/login/'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: credentials.email, password: credentials.password }),
+      });
+      expect(login.status).toBe(200);
+    } finally {
+      expect(await stop(first.server)).toBe(0);
+    }
+
+    const before = await fs.readFile(path.join(dataDir, 'initial-credentials.json'), 'utf8');
+    const second = await startServer({ DATA_DIR: dataDir });
+    try {
+      expect(second.server.output()).not.toContain('created its first account');
+      expect(await fs.readFile(path.join(dataDir, 'initial-credentials.json'), 'utf8')).toBe(before);
+      const { personal_api_key } = JSON.parse(before) as Credentials;
+      const me = await fetch(second.url('/api/users/@me/'), { headers: { authorization: `Bearer ${personal_api_key}` } });
+      expect(me.status).toBe(200);
+    } finally {
+      await stop(second.server);
+    }
+  });
+
+  it('creates nothing with BOOTSTRAP=false', async () => {
+    const dataDir = await tempDir();
+    const server = await startServer({ DATA_DIR: dataDir, BOOTSTRAP: 'false' });
+    try {
+      await expect(fs.stat(path.join(dataDir, 'initial-credentials.json'))).rejects.toThrow();
+      const signup = await fetch(server.url('/api/signup/'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ first_name: 'First', email: 'first@example.com', password: 'correct horse battery staple 42' }),
+      });
+      expect(signup.status).toBe(201);
+    } finally {
+      await stop(server.server);
+    }
+  });
+
+  it('refuses to start with an invalid setting, naming it', async () => {
+    const spawned = spawnTs('src/server.ts', { DATA_DIR: await tempDir(), PORT: 'eighty', SIGNUP_ENABLED: 'maybe' });
+    expect(await spawned.exited).not.toBe(0);
+    expect(spawned.output()).toContain('PORT:');
+    expect(spawned.output()).toContain('SIGNUP_ENABLED:');
+  });
+});
+
+describe.runIf(TEST_DATABASE_URL)('npm start on Postgres', { timeout: PROCESS_TIMEOUT }, () => {
+  it('lets two processes start together on an empty database: one migration, one first account', async () => {
+    const name = `burrow_test_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`create database ${name}`);
+    const url = databaseUrl(TEST_DATABASE_URL!, name);
+    const dirs = [await tempDir(), await tempDir()];
+    const servers = await Promise.all(dirs.map((dir) => startServer({ DATA_DIR: dir, DATABASE_URL: url })));
+    try {
+      const written = await Promise.all(dirs.map((dir) => readCredentials(dir).then(() => true, () => false)));
+      expect(written.filter(Boolean)).toHaveLength(1);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const users = await client.query<{ n: string }>('select count(*) as n from users');
+        expect(Number(users.rows[0]!.n)).toBe(1);
+        const migrations = await client.query<{ n: string }>('select count(*) as n from drizzle.__drizzle_migrations');
+        const expected = (await fs.readdir(path.resolve('migrations'))).filter((f) => f.endsWith('.sql')).length;
+        expect(Number(migrations.rows[0]!.n)).toBe(expected);
+      } finally {
+        await client.end();
+      }
+      const credentials = await readCredentials(dirs[written.indexOf(true)]!);
+      for (const { url: at } of servers) {
+        const response = await fetch(at('/api/projects/@current/'), { headers: { authorization: `Bearer ${credentials.personal_api_key}` } });
+        expect(response.status).toBe(200);
+      }
+    } finally {
+      await Promise.all(servers.map((s) => stop(s.server)));
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    }
+  });
+});
