@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type SQL, sql } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
@@ -192,7 +193,9 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     await fs.mkdir(dataDir, { recursive: true });
     unlock = await lockDataDir(dataDir);
   }
-  const client = new PGlite(dataDir);
+  // Extensions the migrations create must be loaded by PGlite itself (pass dataDir in the options: the two-argument
+  // form ignores the options when dataDir is undefined).
+  const client = new PGlite({ dataDir, extensions: { pg_trgm } });
   await client.exec(`set time zone 'UTC'`);
   const db = drizzlePglite(client, { schema });
   return {

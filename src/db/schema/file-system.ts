@@ -37,6 +37,8 @@ export const fileSystem = pgTable(
     index('file_system_type_ref').on(t.projectId, t.type, t.ref),
     index('file_system_team').on(t.teamId),
     index('file_system_created_by').on(t.createdById),
+    // Free-text search (`path ILIKE %t% OR type ILIKE %t%`): trigrams, from the pg_trgm extension (migration 0003).
+    index('file_system_search').using('gin', t.path.op('gin_trgm_ops'), t.type.op('gin_trgm_ops')),
   ],
 );
 
