@@ -55,6 +55,20 @@ describe('project tree', () => {
       expect(doubled.depth).toBe(2);
     });
 
+    it('names the creator with UserBasic fields only, and null when there is none', async () => {
+      const t = await tree();
+      const mine = await t.create('Mine', { type: 'insight' });
+      expect(Object.keys(mine.created_by ?? {}).sort()).toEqual(
+        ['distinct_id', 'email', 'first_name', 'hedgehog_config', 'id', 'is_email_verified', 'last_name', 'role_at_organization', 'uuid'],
+      );
+      const orphan = await t.create('Orphan', { type: 'insight' });
+      await ctx.database.db.update(fileSystem).set({ createdById: null }).where(eq(fileSystem.id, orphan.id));
+      expect(ok<Entry>(await t.call('GET', `/${orphan.id}/`)).created_by).toBeNull();
+      const listed = (await t.list()).results as Entry[];
+      expect(listed.find((e) => e.id === orphan.id)?.created_by).toBeNull();
+      expect(listed.find((e) => e.id === mine.id)?.created_by).toMatchObject({ id: t.account.user.id });
+    });
+
     it('orders by lower(path), folders first when a depth is given', async () => {
       const t = await tree();
       await t.create('Afile.txt', { type: 'doc-file' });

@@ -2,11 +2,11 @@ import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, ne, or, ty
 import type { Db } from '../../db/client.js';
 import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
-import type { UserRow } from '../identity/repository.js';
+import { type UserBasicRow, userBasicColumns } from '../identity/repository.js';
 
 export type FileSystemRow = typeof fileSystem.$inferSelect;
 export type NewFileSystemRow = typeof fileSystem.$inferInsert;
-export type FileSystemRowWithCreator = FileSystemRow & { createdBy: UserRow | null };
+export type FileSystemRowWithCreator = FileSystemRow & { createdBy: UserBasicRow | null };
 export type ViewLogRow = typeof fileSystemViewLogs.$inferSelect;
 
 /** Where a tree request looks: the team's whole project, except other teams' hog functions (PostHog's rule). */
@@ -32,7 +32,7 @@ export function scopeCondition(scope: TreeScope): SQL {
 export const under = (path: string): SQL => sql`${fileSystem.path} like ${likePrefix(`${path}/`)}`;
 
 export function createFileSystemRepository(db: Db) {
-  const withCreator = { ...getTableColumns(fileSystem), createdBy: users };
+  const withCreator = { ...getTableColumns(fileSystem), createdBy: userBasicColumns };
 
   return {
     async page(scope: TreeScope, where: SQL[], ordering: SQL[], page: { limit: number; offset: number }) {
@@ -164,10 +164,10 @@ export function createFileSystemRepository(db: Db) {
         .where(scopeCondition(scope));
     },
 
-    async usersByIds(ids: number[], organizationId: string, tx: Db = db): Promise<UserRow[]> {
+    async usersByIds(ids: number[], organizationId: string, tx: Db = db): Promise<UserBasicRow[]> {
       if (ids.length === 0) return [];
       return tx
-        .select(getTableColumns(users))
+        .select(userBasicColumns)
         .from(users)
         .where(
           and(

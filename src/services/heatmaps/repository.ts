@@ -2,11 +2,11 @@ import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, lt, or, typ
 import type { Db } from '../../db/client.js';
 import { heatmapSnapshots, savedHeatmaps, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
-import type { UserRow } from '../identity/repository.js';
+import { type UserBasicRow, userBasicColumns } from '../identity/repository.js';
 
 export type SavedHeatmapRow = typeof savedHeatmaps.$inferSelect;
 export type NewSavedHeatmap = typeof savedHeatmaps.$inferInsert;
-export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserRow | null };
+export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserBasicRow | null };
 export interface SnapshotSummary {
   heatmapId: string;
   width: number;
@@ -58,8 +58,8 @@ export function orderingFor(order: string): SQL | null {
 }
 
 export function createHeatmapsRepository(db: Db) {
-  const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: users };
-  const toRow = (r: SavedHeatmapRow & { createdBy: UserRow | null }): HeatmapWithCreator => r;
+  const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
+  const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
 
   return {
     async list(teamId: number, filters: HeatmapListFilters, ordering: SQL, page: { limit: number; offset: number }) {

@@ -3,6 +3,20 @@ import { type Db, queryRows } from '../../db/client.js';
 import { type MembershipLevelValue, organizationMemberships, organizations, projects, teams, users } from '../../db/schema/index.js';
 
 export type UserRow = typeof users.$inferSelect;
+
+/** The columns of PostHog's UserBasic: what lists select for the users they name (never password_hash and the like). */
+export const userBasicColumns = {
+  id: users.id,
+  uuid: users.uuid,
+  distinctId: users.distinctId,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  email: users.email,
+  isEmailVerified: users.isEmailVerified,
+  hedgehogConfig: users.hedgehogConfig,
+  roleAtOrganization: users.roleAtOrganization,
+};
+export type UserBasicRow = Pick<UserRow, keyof typeof userBasicColumns>;
 export type OrganizationRow = typeof organizations.$inferSelect;
 export type TeamRow = typeof teams.$inferSelect;
 export type ProjectRow = typeof projects.$inferSelect;

@@ -3,13 +3,13 @@ import type { OrganizationBasic, TeamBasic, UserBasic } from '../../routes/commo
 import type { Organization } from '../../routes/organizations/schemas.js';
 import { PROJECT_SETTING_DEFAULTS, type Project, type ProjectBasic, type ProjectSettings } from '../../routes/projects/schemas.js';
 import type { User } from '../../routes/users/schemas.js';
-import type { OrganizationWithLevel, ProjectRow, TeamRow, UserRow } from './repository.js';
+import type { OrganizationWithLevel, ProjectRow, TeamRow, UserBasicRow, UserRow } from './repository.js';
 
 /** Wire shapes of PostHog's identity serializers, built from rows. */
 
 type Role = UserBasic['role_at_organization'];
 
-export const toUserBasic = (user: UserRow): UserBasic => ({
+export const toUserBasic = (user: UserBasicRow): UserBasic => ({
   id: user.id,
   uuid: user.uuid,
   distinct_id: user.distinctId,
