@@ -189,6 +189,34 @@ describe('project tree', () => {
       expect((await t.list('?path=Archive/2026/Reports')).count).toBe(0);
     });
 
+    it("takes every user's stars of the folder and of folders under it along (PostHog G3)", async () => {
+      const t = await tree();
+      const teammate = await ctx.newMember(t.account.organizationId);
+      const theirs = ctx.client(await ctx.newKey(teammate));
+      const star = async (path: string, type: string, ref: string, call = ctx.client(t.key)) =>
+        ok<{ id: string }>(await call('POST', `/api/projects/${t.account.teamId}/file_system_shortcut/`, { path, type, ref }), 201);
+      const stars = async (call = ctx.client(t.key)) =>
+        ok<{ results: { path: string; ref: string }[] }>(await call('GET', `/api/projects/${t.account.teamId}/file_system_shortcut/`))
+          .results.map((s) => [s.path, s.ref])
+          .sort();
+      const folder = await t.create('Team/Growth', { type: 'folder' });
+      await t.create('Team/Growth/Q\\/1/Chart', { type: 'insight', ref: 'g1' });
+      await star('Growth', 'folder', 'Team/Growth');
+      await star('Q\\/1', 'folder', 'Team/Growth/Q\\/1');
+      await star('Growth stage', 'folder', 'Team/Growth stage');
+      await star('Not a folder', 'insight', 'Team/Growth');
+      await star('Growth', 'folder', 'Team/Growth', theirs);
+
+      ok(await t.call('POST', `/${folder.id}/move/`, { new_path: 'Archive/Old \\/ growth' }));
+      expect(await stars()).toEqual([
+        ['Growth stage', 'Team/Growth stage'],
+        ['Not a folder', 'Team/Growth'],
+        ['Old \\/ growth', 'Archive/Old \\/ growth'],
+        ['Q\\/1', 'Archive/Old \\/ growth/Q\\/1'],
+      ]);
+      expect(await stars(theirs)).toEqual([['Old \\/ growth', 'Archive/Old \\/ growth']]);
+    });
+
     it("answers PostHog's bare 400s for move and link", async () => {
       const t = await tree();
       const folder = await t.create('Solo', { type: 'folder' });

@@ -5,6 +5,9 @@ import { newUuid } from '../../lib/ids.js';
 import type { PageParams } from '../../lib/pagination.js';
 import { MAX_ORDER, type ShortcutOrdering } from '../../routes/file-system-shortcuts/schemas.js';
 
+/** The length of file_system_shortcuts.ref (PostHog's max_length). */
+const SHORTCUT_REF_MAX_LENGTH = 100;
+
 export type FileSystemShortcutRow = typeof fileSystemShortcuts.$inferSelect;
 export type NewFileSystemShortcut = typeof fileSystemShortcuts.$inferInsert;
 
@@ -139,6 +142,29 @@ export function createFileSystemShortcutsRepository(db: Db) {
         .update(fileSystemShortcuts)
         .set(values)
         .where(and(eq(fileSystemShortcuts.teamId, teamId), eq(fileSystemShortcuts.type, type), eq(fileSystemShortcuts.ref, ref)));
+    },
+
+    /**
+     * Folder stars follow a moved folder (PostHog G3): every user's star of the folder or of a folder under it, in any
+     * team of the project, gets the new path as its ref; the star of the folder itself also takes its new name. A ref
+     * that would outgrow its column keeps the old path rather than failing the move.
+     */
+    async repointFolders(projectId: number, from: string, to: string, name: string, tx: Db = db): Promise<void> {
+      const moved = sql`${to} || substr(${fileSystemShortcuts.ref}, ${from.length + 1})`;
+      await tx
+        .update(fileSystemShortcuts)
+        .set({
+          ref: moved,
+          path: sql`case when ${fileSystemShortcuts.ref} = ${from} then ${name} else ${fileSystemShortcuts.path} end`,
+        })
+        .where(
+          and(
+            inArray(fileSystemShortcuts.teamId, tx.select({ id: teams.id }).from(teams).where(eq(teams.projectId, projectId))),
+            eq(fileSystemShortcuts.type, 'folder'),
+            or(eq(fileSystemShortcuts.ref, from), sql`starts_with(${fileSystemShortcuts.ref}, ${`${from}/`})`),
+            sql`length(${moved}) <= ${SHORTCUT_REF_MAX_LENGTH}`,
+          ),
+        );
     },
 
     async delete(owner: ShortcutOwner, id: string, tx: Db = db): Promise<boolean> {

@@ -17,7 +17,7 @@ import type { TeamAccess } from '../identity/repository.js';
 import { toUserBasic } from '../identity/serializers.js';
 import type { FileSystemShortcutsRepository } from '../file-system-shortcuts/repository.js';
 import type { TreeObject, TreeObjectType } from './object-types.js';
-import { ancestorPaths, escapePath, joinPath, pathDepth, splitPath } from './paths.js';
+import { ancestorPaths, escapePath, joinPath, lastSegment, pathDepth, splitPath } from './paths.js';
 import {
   type FileSystemRepository,
   type FileSystemRow,
@@ -45,7 +45,7 @@ export interface FileSystemServiceDeps {
   db: Pick<Db, 'transaction'>;
   files: FileSystemRepository;
   /** Users' starred shortcuts, which follow objects and star home folders. */
-  shortcuts: Pick<FileSystemShortcutsRepository, 'insert' | 'deleteForObject' | 'renameForObject'>;
+  shortcuts: Pick<FileSystemShortcutsRepository, 'insert' | 'deleteForObject' | 'renameForObject' | 'repointFolders'>;
   objectTypes: readonly TreeObjectType[];
 }
 
@@ -412,6 +412,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
           const path = newPath + child.path.slice(row.path.length);
           await files.update(child.id, { path, depth: pathDepth(path) }, tx);
         }
+        await shortcuts.repointFolders(scope.projectId, row.path, newPath, escapePath(lastSegment(newPath)), tx);
         const existing = await files.findFolderAt(scope, newPath, row.id, tx);
         if (existing) {
           await files.delete([row.id], tx);
