@@ -398,6 +398,39 @@ describe('project tree', () => {
       const [stored] = await ctx.database.db.select().from(savedHeatmaps).where(eq(savedHeatmaps.shortId, heatmap.short_id));
       expect(stored!.deleted).toBe(false);
     });
+
+    it('repairs wrong depths and missing parent folders on unfiled/, escaped slashes included', async () => {
+      const t = await tree();
+      const intro = await t.create('Docs/Guides/Intro', { type: 'insight', ref: 'i1' });
+      await t.create('Team \\/ A/Notes/Plan', { type: 'notebook', ref: 'n1' });
+      const top = await t.create('Top', { type: 'insight', ref: 't1' });
+      ok(await t.call('PATCH', `/${intro.id}/`, { path: 'Moved/Deep\\\\/Er/Intro' }));
+      await ctx.database.db.delete(fileSystem).where(and(eq(fileSystem.teamId, t.account.teamId), eq(fileSystem.type, 'folder')));
+      await ctx.database.db.update(fileSystem).set({ depth: 9 }).where(eq(fileSystem.id, top.id));
+
+      expect(ok(await t.call('GET', '/unfiled/'))).toEqual({ count: 0 });
+      const repaired = (await t.list('?order_by=path')).results.map((e: Entry) => [e.path, e.depth, e.type]);
+      expect(repaired).toEqual([
+        ['Moved', 1, 'folder'],
+        ['Moved/Deep\\\\', 2, 'folder'],
+        ['Moved/Deep\\\\/Er', 3, 'folder'],
+        ['Moved/Deep\\\\/Er/Intro', 4, 'insight'],
+        ['Team \\/ A', 1, 'folder'],
+        ['Team \\/ A/Notes', 2, 'folder'],
+        ['Team \\/ A/Notes/Plan', 3, 'notebook'],
+        ['Top', 1, 'insight'],
+      ]);
+      ok(await t.call('GET', '/unfiled/'));
+      expect((await t.list('?order_by=path')).results.map((e: Entry) => [e.path, e.depth, e.type])).toEqual(repaired);
+
+      // Only a write that can break the tree (a PATCH of a path) makes the next unfiled/ scan it again.
+      await ctx.database.db.delete(fileSystem).where(and(eq(fileSystem.teamId, t.account.teamId), eq(fileSystem.path, 'Moved')));
+      ok(await t.call('GET', '/unfiled/'));
+      expect(await t.paths('?type=folder&depth=1&order_by=path')).toEqual(['Team \\/ A']);
+      ok(await t.call('PATCH', `/${top.id}/`, { path: 'Top level' }));
+      ok(await t.call('GET', '/unfiled/'));
+      expect(await t.paths('?type=folder&depth=1&order_by=path')).toEqual(['Moved', 'Team \\/ A']);
+    });
   });
 
   describe('views, Recents and home folders', () => {

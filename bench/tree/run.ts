@@ -1,6 +1,6 @@
 /**
  * npm run bench:tree -- [--duration 10] [--connections 50] [--rounds 3] [--warmup 3] [--pool 10]
- *                       [--rows 100000] [--small-rows 1000] [--scenario listing,root,search,persisted] [--seed 1]
+ *                       [--rows 100000] [--small-rows 1000] [--scenario listing,root,search,unfiled,persisted] [--seed 1]
  *                       [--cpu-prof | --explain]
  *
  * The project tree at scale. One Burrow server on a fresh Postgres database serves two teams (in two projects): a
@@ -13,6 +13,7 @@
  *              trees, so both answer a full page of 101 rows. Target: large req/s >= 0.5 x small req/s (within 2x).
  *   root       the root listing: ?parent=&depth=1&limit=101 (the 12 top-level folders, in both trees). No target.
  *   search     ?search=funnel&limit=100: a word in ~2.5% of item names (never in folder names). No target.
+ *   unfiled    GET file_system/unfiled/: files objects without a row and repairs depths and parents. No target.
  *   persisted  GET persisted_folder/ (the caller's three sidebar folders), Burrow against bench/tree/baseline.ts
  *              (bare Fastify + node-postgres: key lookup, team membership, the folders, by hand and uncached), in the
  *              bench/api way. Target: Burrow req/s >= 1.0 x baseline req/s.
@@ -70,7 +71,7 @@ const REQUEST_TIMEOUT = 60;
 const SINGLE_REQUESTS = 20;
 const SINGLE_WARMUP = 3;
 
-const SCENARIOS = ['listing', 'root', 'search', 'persisted'] as const;
+const SCENARIOS = ['listing', 'root', 'search', 'unfiled', 'persisted'] as const;
 type ScenarioId = (typeof SCENARIOS)[number];
 
 const { values: flags } = parseArgs({
@@ -93,7 +94,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   process.stdout.write(
     'npm run bench:tree -- [--duration s] [--connections n] [--rounds n] [--warmup s] [--pool n] [--rows n] [--small-rows n]\n' +
-      '                      [--scenario listing,root,search,persisted] [--seed n] [--cpu-prof | --explain]\n',
+      '                      [--scenario listing,root,search,unfiled,persisted] [--seed n] [--cpu-prof | --explain]\n',
   );
   process.exit(0);
 }
@@ -263,6 +264,9 @@ async function main(): Promise<void> {
     } else if (id === 'search') {
       const query = `search=${SEARCH_WORD}&limit=100`;
       scenarios.push({ id, title: `GET file_system/?${query}`, sides: [tree(teams.small, query), tree(teams.large, query)], target: null });
+    } else if (id === 'unfiled') {
+      const unfiled = (team: Team): Side => ({ name: team.label, child: burrow, url: `/api/projects/${team.teamId}/file_system/unfiled/` });
+      scenarios.push({ id, title: 'GET file_system/unfiled/ (the web app sends it on every tree load)', sides: [unfiled(teams.small), unfiled(teams.large)], target: null });
     } else {
       const endpoint = `/api/projects/${largeTeam.id}/persisted_folder/`;
       scenarios.push({
@@ -285,10 +289,11 @@ async function main(): Promise<void> {
       const response = await fetch(`${side.child.base}${side.url}`, { headers: { authorization: `Bearer ${key}` } });
       const text = await response.text();
       if (response.status !== 200) throw new Error(`${side.name} ${side.url} answered ${response.status}: ${text.slice(0, 300)}`);
-      const body = JSON.parse(text) as { count: number; results: unknown[] };
+      const body = JSON.parse(text) as { count: number; results?: unknown[] };
       bodies.push(body as unknown as Record<string, unknown>);
-      log(`    ${side.name.padEnd(12)} 200, ${String(Buffer.byteLength(text)).padStart(6)} bytes, count ${String(body.count).padStart(5)}, ${body.results.length} results`);
-      if (scenario.id === 'listing' && body.results.length !== 101) throw new Error(`the listing of ${side.name} answered ${body.results.length} rows, not a full page of 101`);
+      const results = body.results ? `, ${body.results.length} results` : '';
+      log(`    ${side.name.padEnd(12)} 200, ${String(Buffer.byteLength(text)).padStart(6)} bytes, count ${String(body.count).padStart(5)}${results}`);
+      if (scenario.id === 'listing' && body.results?.length !== 101) throw new Error(`the listing of ${side.name} answered ${body.results?.length} rows, not a full page of 101`);
     }
     if (scenario.id === 'persisted') {
       const [a, b] = bodies.map((body) => JSON.stringify({ ...body, results: (body.results as Record<string, unknown>[]).map((r) => Object.keys(r)) }));
@@ -301,16 +306,19 @@ async function main(): Promise<void> {
     const explained = await explainTargets({
       url,
       key,
-      targets: scenarios.flatMap((scenario) =>
-        scenario.sides
-          .filter((side) => side.name !== 'baseline')
-          .map((side) => {
-            const [pathname, query = ''] = side.url.split('?') as [string, string?];
-            const teamId = Number(/\/api\/projects\/(\d+)\//.exec(pathname)![1]);
-            const label = scenario.id === 'persisted' ? `GET persisted_folder/ (Burrow, the ${teams.large.label} team)` : `GET file_system/ on the ${side.name} team`;
-            return { label, kind: scenario.id === 'persisted' ? 'persisted' : 'tree', teamId, query } as const;
-          }),
-      ),
+      // unfiled/ is measured under load only: explain.ts replays list requests.
+      targets: scenarios
+        .filter((scenario) => scenario.id !== 'unfiled')
+        .flatMap((scenario) =>
+          scenario.sides
+            .filter((side) => side.name !== 'baseline')
+            .map((side) => {
+              const [pathname, query = ''] = side.url.split('?') as [string, string?];
+              const teamId = Number(/\/api\/projects\/(\d+)\//.exec(pathname)![1]);
+              const label = scenario.id === 'persisted' ? `GET persisted_folder/ (Burrow, the ${teams.large.label} team)` : `GET file_system/ on the ${side.name} team`;
+              return { label, kind: scenario.id === 'persisted' ? 'persisted' : 'tree', teamId, query } as const;
+            }),
+        ),
     });
     log('EXPLAIN (ANALYZE, BUFFERS) of what Burrow\'s services send, and the service call without HTTP');
     printExplained(explained);

@@ -12,6 +12,11 @@ export const projects = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     name: varchar('name', { length: 200 }).notNull(),
+    /**
+     * The project tree may hold rows with a wrong depth or a missing parent folder (a PATCH of a path leaves them, as
+     * in PostHog): the next `file_system/unfiled/` scans and repairs the tree, instead of every one doing so.
+     */
+    fileSystemRepairDue: boolean('file_system_repair_due').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, getTableColumns, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
-import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, users } from '../../db/schema/index.js';
+import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
 import { type UserBasicRow, userBasicColumns } from '../identity/repository.js';
 
@@ -30,6 +31,9 @@ export function scopeCondition(scope: TreeScope): SQL {
 
 /** Rows strictly under a folder path, at any depth. */
 export const under = (path: string): SQL => sql`${fileSystem.path} like ${likePrefix(`${path}/`)}`;
+
+/** The folder rows a repair looks up as parents. */
+const parents = alias(fileSystem, 'parents');
 
 export function createFileSystemRepository(db: Db) {
   const withCreator = { ...getTableColumns(fileSystem), createdBy: userBasicColumns };
@@ -148,20 +152,69 @@ export function createFileSystemRepository(db: Db) {
     },
 
     /** Refs of one type in a team that already have a canonical row. */
-    async filedRefs(teamId: number, type: string, tx: Db = db): Promise<Set<string>> {
+    /** Which of these refs of the team's objects of a type have a canonical (non-shortcut) row. */
+    async filedRefs(scope: TreeScope, type: string, refs: string[], tx: Db = db): Promise<Set<string>> {
+      if (refs.length === 0) return new Set();
       const rows = await tx
         .selectDistinct({ ref: fileSystem.ref })
         .from(fileSystem)
-        .where(and(eq(fileSystem.teamId, teamId), eq(fileSystem.type, type), or(isNull(fileSystem.shortcut), eq(fileSystem.shortcut, false))));
+        .where(
+          and(
+            eq(fileSystem.projectId, scope.projectId),
+            eq(fileSystem.type, type),
+            inArray(fileSystem.ref, refs),
+            eq(fileSystem.teamId, scope.teamId),
+            or(isNull(fileSystem.shortcut), eq(fileSystem.shortcut, false)),
+          ),
+        );
       return new Set(rows.map((r) => r.ref).filter((r): r is string => r !== null));
     },
 
-    /** All rows of the tree, for the repair pass (paths and depths only). */
-    async allPaths(scope: TreeScope, tx: Db = db): Promise<Pick<FileSystemRow, 'id' | 'path' | 'depth' | 'type'>[]> {
+    /**
+     * The project's tree may need a repair (see projects.fileSystemRepairDue). Written even when already due, so
+     * that it waits for a repair in progress to commit rather than being overwritten by it.
+     */
+    async markRepairDue(projectId: number, tx: Db = db): Promise<void> {
+      await tx.update(projects).set({ fileSystemRepairDue: true }).where(eq(projects.id, projectId));
+    },
+
+    /**
+     * Whether the project's tree is due a repair, clearing the mark. The project row stays locked until the caller's
+     * transaction ends, so a concurrent claim waits and then finds nothing due, and a mark made meanwhile is kept.
+     */
+    async claimRepair(projectId: number, tx: Db): Promise<boolean> {
+      const claimed = await tx
+        .update(projects)
+        .set({ fileSystemRepairDue: false })
+        .where(and(eq(projects.id, projectId), eq(projects.fileSystemRepairDue, true)))
+        .returning({ id: projects.id });
+      return claimed.length > 0;
+    },
+
+    /**
+     * Rows the tree repair may have to fix, found in SQL so that a large tree never travels to Node: a depth that is
+     * not the path's segment count, or no folder row at the parent path. Plain string functions, not regular
+     * expressions (those cost seconds on 100,000 rows): with every escape pair ("\\" and "\/", read left to right as
+     * splitPath reads them) blanked out, the path's remaining "/" are exactly its separators. Paths outside joinPath's
+     * normal form (empty segments) show up every time; the caller checks each row with paths.ts before changing it.
+     */
+    async needingRepair(scope: TreeScope, tx: Db = db): Promise<Pick<FileSystemRow, 'id' | 'path' | 'depth'>[]> {
+      const separators = sql`replace(replace(${fileSystem.path}, ${'\\\\'}, '__'), ${'\\/'}, '__')`;
+      const depth = sql`length(${separators}) - length(replace(${separators}, '/', '')) + 1`;
+      const parentPath = sql`left(${fileSystem.path}, length(${separators}) - strpos(reverse(${separators}), '/'))`;
+      const folderPaths = tx
+        .select({ path: parents.path })
+        .from(parents)
+        .where(and(eq(parents.projectId, scope.projectId), eq(parents.surface, SURFACE), eq(parents.type, 'folder')));
       return tx
-        .select({ id: fileSystem.id, path: fileSystem.path, depth: fileSystem.depth, type: fileSystem.type })
+        .select({ id: fileSystem.id, path: fileSystem.path, depth: fileSystem.depth })
         .from(fileSystem)
-        .where(scopeCondition(scope));
+        .where(
+          and(
+            scopeCondition(scope),
+            or(sql`${fileSystem.depth} <> ${depth}`, and(sql`strpos(${separators}, '/') > 0`, sql`${parentPath} not in ${folderPaths}`)),
+          ),
+        );
     },
 
     async usersByIds(ids: number[], organizationId: string, tx: Db = db): Promise<UserBasicRow[]> {

@@ -310,13 +310,21 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     /** PUT and PATCH change the row only: no children move, no parents appear, the object keeps its name. */
     async update(access: TeamAccess, id: string, input: UpdateFileSystemInput): Promise<FileSystemEntry> {
       const row = await find(access, id);
-      await files.update(row.id, {
-        ...(input.path !== undefined && { path: input.path, depth: pathDepth(input.path) }),
-        ...(input.type !== undefined && { type: input.type }),
-        ...(input.ref !== undefined && { ref: input.ref }),
-        ...(input.href !== undefined && { href: input.href }),
-        ...(input.meta !== undefined && { meta: input.meta }),
-        ...(input.shortcut !== undefined && { shortcut: input.shortcut }),
+      await db.transaction(async (tx) => {
+        await files.update(
+          row.id,
+          {
+            ...(input.path !== undefined && { path: input.path, depth: pathDepth(input.path) }),
+            ...(input.type !== undefined && { type: input.type }),
+            ...(input.ref !== undefined && { ref: input.ref }),
+            ...(input.href !== undefined && { href: input.href }),
+            ...(input.meta !== undefined && { meta: input.meta }),
+            ...(input.shortcut !== undefined && { shortcut: input.shortcut }),
+          },
+          tx,
+        );
+        // The new path's parents may not exist: unfiled/ creates them next time, as in PostHog.
+        if (input.path !== undefined && input.path !== row.path) await files.markRepairDue(row.projectId, tx);
       });
       return reload(row.id);
     },
@@ -355,8 +363,10 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     countByPath: countUnder,
 
     /**
-     * Files the team's objects that have no tree row yet (all owned types, or one), then repairs the tree: wrong
-     * depths are fixed and missing parent folders created. Answers how many objects were filed.
+     * Files the team's objects that have no tree row yet (all owned types, or one), then, when a write has marked
+     * the tree due (a PATCH of a path), repairs it: wrong depths are fixed and missing parent folders created.
+     * PostHog scans the whole tree on every call; the web app sends one per tree load. Answers how many objects
+     * were filed.
      */
     async unfiled(access: TeamAccess, actor: Actor, type: string | undefined): Promise<{ count: number }> {
       const scope = scopeOf(access);
@@ -364,23 +374,26 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       return db.transaction(async (tx) => {
         let filed = 0;
         for (const objectType of types) {
-          const existing = await files.filedRefs(scope.teamId, objectType.type, tx);
-          for (const object of await objectType.live(scope.teamId, tx)) {
+          const live = await objectType.live(scope.teamId, tx);
+          const existing = await files.filedRefs(scope, objectType.type, live.map((object) => object.ref), tx);
+          for (const object of live) {
             if (existing.has(object.ref)) continue;
             const filedObject = { ...object, createdById: object.createdById ?? actor.user.id };
             await insertObjectRow(scope, objectType.type, filedObject, defaultPath(objectType, filedObject), tx);
             filed += 1;
           }
         }
-        const rows = await files.allPaths(scope, tx);
+        if (!(await files.claimRepair(scope.projectId, tx))) return { count: filed };
+        const rows = await files.needingRepair(scope, tx);
         for (const row of rows) {
           const depth = pathDepth(row.path);
           if (row.depth !== depth) await files.update(row.id, { depth }, tx);
         }
-        const folders = new Set(rows.filter(isFolder).map((r) => r.path));
-        const missing = new Set(rows.flatMap((r) => ancestorPaths(r.path)).filter((p) => !folders.has(p)));
+        const ancestors = [...new Set(rows.flatMap((r) => ancestorPaths(r.path)))];
+        const folders = await files.folderPathsAmong(scope, ancestors, tx);
+        const missing = ancestors.filter((p) => !folders.has(p));
         await files.insert(
-          [...missing].map((path) => ({
+          missing.map((path) => ({
             teamId: scope.teamId,
             projectId: scope.projectId,
             path,

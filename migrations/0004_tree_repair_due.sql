@@ -1,0 +1,1 @@
+ALTER TABLE "projects" ADD COLUMN "file_system_repair_due" boolean DEFAULT true NOT NULL;
