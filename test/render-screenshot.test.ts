@@ -117,6 +117,13 @@ describe('renderScreenshot', () => {
     expect(near(await pixel(result.jpeg, 100, 6300), GREEN)).toBe(true);
   });
 
+  it('scrolls to the bottom even when frames come so slowly that the pass runs out of time on the way', async () => {
+    const before = server.hits('/slow-frames.png');
+    const result = await render('/slow-frames.html', 1024);
+    expect(server.hits('/slow-frames.png')).toBe(before + 1);
+    expect(near(await pixel(result.jpeg, 100, 5100), GREEN)).toBe(true);
+  }, 30_000);
+
   it('hides consent banners only when asked to, clicking "Accept all" but not "Book a demo"', async () => {
     const shown = await render('/consent.html', 1024);
     expect(near(await pixel(shown.jpeg, 500, 75), RED)).toBe(true);

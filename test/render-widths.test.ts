@@ -37,13 +37,12 @@ describe('renderWidths', () => {
   let run = 0;
 
   /** Renders /widths.html for a run of its own; returns what was handed over, in order. */
-  async function render(widths: readonly number[], extra: Partial<RenderWidthsOptions> = {}) {
-    const id = `r${++run}`;
+  async function renderAt(path: string, widths: readonly number[], extra: Partial<RenderWidthsOptions> = {}) {
     const shots: ScreenshotResult[] = [];
     const outcome = await renderWidths({
       pool,
       guard,
-      url: server.url(`/widths.html?run=${id}`),
+      url: server.url(path),
       widths,
       blockConsentModals: false,
       settings,
@@ -54,6 +53,12 @@ describe('renderWidths', () => {
       },
       ...extra,
     });
+    return { shots, outcome };
+  }
+
+  async function render(widths: readonly number[], extra: Partial<RenderWidthsOptions> = {}) {
+    const id = `r${++run}`;
+    const { shots, outcome } = await renderAt(`/widths.html?run=${id}`, widths, extra);
     return { id, shots, outcome, reports: () => server.reports.filter((r) => r.run === id) };
   }
 
@@ -134,6 +139,54 @@ describe('renderWidths', () => {
     expect(server.hits('/w-io.png') - before.io).toBe(2);
     expect(server.hits('/w-360.png') - before.from360).toBe(2);
     expect(server.hits('/w-1000.png') - before.from1000).toBe(1);
+  });
+
+  /** Renders `path` at `widths` (its own run), returning what was handed over. */
+  async function renderPage(path: string, widths: readonly number[]) {
+    const { shots } = await renderAt(path, widths);
+    return (width: number) => shots.find((s) => s.width === width)!;
+  }
+
+  it('leaves out the scroll pass after a resize when all lazy content loaded at an earlier width', async () => {
+    const before = { io: server.hits('/lazy.png'), native: server.hits('/lazy-native.png') };
+    const shot = await renderPage('/lazy.html', [320, 375, 425, 1024, 1440, 1920]);
+
+    // The first width of each kind scrolls; the later ones find nothing left to load and do not.
+    for (const width of [320, 1024]) expect(shot(width).scrollSkipped, `${width} px`).toBe(false);
+    for (const width of [375, 425, 1440, 1920]) expect(shot(width).scrollSkipped, `${width} px`).toBe(true);
+    // The same picture: both lazy images (IntersectionObserver and loading=lazy) green at every width.
+    for (const width of [320, 375, 425, 1024, 1440, 1920]) {
+      expect(shot(width).height, `${width} px`).toBe(6900);
+      expect(near(await pixel(shot(width).jpeg, 100, 5100), GREEN), `observed image at ${width} px`).toBe(true);
+      expect(near(await pixel(shot(width).jpeg, 100, 6300), GREEN), `loading=lazy image at ${width} px`).toBe(true);
+    }
+    // Loaded once per page.
+    expect(server.hits('/lazy.png') - before.io).toBe(2);
+    expect(server.hits('/lazy-native.png') - before.native).toBe(2);
+  });
+
+  it('scrolls after a resize that shows an IntersectionObserver target never reported intersecting', async () => {
+    const before = { early: server.hits('/early.png'), late: server.hits('/late.png') };
+    const shot = await renderPage('/late-observed.html', [1024, 1100, 1440, 1920]);
+
+    // 1100 px: #late is still hidden, nothing pending. 1440 px: it shows, observed since the load but never seen.
+    expect([1024, 1100, 1440, 1920].map((w) => shot(w).scrollSkipped)).toEqual([false, true, false, true]);
+    for (const width of [1024, 1100, 1440, 1920]) expect(near(await pixel(shot(width).jpeg, 100, 3100), GREEN), `#early at ${width} px`).toBe(true);
+    expect(near(await pixel(shot(1100).jpeg, 100, 4300), WHITE)).toBe(true);
+    expect(near(await pixel(shot(1440).jpeg, 100, 4300), GREEN)).toBe(true);
+    expect(near(await pixel(shot(1920).jpeg, 100, 4300), GREEN)).toBe(true);
+    expect(server.hits('/early.png') - before.early).toBe(1);
+    expect(server.hits('/late.png') - before.late).toBe(1);
+
+    // The wrapped IntersectionObserver looks and behaves like the native one to the page.
+    expect(server.reports.filter((r) => r.page === 'late-observed').at(-1)).toMatchObject({
+      native: 'true',
+      name: 'IntersectionObserver',
+      constructor: 'true',
+      instance: 'true',
+      keys: '',
+      throws: 'TypeError',
+    });
   });
 
   it('scrolls again slowly when a throttled scroll listener left lazy images unloaded, once per page', async () => {

@@ -246,6 +246,7 @@ interface LogLine {
   pageHeight?: number;
   requests?: number;
   settled?: boolean;
+  scrollSkipped?: boolean;
   timings?: Record<string, number>;
 }
 
@@ -411,6 +412,8 @@ interface BurrowShot {
   pageHeight: number;
   requests: number;
   settled: boolean;
+  /** Rendered after a resize without a scroll pass: nothing left that scrolling could load (the renderer's rule). */
+  scrollSkipped: boolean;
   bytes: number;
 }
 
@@ -441,6 +444,7 @@ function burrowShots(lines: LogLine[]): BurrowShot[] {
       pageHeight: r?.pageHeight ?? 0,
       requests: r?.requests ?? 0,
       settled: r?.settled ?? false,
+      scrollSkipped: r?.scrollSkipped === true,
       bytes: l.bytes ?? 0,
     });
   }
@@ -760,6 +764,8 @@ async function main(): Promise<void> {
     };
     kindLine('  1st/kind', burrowWarm.filter(firstOfKind));
     kindLine('  resized', burrowWarm.filter((s) => !firstOfKind(s)));
+    const resized = burrowShotsAll.filter((s) => !firstOfKind(s));
+    log(`  scroll pass left out after a resize: ${resized.filter((s) => s.scrollSkipped).length} of ${resized.length} resized widths`);
   }
   if (b) {
     const cold = burrowShotsAll.filter((s) => s.cold);

@@ -31,18 +31,38 @@ import type { UrlGuard } from './url-guard.js';
  * Per kind:
  *  1. The URL passes the SSRF guard (once per heatmap), or the render fails for good with "SSRF blocked: <reason>".
  *  2. A context on the warm browser with the first width's options (contextOptionsFor). Every request goes through
- *     the guard (guarded-network.ts).
+ *     the guard (guarded-network.ts). An init script (IO_TRACKER) follows, in every document, the targets the
+ *     page's IntersectionObservers observe and what each was last reported as (for 5).
  *  3. Navigation until DOMContentLoaded, within the navigation timeout, following redirects hop by hop (each hop
  *     checked). A timeout once the page has committed is not an error: the render goes on with what is there.
  *  4. Consent banners, only with block_consent_modals: first a wait, within the settle timeout, until the network has
  *     been quiet (so banners that late scripts add are there), then click accept, hide with CSS, remove Cookiebot.
  *     Once per page load: the click and the CSS stay in effect at the later widths.
- * Then per width (after a resize for every width but the first):
+ * Then per width (after a resize for every width but the first; see 5 for when such a width goes without a pass):
  *  5. Scroll pass, in the page: scrollbars hidden, then down one viewport height at a time to the bottom or the
  *     height cap, waiting two animation frames at each step. A frame is painted at every position, so
  *     IntersectionObservers and loading=lazy see each one, even on a starved CPU. The first step, at the top, also
  *     lets a resize settle for two frames before anything is measured. When the page has grown below what the pass
- *     saw, the pass goes on from there.
+ *     saw, the pass goes on from there. A pass that runs out of time before the end (frames come slowly when the
+ *     CPU is starved) goes on from where it stopped, once, with the slow pass's budget: the part of the page it
+ *     never showed has loaded nothing. The budget counts from the start of the pass, after the consent step's wait.
+ *     After a resize the pass is left out when nothing could still load by scrolling (resizeCheck, asked after two
+ *     frames so the new layout is there), and only on the document the earlier widths scrolled all of (no
+ *     navigation since its last pass, which got to the end, and no growth below what that pass saw):
+ *     - no IntersectionObserver target laid out above the height cap that the page still observes and that was
+ *       never reported intersecting (one a media query shows only now), or that was in view and is out again
+ *       within two viewports of the bottom (an infinite list's sentinel);
+ *     - no loading=lazy image laid out above the cap and not loaded, and no loading=lazy iframe at all;
+ *     - no image marked by a scroll-listener loader and still unloaded (lazyCheck);
+ *     - the same in every child frame (one that does not answer, or has no tracker, counts as pending).
+ *     Why that is safe: the earlier pass showed every position of the page, so every target laid out then was
+ *     reported intersecting, and what it loads has loaded; a target hidden then and shown by the resize was never
+ *     reported, so it calls for a pass. Loaders that use scroll listeners are covered by lazyCheck, as after any
+ *     pass. A page whose observers never fire for a target keeps getting a pass at every width, as before.
+ *     Everything after the pass still happens: scrollbars hidden, the settle with its 100 ms grace, the growth
+ *     check (growth below the height resizeCheck measured gets a pass from there), lazyCheck and the wait for
+ *     images. What a skip gives up: the ~400 ms of a pass, in which a resize handler debounced by more than about
+ *     100 ms would also have run; such a handler may now run after the capture.
  *  6. Settle: until the network has been quiet for 250 ms (at most 2 requests open, like networkidle2), within the
  *     settle timeout, and at least 100 ms after the scroll pass. A page that never goes quiet is captured anyway.
  *     If the page navigated itself to a URL that redirects, that is followed like the first URL, and 4-6 run again.
@@ -128,8 +148,11 @@ export function budgets(settings: RenderSettings) {
   /** The wait for images still loading, after the settle. */
   const afterScrollMs = clamp(settings.settleTimeoutMs / 2, 500, 3_000);
   const captureMs = settings.navigationTimeoutMs;
-  /** One width on a loaded page: resize, scroll (fast and slow), settle, images, capture, encoding and storing. */
-  const widthMs = scrollMs + slowScrollMs + 2 * settleMs + afterScrollMs + captureMs + 5_000;
+  /**
+   * One width on a loaded page: resize, scroll (fast and slow, each with its one extension of slowScrollMs when it
+   * ran out of time before the end), settle, images, capture, encoding and storing.
+   */
+  const widthMs = scrollMs + 3 * slowScrollMs + 2 * settleMs + afterScrollMs + captureMs + 5_000;
   /** A navigation, one started by the page itself, the consent step (with its settle), and slack for the context. */
   const pageMs = 2 * navigationMs + settleMs + CONSENT_TIMEOUT_MS + 10_000;
   const hardLimitFor = (widths: number) => pageMs + Math.max(1, widths) * widthMs;
@@ -155,6 +178,11 @@ export interface ScreenshotResult {
   settled: boolean;
   /** Whether lazy images still unloaded after the fast scroll pass made it scroll again slowly (see lazyCheck). */
   slowScroll: boolean;
+  /**
+   * Whether the scroll pass was left out at this width: a width after a resize on a page that had nothing left to
+   * load by scrolling (see resizeCheck).
+   */
+  scrollSkipped: boolean;
   /** The page's URL when captured (after redirects). */
   finalUrl: string;
   /** Requests (and WebSockets) the guard refused, on this width's page so far. */
@@ -344,7 +372,15 @@ async function renderOnPage(args: PageArgs): Promise<void> {
   page.once('crash', () => gone.abort(new TransientRenderError(`The page crashed the browser tab (out of memory?) at ${widths.join(', ')} px`)));
   const signal = AbortSignal.any([args.signal, gone.signal]);
   const net = await guardContextNetwork(context, { guard, page, maxBytes: settings.maxBytes, timeoutMs: settings.navigationTimeoutMs, signal, log });
+  // Before the first navigation, so that it is in every document of the page: what resizeCheck asks about.
+  await context.addInitScript({ content: IO_TRACKER });
   const browserSide = inPage(page);
+  // Main-frame navigations, the page's own included: a document loaded since the last scroll pass was not scrolled.
+  let navigations = 0;
+  let navigationsAtPass = -1;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
 
   // The first width's clock starts with the render; the time before the page was ours is `wait` and `open`.
   let timings = noTimings();
@@ -363,6 +399,11 @@ async function renderOnPage(args: PageArgs): Promise<void> {
     await navigate(page, net, guard, args.url, Date.now() + limits.navigationMs, hops);
     endPhase('navigate');
     let freshDocument = true;
+    /**
+     * Whether the last width's scroll passes saw the whole page (down to the bottom or the height cap), with no
+     * growth left unscrolled: a later width may then go without a pass (resizeCheck).
+     */
+    let covered = false;
 
     for (const [index, width] of widths.entries()) {
       if (index > 0) {
@@ -379,7 +420,29 @@ async function renderOnPage(args: PageArgs): Promise<void> {
       let from = 0;
       let dwellMs = 0;
       let slowScroll = false;
-      let passEnd = Date.now() + limits.scrollMs;
+      // After a resize, on the document the earlier widths scrolled all of: a pass only when something could
+      // still load by scrolling (see resizeCheck and the top of this file).
+      let scrollSkipped = false;
+      let skipSeen = -1;
+      // For the log: what resizeCheck found (-1: no tracker; null: not asked, or no answer).
+      let resizePending: number | null = null;
+      if (index > 0 && !freshDocument && covered && navigations === navigationsAtPass && !browserSide.stalled) {
+        // Two frames (each at most 500 ms when none comes) before it looks: time for those on top of the usual.
+        const check = await browserSide.evaluate<{ pending: number; seen: number } | null>(
+          resizeCheck(settings.heightCapPx, true),
+          null,
+          EVALUATE_TIMEOUT_MS + 1_000,
+        );
+        scrollSkipped = check !== null && check.pending === 0 && check.seen > 0 && !(await childFramesPending(page, settings.heightCapPx));
+        skipSeen = check?.seen ?? -1;
+        resizePending = check?.pending ?? null;
+        endPhase('scroll');
+      }
+      let skipNext = scrollSkipped;
+      let lastPass: PassResult = { steps: 0, seen: -1, done: false };
+      let passEnd = 0;
+      // Whether the current pass (fast, or slow) already had its extension (see below).
+      let extended = false;
       for (let round = 1; ; round++) {
         if (freshDocument && args.blockConsentModals) {
           await net.waitForQuiet({ quietMs: QUIET_MS, maxInflight: QUIET_MAX_INFLIGHT, deadline: Date.now() + limits.settleMs, signal });
@@ -387,7 +450,19 @@ async function renderOnPage(args: PageArgs): Promise<void> {
           endPhase('consent');
         }
         freshDocument = false;
-        const pass = await scrollPass(browserSide, { from, budgetMs: passEnd - Date.now(), maxY: settings.heightCapPx, dwellMs });
+        // The pass's budget counts from here, after the consent step's own wait (not from the start of the width).
+        if (round === 1 && passEnd === 0) passEnd = Date.now() + limits.scrollMs;
+        let pass: PassResult;
+        if (skipNext) {
+          // Nothing to scroll for: the page as it is after the resize, and growth from here on still caught below.
+          skipNext = false;
+          pass = { steps: 0, seen: skipSeen, done: true };
+        } else {
+          // Counted from before the pass: a document the page loads during or after it was not scrolled.
+          navigationsAtPass = navigations;
+          pass = await scrollPass(browserSide, { from, budgetMs: passEnd - Date.now(), maxY: settings.heightCapPx, dwellMs });
+        }
+        lastPass = pass;
         steps += pass.steps;
         rounds++;
         signal.throwIfAborted();
@@ -407,10 +482,18 @@ async function renderOnPage(args: PageArgs): Promise<void> {
           await navigate(page, net, guard, next, Date.now() + limits.navigationMs, hops);
           endPhase('navigate');
           freshDocument = true;
-          [from, round, dwellMs, slowScroll, passEnd] = [0, 0, 0, false, Date.now() + limits.scrollMs];
+          [from, round, dwellMs, slowScroll, passEnd, extended] = [0, 0, 0, false, 0, false];
           continue;
         }
         throwIfMainFrameBlocked(net);
+        // The pass ran out of time before the end (frames come slowly on a starved CPU): the rest of the page was
+        // never in view, so nothing there was loaded. It goes on from where it stopped, once, with the slow pass's
+        // budget (enough for the whole height cap at 200 ms a step).
+        if (!pass.done && pass.seen >= 0 && !extended && round < MAX_SCROLL_ROUNDS && !browserSide.stalled) {
+          endPhase('settle');
+          [from, extended, passEnd] = [pass.seen, true, Date.now() + limits.slowScrollMs];
+          continue;
+        }
         // The page grew below what the pass saw: go on from there (a few times, within the scroll budget).
         const more = round < MAX_SCROLL_ROUNDS && Date.now() < passEnd ? pass.seen : -1;
         const after = await browserSide.evaluate<{ grown?: number; pending?: number; height?: number } | null>(
@@ -425,13 +508,17 @@ async function renderOnPage(args: PageArgs): Promise<void> {
         }
         if (typeof after?.pending === 'number') {
           // Lazy images the fast pass did not get loaded: once more, from the top, slowly.
-          [from, round, dwellMs, slowScroll, passEnd] = [0, 0, SLOW_STEP_MS, true, Date.now() + limits.slowScrollMs];
+          [from, round, dwellMs, slowScroll, passEnd, extended] = [0, 0, SLOW_STEP_MS, true, Date.now() + limits.slowScrollMs, false];
           continue;
         }
         measured = after?.height;
         break;
       }
       throwIfMainFrameBlocked(net);
+      // Whether the next width may go without a pass: the last pass got to the end of the page (or the cap), and the
+      // page did not grow below what it saw.
+      covered =
+        lastPass.done && typeof measured === 'number' && Math.min(measured, settings.heightCapPx) <= lastPass.seen + 2 && !browserSide.stalled;
 
       // A page that stopped answering gets the cap as its clip; Playwright trims that to the page, if it answers.
       const pageHeight = browserSide.stalled
@@ -463,6 +550,7 @@ async function renderOnPage(args: PageArgs): Promise<void> {
         quality: image.quality,
         settled,
         slowScroll,
+        scrollSkipped,
         finalUrl: page.url(),
         blockedRequests: net.blockedCount,
         durationMs: Date.now() - widthStart,
@@ -479,6 +567,8 @@ async function renderOnPage(args: PageArgs): Promise<void> {
           steps,
           rounds,
           slowScroll,
+          scrollSkipped,
+          resizePending,
           height: result.height,
           pageHeight,
           bytes: result.jpeg.length,
@@ -562,6 +652,154 @@ const HIDE_SCROLLBARS = `(() => {
   }
 })()`;
 
+/** Waits for an animation frame, or 500 ms when none comes (a page that is not being painted). */
+const FRAME = `const frame = () => new Promise((resolve) => {
+    const timer = setTimeout(resolve, 500);
+    requestAnimationFrame(() => { clearTimeout(timer); resolve(); });
+  });`;
+
+/**
+ * A context init script, in every document before the page's own scripts: which IntersectionObserver targets may
+ * still be waiting to be scrolled to, for resizeCheck. IntersectionObserver is wrapped with Proxies (constructor,
+ * observe, unobserve, disconnect, takeRecords), so it looks and behaves the same to the page: same prototype,
+ * `instanceof`, subclassing, native toString, the same errors (the original runs first; the bookkeeping never
+ * throws). Per observer, each target is remembered with what it was last reported as: never intersecting yet,
+ * intersecting, or out again after having been in. A target is forgotten when unobserved or its observer
+ * disconnected, and when found detached from the document (it comes back if its observer reports it again). So
+ * what is kept is at most what the page observes. Without IntersectionObserver there is nothing to wrap, and
+ * nothing is pending. The state is a non-enumerable `window.__burrowIo`.
+ */
+const IO_TRACKER = `(() => {
+  if (Object.prototype.hasOwnProperty.call(window, '__burrowIo')) return;
+  const NEVER = 0, IN = 1, OUT = 2;
+  // observer -> Map(target -> NEVER | IN | OUT)
+  const observers = new Map();
+  const swept = new WeakSet();
+  const forget = (observer, targets, target) => {
+    targets.delete(target);
+    if (targets.size === 0) observers.delete(observer);
+  };
+  // Detached targets are dropped from time to time (and at every check): a page that throws its observers away
+  // without disconnecting them must not have their old targets kept alive here.
+  let tracked = 0, sweepAt = 256;
+  const sweep = () => {
+    tracked = 0;
+    for (const [observer, targets] of Array.from(observers)) {
+      for (const target of Array.from(targets.keys())) {
+        if (target.isConnected) tracked++;
+        else {
+          swept.add(target);
+          forget(observer, targets, target);
+        }
+      }
+    }
+    sweepAt = Math.max(256, 2 * tracked);
+  };
+  const state = {
+    // Targets laid out above maxY never reported intersecting, or out again and near the bottom (from bottomFrom
+    // down: an infinite list's sentinel, which a pass would bring back into view).
+    pending(maxY, bottomFrom) {
+      let count = 0;
+      for (const [observer, targets] of Array.from(observers)) {
+        for (const [target, seen] of Array.from(targets)) {
+          if (seen === IN) continue;
+          if (!target.isConnected) {
+            swept.add(target);
+            forget(observer, targets, target);
+            continue;
+          }
+          if (target.getClientRects().length === 0) continue;
+          const top = target.getBoundingClientRect().top + window.scrollY;
+          if (top >= maxY || (seen === OUT && top + target.getBoundingClientRect().height < bottomFrom)) continue;
+          count++;
+        }
+      }
+      return count;
+    },
+  };
+  Object.defineProperty(window, '__burrowIo', { value: state, enumerable: false, writable: false, configurable: false });
+  const Native = window.IntersectionObserver;
+  if (typeof Native !== 'function' || !Native.prototype) return;
+  const proto = Native.prototype;
+  const note = (observer, entries) => {
+    if (!entries) return;
+    for (const entry of Array.from(entries)) {
+      const target = entry && entry.target;
+      let targets = observers.get(observer);
+      if (!targets || !targets.has(target)) {
+        if (!target || !swept.has(target)) continue;
+        swept.delete(target);
+        if (!targets) observers.set(observer, (targets = new Map()));
+        targets.set(target, NEVER);
+      }
+      const was = targets.get(target);
+      targets.set(target, entry.isIntersecting === true ? IN : was === NEVER ? NEVER : OUT);
+    }
+  };
+  const after = (name, then) => {
+    const original = proto[name];
+    if (typeof original !== 'function') return;
+    proto[name] = new Proxy(original, {
+      apply(fn, self, args) {
+        const result = Reflect.apply(fn, self, args);
+        try { then(self, args, result); } catch (e) {}
+        return result;
+      },
+    });
+  };
+  after('observe', (observer, args) => {
+    let targets = observers.get(observer);
+    if (!targets) observers.set(observer, (targets = new Map()));
+    if (!targets.has(args[0])) {
+      targets.set(args[0], NEVER);
+      if (++tracked >= sweepAt) sweep();
+    }
+  });
+  after('unobserve', (observer, args) => {
+    const targets = observers.get(observer);
+    if (targets) forget(observer, targets, args[0]);
+  });
+  after('disconnect', (observer) => { observers.delete(observer); });
+  after('takeRecords', (observer, args, records) => note(observer, records));
+  const Tracked = new Proxy(Native, {
+    construct(target, args, newTarget) {
+      const callback = args[0];
+      if (typeof callback === 'function') {
+        args = Array.prototype.slice.call(args);
+        args[0] = function (entries, observer) {
+          try { note(observer, entries); } catch (e) {}
+          return Reflect.apply(callback, this, arguments);
+        };
+      }
+      return Reflect.construct(target, args, newTarget);
+    },
+  });
+  const constructor = Object.getOwnPropertyDescriptor(proto, 'constructor');
+  if (constructor) Object.defineProperty(proto, 'constructor', { ...constructor, value: Tracked });
+  window.IntersectionObserver = Tracked;
+})()`;
+
+/**
+ * After a resize (settle: first two frames, so the new layout is there): what could still need a scroll pass.
+ * IntersectionObserver targets laid out above maxY that were never reported intersecting, or are out again near
+ * the bottom (IO_TRACKER); loading=lazy images laid out above maxY not loaded yet; any loading=lazy iframe; and
+ * the images scroll-listener loaders mark (lazyCheck). `pending` -1: the tracker is missing, so unknown. `seen`:
+ * the page's height (up to maxY), for the growth check after the settle.
+ */
+const resizeCheck = (maxY: number, settle: boolean) => `(async () => {
+  ${settle ? `${HIDE_SCROLLBARS}; ${FRAME} await frame(); await frame();` : ''}
+  const d = document.documentElement, b = document.body;
+  const seen = Math.min(Math.max(d ? d.scrollHeight : 0, b ? b.scrollHeight : 0), ${maxY});
+  const io = window.__burrowIo;
+  if (!io || typeof io.pending !== 'function') return { pending: -1, seen };
+  const shown = (el) => el.getClientRects().length > 0 && el.getBoundingClientRect().top + window.scrollY < ${maxY};
+  let pending = io.pending(${maxY}, seen - 2 * Math.max(100, window.innerHeight));
+  pending += Array.from(document.querySelectorAll('img[loading="lazy" i]')).filter((img) => !img.complete && shown(img)).length;
+  pending += document.querySelectorAll('iframe[loading="lazy" i]').length;
+  pending += ${lazyCheck(maxY, false)};
+  return { pending, seen };
+})()`;
+
 /**
  * The scroll pass, in one call: down one viewport height at a time, from `from` to the bottom or maxY, waiting
  * two animation frames at each position (so the position is laid out and painted, and IntersectionObserver
@@ -573,10 +811,7 @@ const HIDE_SCROLLBARS = `(() => {
 const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs: number) => `(async () => {
   ${HIDE_SCROLLBARS};
   const end = Date.now() + ${Math.round(budgetMs)};
-  const frame = () => new Promise((resolve) => {
-    const timer = setTimeout(resolve, 500);
-    requestAnimationFrame(() => { clearTimeout(timer); resolve(); });
-  });
+  ${FRAME}
   const height = () => {
     const d = document.documentElement, b = document.body;
     return Math.max(d ? d.scrollHeight : 0, b ? b.scrollHeight : 0);
@@ -584,7 +819,7 @@ const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs:
   // The layout viewport, which IntersectionObserver (and so loading=lazy) measures against. On a phone page wider
   // than the device it is taller than what is on screen; the observers still see all of it.
   const view = () => Math.max(100, window.innerHeight);
-  let y = ${Math.max(0, Math.round(from))}, steps = 0, previous = -1;
+  let y = ${Math.max(0, Math.round(from))}, steps = 0, previous = -1, done = false;
   for (;;) {
     const at = Date.now();
     window.scrollTo({ top: y, left: 0, behavior: 'instant' });
@@ -594,12 +829,13 @@ const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs:
     steps++;
     y = window.scrollY;
     const last = Math.max(0, Math.min(height(), ${maxY}) - view());
-    // The end: the bottom (or maxY), or as far as the page scrolls.
-    if (y >= last || y <= previous || steps >= ${MAX_SCROLL_STEPS} || Date.now() >= end) break;
+    // The end: the bottom (or maxY), or as far as the page scrolls (done); or out of steps or time.
+    done = y >= last || y <= previous;
+    if (done || steps >= ${MAX_SCROLL_STEPS} || Date.now() >= end) break;
     previous = y;
     y = Math.min(last, y + view());
   }
-  return { steps, seen: Math.floor(y + view()) };
+  return { steps, seen: Math.floor(y + view()), done };
 })()`;
 
 /**
@@ -712,13 +948,46 @@ function inPage(page: Page): InPage {
   };
 }
 
+/** What a scroll pass did: its steps, how far down it saw (-1: no answer), and whether it got to the end. */
+interface PassResult {
+  steps: number;
+  seen: number;
+  done: boolean;
+}
+
 /** The scroll pass (scrollPassScript); `seen` is -1 when the page did not answer. */
-async function scrollPass(
-  browserSide: InPage,
-  options: { from: number; budgetMs: number; maxY: number; dwellMs: number },
-): Promise<{ steps: number; seen: number }> {
+async function scrollPass(browserSide: InPage, options: { from: number; budgetMs: number; maxY: number; dwellMs: number }): Promise<PassResult> {
   const timeoutMs = Math.max(0, options.budgetMs) + EVALUATE_TIMEOUT_MS;
-  return browserSide.evaluate(scrollPassScript(options.from, options.budgetMs, options.maxY, options.dwellMs), { steps: 0, seen: -1 }, timeoutMs);
+  return browserSide.evaluate(scrollPassScript(options.from, options.budgetMs, options.maxY, options.dwellMs), { steps: 0, seen: -1, done: false }, timeoutMs);
+}
+
+/** Far enough down for any page: a frame's own document is not clipped by the height cap. */
+const FRAME_MAX_Y = 10_000_000;
+const FRAME_CHECK_TIMEOUT_MS = 1_000;
+
+/**
+ * resizeCheck in the page's other frames (each has its own IO_TRACKER): whether any might still need a pass. A
+ * frame that does not answer, or has no tracker, counts as needing one; a frame gone meanwhile does not.
+ */
+async function childFramesPending(page: Page, maxY: number): Promise<boolean> {
+  const frames = page.frames().filter((frame) => frame !== page.mainFrame() && !frame.isDetached());
+  if (frames.length === 0) return false;
+  const answers = await Promise.all(
+    frames.map(async (frame) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const answer = frame.evaluate(resizeCheck(Math.max(maxY, FRAME_MAX_Y), false)) as Promise<{ pending: number } | null>;
+        answer.catch(() => undefined);
+        const value = await Promise.race([answer, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), FRAME_CHECK_TIMEOUT_MS)))]);
+        return value === null ? !frame.isDetached() : value.pending !== 0;
+      } catch {
+        return !frame.isDetached();
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return answers.some(Boolean);
 }
 
 async function measureHeight(page: Page, browserSide: InPage): Promise<number> {
