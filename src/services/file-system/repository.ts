@@ -151,7 +151,6 @@ export function createFileSystemRepository(db: Db) {
       await tx.delete(fileSystem).where(and(eq(fileSystem.teamId, teamId), eq(fileSystem.type, type), eq(fileSystem.ref, ref)));
     },
 
-    /** Refs of one type in a team that already have a canonical row. */
     /** Which of these refs of the team's objects of a type have a canonical (non-shortcut) row. */
     async filedRefs(scope: TreeScope, type: string, refs: string[], tx: Db = db): Promise<Set<string>> {
       if (refs.length === 0) return new Set();
