@@ -100,19 +100,18 @@ function positiveInt(value: string | undefined, attr: string): number | undefine
 export function createFileSystemService({ db, files, shortcuts, objectTypes }: FileSystemServiceDeps) {
   const typesByName = new Map(objectTypes.map((t) => [t.type, t]));
 
-  /** Creates every missing ancestor folder of a path (checked across the whole project tree). */
-  async function ensureAncestors(scope: TreeScope, path: string, createdById: number | null, tx: Db): Promise<void> {
-    const ancestors = ancestorPaths(path);
+  /** Creates every missing ancestor folder of the paths (checked across the whole project tree). */
+  async function ensureAncestors(scope: TreeScope, paths: readonly string[], createdById: number | null, tx: Db): Promise<void> {
+    const ancestors = [...new Set(paths.flatMap(ancestorPaths))];
     const existing = await files.folderPathsAmong(scope, ancestors, tx);
     await files.insert(
       ancestors
-        .map((folder, i) => ({ folder, depth: i + 1 }))
-        .filter(({ folder }) => !existing.has(folder))
-        .map(({ folder, depth }) => ({
+        .filter((folder) => !existing.has(folder))
+        .map((folder) => ({
           teamId: scope.teamId,
           projectId: scope.projectId,
           path: folder,
-          depth,
+          depth: pathDepth(folder),
           type: 'folder',
           shortcut: false,
           createdById,
@@ -212,7 +211,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
 
   /** A new canonical row for an object at a path (its parents created). */
   async function insertObjectRow(scope: TreeScope, type: string, object: TreeObject, path: string, tx: Db): Promise<void> {
-    await ensureAncestors(scope, path, object.createdById, tx);
+    await ensureAncestors(scope, [path], object.createdById, tx);
     await files.insert(
       [
         {
@@ -264,11 +263,6 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     if (row.ref !== null) await files.deleteOrphanViews(row.teamId, row.type, row.ref, tx);
   }
 
-  /** Creates missing ancestors for rows left under a path (other teams' hog functions stay where they are). */
-  async function repairParents(scope: TreeScope, paths: string[], createdById: number, tx: Db): Promise<void> {
-    for (const path of new Set(paths)) await ensureAncestors(scope, path, createdById, tx);
-  }
-
   return {
     async list(access: TeamAccess, actor: Actor, query: FileSystemListInput, requestUrl: string): Promise<FileSystemList> {
       if (query.order_by === '-last_viewed_at' || query.order_by === 'last_viewed_at') return recents(access, actor, query);
@@ -284,7 +278,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     async create(access: TeamAccess, actor: Actor, input: CreateFileSystemInput): Promise<FileSystemEntry> {
       const scope = scopeOf(access);
       const id = await db.transaction(async (tx) => {
-        await ensureAncestors(scope, input.path, actor.user.id, tx);
+        await ensureAncestors(scope, [input.path], actor.user.id, tx);
         const [row] = await files.insert(
           [
             {
@@ -348,7 +342,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
         for (const row of [...rows].reverse()) await deleteRow(row, reached, tx);
         if (isFolder(target)) {
           const left = await files.subtree(scope, target.path, tx);
-          await repairParents(scope, left.map((r) => r.path), actor.user.id, tx);
+          await ensureAncestors(scope, left.map((r) => r.path), actor.user.id, tx);
         }
         return reached.length > 0 ? { deleted: reached } : null;
       });
@@ -389,21 +383,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
           const depth = pathDepth(row.path);
           if (row.depth !== depth) await files.update(row.id, { depth }, tx);
         }
-        const ancestors = [...new Set(rows.flatMap((r) => ancestorPaths(r.path)))];
-        const folders = await files.folderPathsAmong(scope, ancestors, tx);
-        const missing = ancestors.filter((p) => !folders.has(p));
-        await files.insert(
-          missing.map((path) => ({
-            teamId: scope.teamId,
-            projectId: scope.projectId,
-            path,
-            depth: pathDepth(path),
-            type: 'folder',
-            shortcut: false,
-            createdById: actor.user.id,
-          })),
-          tx,
-        );
+        await ensureAncestors(scope, rows.map((r) => r.path), actor.user.id, tx);
         return { count: filed };
       });
     },
@@ -414,7 +394,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       const scope = scopeOf(access);
       const row = await find(access, id);
       // PostHog creates the target's parents before anything can refuse the move.
-      await db.transaction((tx) => ensureAncestors(scope, newPath, actor.user.id, tx));
+      await db.transaction((tx) => ensureAncestors(scope, [newPath], actor.user.id, tx));
       if (!isFolder(row)) {
         await files.update(row.id, { path: newPath, depth: pathDepth(newPath) });
         return reload(row.id);
@@ -442,7 +422,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       if (!newPath) throw detail('new_path is required');
       const scope = scopeOf(access);
       const row = await find(access, id);
-      await db.transaction((tx) => ensureAncestors(scope, newPath, actor.user.id, tx));
+      await db.transaction((tx) => ensureAncestors(scope, [newPath], actor.user.id, tx));
       if (isFolder(row) && newPath === row.path) throw detail('Cannot link folder into itself');
       const copy = (source: FileSystemRow, path: string) => ({
         teamId: scope.teamId,
@@ -489,7 +469,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
           const restored = objectType ? await objectType.restore(tx, scope.teamId, item.ref) : null;
           if (!objectType || !restored) throw new ValidationError(CANNOT_RESTORE);
           if (item.path === undefined) continue;
-          await ensureAncestors(scope, item.path, actor.user.id, tx);
+          await ensureAncestors(scope, [item.path], actor.user.id, tx);
           const rows = await files.objectRows(scope.teamId, item.type, item.ref, tx);
           for (const row of rows) await files.update(row.id, { path: item.path, depth: pathDepth(item.path) }, tx);
           if (rows.length === 0) await insertObjectRow(scope, item.type, restored, item.path, tx);
@@ -519,7 +499,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
           name = fitHomeName(base, ` (${n})`);
         }
         const path = joinPath([HOME_ROOT, name]);
-        await ensureAncestors(scope, path, actor.user.id, tx);
+        await ensureAncestors(scope, [path], actor.user.id, tx);
         const [folder] = await files.insert(
           [{ teamId: scope.teamId, projectId: scope.projectId, path, depth: 2, type: 'folder', shortcut: false, createdById: actor.user.id }],
           tx,
