@@ -905,6 +905,22 @@ const topAndImages = (seen: number, ms: number, maxY: number, lazy: 'check' | 'g
 
 const TIMED_OUT = Symbol('timed out');
 
+/** The promise's value, or TIMED_OUT once timeoutMs have passed (a rejection after that is ignored). */
+async function orTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T | typeof TIMED_OUT> {
+  promise.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<typeof TIMED_OUT>((resolve) => {
+        timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * Calls into the page that give up instead of hanging. Once one times out (the page keeps its renderer busy, e.g.
  * a script in an endless loop), the following ones are skipped, and the capture's own timeout decides.
@@ -921,21 +937,13 @@ function inPage(page: Page): InPage {
   const within = async <T, F>(promise: Promise<T>, timeoutMs: number, fallback: F): Promise<T | F> => {
     promise.catch(() => undefined);
     if (stalled) return fallback;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const value = await Promise.race([
-        promise,
-        new Promise<typeof TIMED_OUT>((resolve) => {
-          timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
-        }),
-      ]);
+      const value = await orTimeout(promise, timeoutMs);
       if (value !== TIMED_OUT) return value;
       stalled = true;
       return fallback;
     } catch {
       return fallback;
-    } finally {
-      clearTimeout(timer);
     }
   };
   return {
@@ -974,16 +982,12 @@ async function childFramesPending(page: Page, maxY: number): Promise<boolean> {
   if (frames.length === 0) return false;
   const answers = await Promise.all(
     frames.map(async (frame) => {
-      let timer: NodeJS.Timeout | undefined;
       try {
         const answer = frame.evaluate(resizeCheck(Math.max(maxY, FRAME_MAX_Y), false)) as Promise<{ pending: number } | null>;
-        answer.catch(() => undefined);
-        const value = await Promise.race([answer, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), FRAME_CHECK_TIMEOUT_MS)))]);
-        return value === null ? !frame.isDetached() : value.pending !== 0;
+        const value = await orTimeout(answer, FRAME_CHECK_TIMEOUT_MS);
+        return value === TIMED_OUT || value === null ? !frame.isDetached() : value.pending !== 0;
       } catch {
         return !frame.isDetached();
-      } finally {
-        clearTimeout(timer);
       }
     }),
   );
