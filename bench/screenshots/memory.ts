@@ -80,6 +80,8 @@ export interface MemoryPeak {
   rootRssAtPeakMib: number;
   /** Highest PSS sum, MiB (sampled every pssEvery-th tick, so it may miss a short spike). */
   peakPssMib: number;
+  /** That sum by kind of process ("node", "browser", "gpu-process", "renderer x5", ...), MiB. */
+  pssAtPeakByKind: Record<string, number>;
   /** Most processes seen in the tree at once. */
   maxProcesses: number;
   samples: number;
@@ -102,7 +104,17 @@ export interface TreeSampler {
 export function sampleTree(root: number, options: { intervalMs?: number; pssEvery?: number } = {}): TreeSampler {
   const intervalMs = options.intervalMs ?? 100;
   const pssEvery = options.pssEvery ?? 5;
-  const peak: MemoryPeak = { peakRssMib: 0, processesAtPeak: 0, rootRssAtPeakMib: 0, peakPssMib: 0, maxProcesses: 0, samples: 0, cpuSeconds: 0, rootCpuSeconds: 0 };
+  const peak: MemoryPeak = {
+    peakRssMib: 0,
+    processesAtPeak: 0,
+    rootRssAtPeakMib: 0,
+    peakPssMib: 0,
+    pssAtPeakByKind: {},
+    maxProcesses: 0,
+    samples: 0,
+    cpuSeconds: 0,
+    rootCpuSeconds: 0,
+  };
   /** Per pid: CPU ticks at the first and the last sample. */
   const cpu = new Map<number, { first: number; last: number }>();
   let firstSample = true;
@@ -131,19 +143,17 @@ export function sampleTree(root: number, options: { intervalMs?: number; pssEver
     firstSample = false;
     for (const e of tree) {
       if (e.pid === root || seen.has(e.pid)) continue;
-      let cmdline = '';
-      try {
-        cmdline = readFileSync(`/proc/${e.pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      } catch {
-        // gone
-      }
-      seen.set(e.pid, cmdline);
+      seen.set(e.pid, cmdlineOf(e.pid));
     }
     if (tick++ % pssEvery === 0 && !pssBusy) {
       pssBusy = true;
       void Promise.all(tree.map((e) => pssKb(e.pid)))
         .then((values) => {
-          peak.peakPssMib = Math.max(peak.peakPssMib, values.reduce((a, b) => a + b, 0) / 1024);
+          const sumMib = values.reduce((a, b) => a + b, 0) / 1024;
+          if (sumMib <= peak.peakPssMib) return;
+          peak.peakPssMib = sumMib;
+          // The command line now, not as first seen: a renderer forked from the zygote starts with the zygote's.
+          peak.pssAtPeakByKind = byKind(tree.map((e, i) => ({ kind: e.pid === root ? 'node' : processKind(cmdlineOf(e.pid)), kb: values[i] ?? 0 })));
         })
         .finally(() => {
           pssBusy = false;
@@ -166,12 +176,40 @@ export function sampleTree(root: number, options: { intervalMs?: number; pssEver
   };
 }
 
-/** Whether pid is still a process whose command line starts as recorded (not a reused pid). */
-export function stillRunning(pid: number, cmdline: string): boolean {
+/** The process's command line, words joined by spaces ('' once it is gone). */
+function cmdlineOf(pid: number): string {
   try {
-    const now = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-    return cmdline !== '' && now.slice(0, 60) === cmdline.slice(0, 60);
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
   } catch {
-    return false;
+    return '';
   }
+}
+
+/** Chromium's process type from its command line (`--type=renderer`, `--utility-sub-type=...`); the browser has none. */
+function processKind(cmdline: string): string {
+  const type = /--type=(\S+)/.exec(cmdline)?.[1];
+  if (type === undefined) return cmdline.includes('chrom') ? 'browser' : 'other';
+  const sub = /--utility-sub-type=(?:[\w.]+\.)?(\w+)/.exec(cmdline)?.[1];
+  return sub ? `${type} ${sub}` : type;
+}
+
+function byKind(processes: { kind: string; kb: number }[]): Record<string, number> {
+  const groups = new Map<string, { count: number; kb: number }>();
+  for (const { kind, kb } of processes) {
+    const group = groups.get(kind) ?? { count: 0, kb: 0 };
+    group.count++;
+    group.kb += kb;
+    groups.set(kind, group);
+  }
+  return Object.fromEntries(
+    [...groups].sort((a, b) => b[1].kb - a[1].kb).map(([kind, g]) => [g.count > 1 ? `${kind} x${g.count}` : kind, Math.round(g.kb / 1024)]),
+  );
+}
+
+/** Whether pid is still a process running the program recorded for it (not a reused pid). */
+export function stillRunning(pid: number, cmdline: string): boolean {
+  // The program, not the whole line: Chromium rewrites its children's command lines (a renderer forked from the
+  // zygote starts with the zygote's).
+  const program = (line: string) => line.split(' ')[0];
+  return cmdline !== '' && program(cmdlineOf(pid)) === program(cmdline);
 }

@@ -607,6 +607,7 @@ async function main(): Promise<void> {
       log(
         `  round ${round} ${side.padEnd(8)} ${options.heatmaps} heatmap(s) in ${fmt(ms / 1000, 1)} s, peak ${fmt(peak.peakRssMib)} MiB RSS (sum) / ${fmt(peak.peakPssMib)} MiB PSS, ${peak.maxProcesses} processes at most`,
       );
+      log(`    PSS at its peak, MiB: ${Object.entries(peak.pssAtPeakByKind).map(([kind, mib]) => `${kind} ${mib}`).join(', ')}`);
     }
   }
   log();
