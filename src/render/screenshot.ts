@@ -40,9 +40,10 @@ import type { UrlGuard } from './url-guard.js';
  *     Once per page load: the click and the CSS stay in effect at the later widths.
  * Then per width (after a resize for every width but the first; see 5 for when such a width goes without a pass):
  *  5. Scroll pass, in the page: scrollbars hidden, then down one viewport height at a time to the bottom or the
- *     height cap, waiting two animation frames at each step. A frame is painted at every position, so
- *     IntersectionObservers and loading=lazy see each one, even on a starved CPU. The first step, at the top, also
- *     lets a resize settle for two frames before anything is measured. When the page has grown below what the pass
+ *     height cap, each step made in an animation frame's callbacks and held until the next frame. So a frame is
+ *     laid out and painted at every position, and IntersectionObservers and loading=lazy see each one, even on a
+ *     starved CPU. The first step, at the top, waits two frames, which also lets a resize settle before anything is
+ *     measured. When the page has grown below what the pass
  *     saw, the pass goes on from there. A pass that runs out of time before the end (frames come slowly when the
  *     CPU is starved) goes on from where it stopped, once, with the slow pass's budget: the part of the page it
  *     never showed has loaded nothing. The budget counts from the start of the pass, after the consent step's wait.
@@ -143,7 +144,7 @@ export function budgets(settings: RenderSettings) {
   const navigationMs = settings.navigationTimeoutMs;
   const settleMs = settings.settleTimeoutMs;
   const scrollMs = clamp(settings.settleTimeoutMs / 2, 1_000, 5_000);
-  /** The slow pass: SLOW_STEP_MS (and two frames) per viewport height, down to the height cap. */
+  /** The slow pass: SLOW_STEP_MS (and up to two frames) per viewport height, down to the height cap. */
   const slowScrollMs = Math.max(scrollMs, Math.ceil(settings.heightCapPx / VIEWPORT_HEIGHT) * (SLOW_STEP_MS + 50));
   /** The wait for images still loading, after the settle. */
   const afterScrollMs = clamp(settings.settleTimeoutMs / 2, 500, 3_000);
@@ -652,10 +653,13 @@ const HIDE_SCROLLBARS = `(() => {
   }
 })()`;
 
-/** Waits for an animation frame, or 500 ms when none comes (a page that is not being painted). */
+/**
+ * Waits for an animation frame, or 500 ms when none comes (a page that is not being painted). Resolves to whether
+ * a frame came: code that runs on at once then runs inside that frame's callbacks, before its layout.
+ */
 const FRAME = `const frame = () => new Promise((resolve) => {
-    const timer = setTimeout(resolve, 500);
-    requestAnimationFrame(() => { clearTimeout(timer); resolve(); });
+    const timer = setTimeout(() => resolve(false), 500);
+    requestAnimationFrame(() => { clearTimeout(timer); resolve(true); });
   });`;
 
 /**
@@ -801,9 +805,10 @@ const resizeCheck = (maxY: number, settle: boolean) => `(async () => {
 })()`;
 
 /**
- * The scroll pass, in one call: down one viewport height at a time, from `from` to the bottom or maxY, waiting
- * two animation frames at each position (so the position is laid out and painted, and IntersectionObserver
- * callbacks have run, before the next), and at least `dwellMs` in all (the slow pass). The page may grow as it
+ * The scroll pass, in one call: down one viewport height at a time, from `from` to the bottom or maxY, waiting at
+ * each position until a frame has laid it out and painted it (so IntersectionObservers have seen it before the
+ * next; one frame when the scroll was made in a frame's callbacks, otherwise two), and at least `dwellMs` in all
+ * (the slow pass). The page may grow as it
  * goes. A frame that does not come within 500 ms (a page that is not being painted) does not stop the pass; the
  * in-page deadline does. Returns the steps taken and how far down the page has been seen (the bottom of the
  * viewport at the last position).
@@ -819,13 +824,16 @@ const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs:
   // The layout viewport, which IntersectionObserver (and so loading=lazy) measures against. On a phone page wider
   // than the device it is taller than what is on screen; the observers still see all of it.
   const view = () => Math.max(100, window.innerHeight);
-  let y = ${Math.max(0, Math.round(from))}, steps = 0, previous = -1, done = false;
+  let y = ${Math.max(0, Math.round(from))}, steps = 0, previous = -1, done = false, inFrame = false;
   for (;;) {
     const at = Date.now();
     window.scrollTo({ top: y, left: 0, behavior: 'instant' });
-    await frame();
-    await frame();
-    ${dwellMs > 0 ? `await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + ${Math.round(dwellMs)} - Date.now())));` : ''}
+    // A scroll made in a frame's callbacks is laid out, observed and painted in that frame: the next frame means
+    // it was. One made anywhere else (the first step, after a dwell or a frame that did not come) is only in the
+    // frame after the next one.
+    if (!inFrame) await frame();
+    inFrame = await frame();
+    ${dwellMs > 0 ? `await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + ${Math.round(dwellMs)} - Date.now()))); inFrame = false;` : ''}
     steps++;
     y = window.scrollY;
     const last = Math.max(0, Math.min(height(), ${maxY}) - view());
