@@ -14,9 +14,12 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
 COPY src ./src
 COPY migrations ./migrations
+# The server and the worker run compiled JavaScript (dist/); src/ stays for `npm run cli`.
+RUN npm run --silent build
 
 RUN useradd --system --home /app burrow && mkdir -p /data && chown burrow /data
 USER burrow
@@ -26,4 +29,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8000)+'/_health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 
-CMD ["node_modules/.bin/tsx", "src/server.ts"]
+CMD ["node", "dist/server.js"]

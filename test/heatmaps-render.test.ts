@@ -20,7 +20,7 @@ import { ok } from './helpers/api.js';
 import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
 import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
 import { type PageServer, startPageServer } from './helpers/page-server.js';
-import { spawnTs, stop } from './helpers/process.js';
+import { spawnEntry, stop } from './helpers/process.js';
 
 /** Real Chromium on pages served by the test on 127.0.0.1, which the test config lets through the SSRF guard. */
 const RENDER_ENV = {
@@ -244,7 +244,7 @@ describe.runIf(TEST_DATABASE_URL)('a worker process killed mid-render', { timeou
     try {
       const { team, user } = await services.accounts.createAccount({ email: 'kill@example.com', password: null, firstName: 'Kill' }).then((r) => ({ team: r.team, user: r.user }));
       const key = (await services.apiKeys.create({ user, key: null, session: null }, { label: 'k', scopes: ['*'] })).value!;
-      const child = spawnTs('src/worker.ts', env);
+      const child = spawnEntry('src/worker.ts', env);
       const app = await import('../src/app.js').then((m) => m.buildApp(services));
       const created = ok(
         await app.inject({ method: 'POST', url: `/api/projects/${team.id}/saved/`, headers: bearer(key), payload: { url: pages.url('/basic.html'), widths: [320, 480, 640, 800] } }),

@@ -3,9 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
-import { freePort, spawnTs, stop, waitForHealth } from './helpers/process.js';
+import { buildDist, freePort, spawnEntry, stop, waitForHealth } from './helpers/process.js';
 
 // Each case starts real server processes; the budget is for a loaded CI machine, a quiet one needs a fraction.
 const PROCESS_TIMEOUT = 180_000;
@@ -16,6 +16,8 @@ async function tempDir(): Promise<string> {
   tempDirs.push(dir);
   return dir;
 }
+// The server as `npm start` runs it: compiled to dist/, then plain node.
+beforeAll(buildDist, PROCESS_TIMEOUT);
 afterAll(async () => {
   await Promise.all(tempDirs.map((dir) => fs.rm(dir, { recursive: true, force: true })));
 });
@@ -33,7 +35,7 @@ const readCredentials = async (dir: string): Promise<Credentials> =>
 
 async function startServer(env: Record<string, string>) {
   const port = await freePort();
-  const server = spawnTs('src/server.ts', { PORT: String(port), WORKERS: 'off', ...env });
+  const server = spawnEntry('dist/server.js', { PORT: String(port), WORKERS: 'off', ...env });
   await waitForHealth(port, server);
   return { server, port, url: (p: string) => `http://127.0.0.1:${port}${p}` };
 }
@@ -95,7 +97,7 @@ describe('npm start on the embedded database', { timeout: PROCESS_TIMEOUT }, () 
   });
 
   it('refuses to start with an invalid setting, naming it', async () => {
-    const spawned = spawnTs('src/server.ts', { DATA_DIR: await tempDir(), PORT: 'eighty', SIGNUP_ENABLED: 'maybe' });
+    const spawned = spawnEntry('dist/server.js', { DATA_DIR: await tempDir(), PORT: 'eighty', SIGNUP_ENABLED: 'maybe' });
     expect(await spawned.exited).not.toBe(0);
     expect(spawned.output()).toContain('PORT:');
     expect(spawned.output()).toContain('SIGNUP_ENABLED:');

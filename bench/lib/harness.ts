@@ -3,7 +3,7 @@
  * Postgres database, free ports, the servers as child processes (Burrow itself and hand-written baselines),
  * their memory, and option parsing.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
@@ -136,13 +136,30 @@ export interface Child {
 
 const SECRET_LINE = /personal API key:|password:|"personal_api_key"/;
 
+/** What `npm start` runs: the compiled server, from buildServer(). */
+export const SERVER_SCRIPT = 'dist/server.js';
+let serverBuilt = false;
+
+/** `npm run build` (src/ compiled to dist/), as `npm start` does before it starts the server; once per run. */
+export function buildServer(): void {
+  if (serverBuilt) return;
+  const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`npm run build failed (exit ${built.status})`);
+  serverBuilt = true;
+}
+
 /**
- * `node --import tsx <script>`: what `tsx <script>` runs, minus tsx's wrapper process, so signals reach the server
- * itself (the wrapper relays SIGTERM and SIGKILLs a child that is slow to acknowledge it, which loses a CPU profile),
- * node flags such as --cpu-prof apply to the server, and its memory is the child's own.
+ * Node's arguments for a script: the compiled server as is; a TypeScript script (a baseline) with
+ * `node --import tsx <script>`, which is what `tsx <script>` runs minus tsx's wrapper process. Either way signals
+ * reach the script's process itself (tsx's wrapper relays SIGTERM and SIGKILLs a child that is slow to acknowledge
+ * it, which loses a CPU profile), node flags such as --cpu-prof apply to it, and its memory is the child's own.
  */
+export function nodeArgs(script: string, nodeFlags: string[] = []): string[] {
+  return script.endsWith('.ts') ? ['--import', 'tsx', ...nodeFlags, script] : [...nodeFlags, script];
+}
+
 export function startChild(name: string, script: string, env: Record<string, string>, port: number, nodeFlags: string[] = []): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeFlags, script], {
+  const child = spawn(process.execPath, nodeArgs(script, nodeFlags), {
     cwd: ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -242,15 +259,16 @@ export async function serverMemory(child: Child): Promise<{ rssMb: number; peakR
 }
 
 /**
- * The real server (src/server.ts) on a fresh database, as the benchmarks run it: it migrates the database and
+ * The real server, built and run as `npm start` does, on a fresh database, as the benchmarks run it: it migrates the database and
  * bootstraps the first account, whose personal API key (scopes *) this returns. The per-key throttle is off (it
  * would answer 429 within the first second), as are the workers; LOG_LEVEL=warn. Anything else Burrow reads passes
  * through from the environment (AUTH_CACHE_SECONDS, for instance).
  */
 export async function startBurrow(options: { url: string; dataDir: string; pool: number; cpuProfDir?: string | null }): Promise<{ child: Child; key: string }> {
+  buildServer();
   const child = startChild(
     'burrow',
-    'src/server.ts',
+    SERVER_SCRIPT,
     {
       DATABASE_URL: options.url,
       DATABASE_POOL_SIZE: String(options.pool),

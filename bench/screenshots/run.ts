@@ -7,8 +7,8 @@
  * fresh Chromium for every screenshot (bench/screenshots/baseline.ts). Prints ms per width, total per heatmap,
  * peak memory of each side (its process plus its Chromium processes) and the baseline/Burrow ratios.
  *
- * Burrow side: `node --import tsx src/server.ts` with its defaults (WORKERS=on, WORKER_CONCURRENCY=2,
- * RENDER_CONCURRENCY=2, RENDER_RECYCLE_AFTER=200, 30 s / 10 s timeouts, JPEG q70) plus RENDER_ALLOWED_HOSTS=127.0.0.1
+ * Burrow side: the server as `npm start` runs it (built, then `node dist/server.js`) with its defaults (WORKERS=on,
+ * WORKER_CONCURRENCY=2, RENDER_CONCURRENCY=2, RENDER_RECYCLE_AFTER=200, 30 s / 10 s timeouts, JPEG q70) plus RENDER_ALLOWED_HOSTS=127.0.0.1
  * so the SSRF guard lets the local page through. Heatmaps are created through the REST API (POST .../saved/) and
  * polled until completed, `lanes` at a time, so the job worker renders `lanes` heatmaps at once, as it does for users
  * (each heatmap: one page per device kind, the two kinds at once, each kind's widths one after the other on its
@@ -40,6 +40,7 @@ import { loadConfig } from '../../src/config.js';
 import { findChromium } from '../../src/render/browser.js';
 import { DEFAULT_TARGET_WIDTHS } from '../../src/routes/heatmaps/schemas.js';
 import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';
+import { buildServer, nodeArgs, SERVER_SCRIPT } from '../lib/harness.js';
 import { type MemoryPeak, sampleTree, stillRunning, type TreeSampler } from './memory.js';
 import { type PageServer, startPageServer } from './page-server.js';
 
@@ -181,9 +182,9 @@ interface Child {
 
 const SECRET_LINE = /personal API key:|password:|"personal_api_key"/;
 
-/** `node --import tsx <script>` in its own process group (Ctrl-C reaches only this script, which stops it). */
+/** The script (see nodeArgs) in its own process group (Ctrl-C reaches only this script, which stops it). */
 function startChild(name: string, script: string, env: Record<string, string>, onLine: (line: string) => void): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, nodeArgs(script), {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -298,7 +299,8 @@ async function startBurrow(): Promise<BurrowServer> {
   const lines: LogLine[] = [];
   const problems: string[] = [];
   const keep = new Set(['screenshot rendered', 'stored screenshot', 'Chromium started', 'recycling Chromium after this render']);
-  const child = startChild('burrow', 'src/server.ts', { ...env, PORT: String(port), HOST: '127.0.0.1' }, (line) => {
+  buildServer();
+  const child = startChild('burrow', SERVER_SCRIPT, { ...env, PORT: String(port), HOST: '127.0.0.1' }, (line) => {
     if (!line.startsWith('{')) return;
     let parsed: LogLine;
     try {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +25,23 @@ export interface Spawned {
   exited: Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point of the project (src/server.ts, src/worker.ts, ...) as its own process. */
-export function spawnTs(entry: string, env: Record<string, string>, args: string[] = []): Spawned {
-  const child = spawn(TSX, [path.join(ROOT, entry), ...args], {
+/** `npm run build`: src/ compiled to dist/, what `npm start` and `npm run worker` run. */
+export async function buildDist(): Promise<void> {
+  const build = spawn(TSX, [path.join(ROOT, 'scripts/build.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  for (const stream of [build.stdout, build.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const [code] = (await once(build, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${output}`);
+}
+
+/**
+ * Runs an entry point of the project as its own process: TypeScript (src/worker.ts) through tsx, compiled
+ * JavaScript (dist/server.js, after buildDist) with node, as `npm start` does.
+ */
+export function spawnEntry(entry: string, env: Record<string, string>, args: string[] = []): Spawned {
+  const script = path.join(ROOT, entry);
+  const [command, commandArgs] = entry.endsWith('.ts') ? [TSX, [script, ...args]] : [process.execPath, [script, ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
