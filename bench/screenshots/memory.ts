@@ -92,6 +92,8 @@ export interface MemoryPeak {
   cpuSeconds: number;
   /** The root process's share of cpuSeconds (the Node process: server or baseline script). */
   rootCpuSeconds: number;
+  /** cpuSeconds by kind of process, as pssAtPeakByKind. */
+  cpuByKind: Record<string, number>;
 }
 
 export interface TreeSampler {
@@ -114,7 +116,10 @@ export function sampleTree(root: number, options: { intervalMs?: number; pssEver
     samples: 0,
     cpuSeconds: 0,
     rootCpuSeconds: 0,
+    cpuByKind: {},
   };
+  /** Per pid, its kind of process as of the last PSS sample (see processKind). */
+  const kinds = new Map<number, string>();
   /** Per pid: CPU ticks at the first and the last sample. */
   const cpu = new Map<number, { first: number; last: number }>();
   let firstSample = true;
@@ -146,14 +151,15 @@ export function sampleTree(root: number, options: { intervalMs?: number; pssEver
       seen.set(e.pid, cmdlineOf(e.pid));
     }
     if (tick++ % pssEvery === 0 && !pssBusy) {
+      // The command line now, not as first seen: a renderer forked from the zygote starts with the zygote's.
+      for (const e of tree) kinds.set(e.pid, e.pid === root ? 'node' : processKind(cmdlineOf(e.pid)));
       pssBusy = true;
       void Promise.all(tree.map((e) => pssKb(e.pid)))
         .then((values) => {
           const sumMib = values.reduce((a, b) => a + b, 0) / 1024;
           if (sumMib <= peak.peakPssMib) return;
           peak.peakPssMib = sumMib;
-          // The command line now, not as first seen: a renderer forked from the zygote starts with the zygote's.
-          peak.pssAtPeakByKind = byKind(tree.map((e, i) => ({ kind: e.pid === root ? 'node' : processKind(cmdlineOf(e.pid)), kb: values[i] ?? 0 })));
+          peak.pssAtPeakByKind = byKind(tree.map((e, i) => ({ kind: kinds.get(e.pid) ?? 'other', value: (values[i] ?? 0) / 1024 })));
         })
         .finally(() => {
           pssBusy = false;
@@ -171,7 +177,8 @@ export function sampleTree(root: number, options: { intervalMs?: number; pssEver
       let ticks = 0;
       for (const { first, last } of cpu.values()) ticks += last - first;
       const own = cpu.get(root);
-      return { ...peak, cpuSeconds: ticks / 100, rootCpuSeconds: own ? (own.last - own.first) / 100 : 0 };
+      const cpuByKind = byKind([...cpu].map(([pid, { first, last }]) => ({ kind: kinds.get(pid) ?? 'other', value: (last - first) / 100 })));
+      return { ...peak, cpuSeconds: ticks / 100, rootCpuSeconds: own ? (own.last - own.first) / 100 : 0, cpuByKind };
     },
   };
 }
@@ -193,16 +200,17 @@ function processKind(cmdline: string): string {
   return sub ? `${type} ${sub}` : type;
 }
 
-function byKind(processes: { kind: string; kb: number }[]): Record<string, number> {
-  const groups = new Map<string, { count: number; kb: number }>();
-  for (const { kind, kb } of processes) {
-    const group = groups.get(kind) ?? { count: 0, kb: 0 };
+/** Values added up by kind, largest first, keyed "kind xN" when N processes share it. */
+function byKind(processes: { kind: string; value: number }[]): Record<string, number> {
+  const groups = new Map<string, { count: number; value: number }>();
+  for (const { kind, value } of processes) {
+    const group = groups.get(kind) ?? { count: 0, value: 0 };
     group.count++;
-    group.kb += kb;
+    group.value += value;
     groups.set(kind, group);
   }
   return Object.fromEntries(
-    [...groups].sort((a, b) => b[1].kb - a[1].kb).map(([kind, g]) => [g.count > 1 ? `${kind} x${g.count}` : kind, Math.round(g.kb / 1024)]),
+    [...groups].sort((a, b) => b[1].value - a[1].value).map(([kind, g]) => [g.count > 1 ? `${kind} x${g.count}` : kind, Math.round(g.value * 10) / 10]),
   );
 }
 

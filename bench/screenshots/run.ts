@@ -609,7 +609,9 @@ async function main(): Promise<void> {
       log(
         `  round ${round} ${side.padEnd(8)} ${options.heatmaps} heatmap(s) in ${fmt(ms / 1000, 1)} s, peak ${fmt(peak.peakRssMib)} MiB RSS (sum) / ${fmt(peak.peakPssMib)} MiB PSS, ${peak.maxProcesses} processes at most`,
       );
-      log(`    PSS at its peak, MiB: ${Object.entries(peak.pssAtPeakByKind).map(([kind, mib]) => `${kind} ${mib}`).join(', ')}`);
+      const list = (values: Record<string, number>, digits: number) => Object.entries(values).map(([kind, n]) => `${kind} ${fmt(n, digits)}`).join(', ');
+      log(`    PSS at its peak, MiB: ${list(peak.pssAtPeakByKind, 0)}`);
+      log(`    CPU s: ${list(peak.cpuByKind, 1)}`);
     }
   }
   log();
