@@ -43,10 +43,10 @@ import type { UrlGuard } from './url-guard.js';
  *     height cap, each step made in an animation frame's callbacks and held until the next frame. So a frame is
  *     laid out and painted at every position, and IntersectionObservers and loading=lazy see each one, even on a
  *     starved CPU. The first step, at the top, waits two frames, which also lets a resize settle before anything is
- *     measured. When the page has grown below what the pass
- *     saw, the pass goes on from there. A pass that runs out of time before the end (frames come slowly when the
- *     CPU is starved) goes on from where it stopped, once, with the slow pass's budget: the part of the page it
- *     never showed has loaded nothing. The budget counts from the start of the pass, after the consent step's wait.
+ *     measured. When the page has grown below what the pass saw, the pass goes on from there. A pass that runs out
+ *     of time before the end (frames come slowly when the CPU is starved) goes on from where it stopped, once, with
+ *     the slow pass's budget: the part of the page it never showed has loaded nothing. The budget counts from the
+ *     start of the pass, after the consent step's wait.
  *     After a resize the pass is left out when nothing could still load by scrolling (resizeCheck, asked after two
  *     frames so the new layout is there), and only on the document the earlier widths scrolled all of (no
  *     navigation since its last pass, which got to the end, and no growth below what that pass saw):
@@ -808,9 +808,8 @@ const resizeCheck = (maxY: number, settle: boolean) => `(async () => {
  * The scroll pass, in one call: down one viewport height at a time, from `from` to the bottom or maxY, waiting at
  * each position until a frame has laid it out and painted it (so IntersectionObservers have seen it before the
  * next; one frame when the scroll was made in a frame's callbacks, otherwise two), and at least `dwellMs` in all
- * (the slow pass). The page may grow as it
- * goes. A frame that does not come within 500 ms (a page that is not being painted) does not stop the pass; the
- * in-page deadline does. Returns the steps taken and how far down the page has been seen (the bottom of the
+ * (the slow pass). The page may grow as it goes. A frame that does not come within 500 ms (a page that is not being
+ * painted) does not stop the pass; the in-page deadline does. Returns the steps taken and how far down the page has been seen (the bottom of the
  * viewport at the last position).
  */
 const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs: number) => `(async () => {
