@@ -259,10 +259,10 @@ export async function serverMemory(child: Child): Promise<{ rssMb: number; peakR
 }
 
 /**
- * The real server, built and run as `npm start` does, on a fresh database, as the benchmarks run it: it migrates the database and
- * bootstraps the first account, whose personal API key (scopes *) this returns. The per-key throttle is off (it
- * would answer 429 within the first second), as are the workers; LOG_LEVEL=warn. Anything else Burrow reads passes
- * through from the environment (AUTH_CACHE_SECONDS, for instance).
+ * The real server, built and run as `npm start` does, on a fresh database: it migrates the database and bootstraps
+ * the first account, whose personal API key (scopes *) this returns. The per-key throttle is off (it would answer
+ * 429 within the first second), as are the workers; LOG_LEVEL=warn. Anything else Burrow reads passes through from
+ * the environment (AUTH_CACHE_SECONDS, for instance).
  */
 export async function startBurrow(options: { url: string; dataDir: string; pool: number; cpuProfDir?: string | null }): Promise<{ child: Child; key: string }> {
   buildServer();
