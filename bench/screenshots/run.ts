@@ -8,8 +8,8 @@
  * peak memory of each side (its process plus its Chromium processes) and the baseline/Burrow ratios.
  *
  * Burrow side: the server as `npm start` runs it (built, then `node dist/server.js`) with its defaults (WORKERS=on,
- * WORKER_CONCURRENCY=2, RENDER_CONCURRENCY=2, RENDER_RECYCLE_AFTER=200, 30 s / 10 s timeouts, JPEG q70) plus RENDER_ALLOWED_HOSTS=127.0.0.1
- * so the SSRF guard lets the local page through. Heatmaps are created through the REST API (POST .../saved/) and
+ * WORKER_CONCURRENCY=2, RENDER_CONCURRENCY=2, RENDER_RECYCLE_AFTER=200, 30 s / 10 s timeouts, JPEG q70) plus
+ * RENDER_ALLOWED_HOSTS=127.0.0.1 so the SSRF guard lets the local page through. Heatmaps are created through the REST API (POST .../saved/) and
  * polled until completed, `lanes` at a time, so the job worker renders `lanes` heatmaps at once, as it does for users
  * (each heatmap: one page per device kind, the two kinds at once, each kind's widths one after the other on its
  * page). Per-width times and phases come from the server's own log (LOG_LEVEL=debug).
