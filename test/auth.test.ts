@@ -150,6 +150,16 @@ describe('authentication', () => {
       expect((await ctx.app.inject({ url: '/api/users/@me/', headers: { cookie } })).statusCode).toBe(401);
     });
 
+    it.each(['GET', 'POST'] as const)('ends the session on %s /logout, as the web app does, and redirects to /login', async (method) => {
+      const session = await ctx.login(account.user.email);
+      expect((await ctx.app.inject({ url: '/api/users/@me/', headers: { cookie: session.cookie } })).statusCode).toBe(200);
+      const logout = await ctx.app.inject({ method, url: '/logout', headers: { cookie: session.cookie } });
+      expect(logout.statusCode).toBe(302);
+      expect(logout.headers.location).toBe('/login');
+      expect(logout.cookies.find((c) => c.name === 'sessionid')?.value).toBe('');
+      expect((await ctx.app.inject({ url: '/api/users/@me/', headers: { cookie: session.cookie } })).statusCode).toBe(401);
+    });
+
     it('refuses a session cookie whose signature was tampered with', async () => {
       const session = await ctx.login(account.user.email);
       const forged = session.cookie.replace(/sessionid=([^.;]+)/, 'sessionid=$1x');

@@ -56,18 +56,24 @@ export const authRoutes: RoutePlugin = async (app, { services }) => {
     },
   );
 
-  // PostHog's own logout is the Django view /logout, which ends the session and redirects to the login page.
-  app.route({
-    method: 'POST',
-    url: '/logout',
-    config: { access: 'public' },
-    schema: { operationId: 'logout_redirect', tags: ['auth'], summary: 'End the browser session and redirect to /login', response: { 302: z.null() } },
-    handler: async (request, reply) => {
-      const token = sessionToken(request);
-      if (token) await services.login.logout(token);
-      clearSessionCookies(reply);
-      return reply.redirect('/login', 302);
-    },
-  });
+  // PostHog's own logout is the Django view /logout, which ends the session and redirects to the login page. It
+  // takes any method: the web app logs out by navigating to it (userLogic: window.location.href = '/logout').
+  for (const [method, operationId] of [
+    ['GET', 'logout_redirect_retrieve'],
+    ['POST', 'logout_redirect'],
+  ] as const) {
+    app.route({
+      method,
+      url: '/logout',
+      config: { access: 'public' },
+      schema: { operationId, tags: ['auth'], summary: 'End the browser session and redirect to /login', response: { 302: z.null() } },
+      handler: async (request, reply) => {
+        const token = sessionToken(request);
+        if (token) await services.login.logout(token);
+        clearSessionCookies(reply);
+        return reply.redirect('/login', 302);
+      },
+    });
+  }
 };
 
