@@ -9,10 +9,11 @@
  *
  * Burrow side: the server as `npm start` runs it (built, then `node dist/server.js`) with its defaults (WORKERS=on,
  * WORKER_CONCURRENCY=2, RENDER_CONCURRENCY=2, RENDER_RECYCLE_AFTER=200, 30 s / 10 s timeouts, JPEG q70) plus
- * RENDER_ALLOWED_HOSTS=127.0.0.1 so the SSRF guard lets the local page through. Heatmaps are created through the REST API (POST .../saved/) and
- * polled until completed, `lanes` at a time, so the job worker renders `lanes` heatmaps at once, as it does for users
- * (each heatmap: one page per device kind, the two kinds at once, each kind's widths one after the other on its
- * page). Per-width times and phases come from the server's own log (LOG_LEVEL=debug).
+ * RENDER_ALLOWED_HOSTS=127.0.0.1 so the SSRF guard lets the local page through. Heatmaps are created through the
+ * REST API (POST .../saved/) and polled until completed, `lanes` at a time, so the job worker renders `lanes`
+ * heatmaps at once, as it does for users (each heatmap: one page per device kind, the two kinds at once, each kind's
+ * widths one after the other on its page). Per-width times and phases come from the server's own log
+ * (LOG_LEVEL=debug).
  *
  * Baseline side: the same heatmaps, `lanes` at a time, each width a fresh Chromium (see baseline.ts).
  *
@@ -39,8 +40,8 @@ import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { findChromium } from '../../src/render/browser.js';
 import { DEFAULT_TARGET_WIDTHS } from '../../src/routes/heatmaps/schemas.js';
-import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';
 import { buildServer, nodeArgs, SERVER_SCRIPT } from '../lib/harness.js';
+import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';
 import { type MemoryPeak, sampleTree, stillRunning, type TreeSampler } from './memory.js';
 import { type PageServer, startPageServer } from './page-server.js';
 

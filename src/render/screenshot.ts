@@ -809,8 +809,8 @@ const resizeCheck = (maxY: number, settle: boolean) => `(async () => {
  * each position until a frame has laid it out and painted it (so IntersectionObservers have seen it before the
  * next; one frame when the scroll was made in a frame's callbacks, otherwise two), and at least `dwellMs` in all
  * (the slow pass). The page may grow as it goes. A frame that does not come within 500 ms (a page that is not being
- * painted) does not stop the pass; the in-page deadline does. Returns the steps taken and how far down the page has been seen (the bottom of the
- * viewport at the last position).
+ * painted) does not stop the pass; the in-page deadline does. Returns the steps taken and how far down the page has
+ * been seen (the bottom of the viewport at the last position).
  */
 const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs: number) => `(async () => {
   ${HIDE_SCROLLBARS};
