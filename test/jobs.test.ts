@@ -144,7 +144,9 @@ describe('claim', () => {
     const tiedFirst = await queue.enqueue('test.record', { n: 3 }, { runAt: new Date(now - 2000) });
     const tiedSecond = await queue.enqueue('test.record', { n: 4 }, { runAt: new Date(now - 2000) });
     const urgent = await queue.enqueue('test.record', { n: 5 }, { runAt: new Date(now - 500), priority: 5 });
-    const scheduled = await queue.enqueue('test.record', { n: 6 }, { delayMs: 400 });
+    // Long enough that the five claims below finish before it, even on a busy CI machine (400 ms once was not).
+    const delayMs = 2_000;
+    const scheduled = await queue.enqueue('test.record', { n: 6 }, { delayMs });
 
     const order: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -160,7 +162,7 @@ describe('claim', () => {
       return claimed.length > 0 && claimed;
     });
     expect(due!.id).toBe(scheduled.id);
-    expect(Date.now() - now).toBeGreaterThanOrEqual(350);
+    expect(Date.now() - now).toBeGreaterThanOrEqual(delayMs - 50);
   });
 
   it('returns several jobs in claim order, leases them and counts the attempt', async () => {
