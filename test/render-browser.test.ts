@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkChromium, createBrowserPool, findChromium, type BrowserPool } from '../src/render/browser.js';
+import { checkChromium, createBrowserPool, findChromium, POOL_DISABLED_FEATURES, type BrowserPool } from '../src/render/browser.js';
 import { BrowserUnavailableError, isPermanentRenderError, TransientRenderError } from '../src/render/errors.js';
 import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
 import { createUrlGuard } from '../src/render/url-guard.js';
@@ -21,9 +22,9 @@ const settings: RenderSettings = {
 const guard = createUrlGuard({ allowedHosts: ['127.0.0.1'] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await sleep(20);
   }
@@ -92,6 +93,29 @@ describe('a pool without a browser', () => {
   });
 });
 
+/** The browser's command line, from chrome://version on a page of its own. */
+async function commandLine(browser: Browser): Promise<string[]> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto('chrome://version');
+    return (await page.locator('#command_line').textContent())!.split(' ');
+  } finally {
+    await context.close();
+  }
+}
+
+/** The features of every --disable-features switch, one list per switch. */
+const disableFeaturesSwitches = (args: string[]) =>
+  args.filter((arg) => arg.startsWith('--disable-features=')).map((arg) => arg.slice('--disable-features='.length).split(','));
+
+/** The URLs of the browser's targets that are Chromium's own pages (chrome://...). */
+async function chromeTargets(browser: Browser): Promise<string[]> {
+  const session = await browser.newBrowserCDPSession();
+  const { targetInfos } = (await session.send('Target.getTargets')) as { targetInfos: Array<{ url: string }> };
+  return targetInfos.map((target) => target.url).filter((url) => url.startsWith('chrome://'));
+}
+
 describe('the browser pool', () => {
   let server: PageServer;
   beforeAll(async () => {
@@ -108,6 +132,38 @@ describe('the browser pool', () => {
         .catch((e: unknown) => e);
       expect(String(error)).toMatch(/ERR_NAME_NOT_RESOLVED/);
       expect(server.requests.length).toBe(before);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("turns off the address bar's WebUI popups, keeping Playwright's own disabled features", async () => {
+    const location = findChromium(process.env.CHROMIUM_PATH);
+    if (!location.found) throw new Error(location.problem);
+    // What a plain Playwright launch gets: its one list of disabled features, and the popups made with each window.
+    const plain = await chromium.launch({ executablePath: location.path, headless: true });
+    let playwrightFeatures: string[];
+    try {
+      const switches = disableFeaturesSwitches(await commandLine(plain));
+      expect(switches).toHaveLength(1);
+      playwrightFeatures = switches[0]!;
+      await (await plain.newContext()).newPage();
+      await until(async () => (await chromeTargets(plain)).length > 0);
+      expect(await chromeTargets(plain)).toContain('chrome://omnibox-popup.top-chrome/');
+    } finally {
+      await plain.close();
+    }
+
+    const pool = createBrowserPool({ concurrency: 1, recycleAfter: 10, log });
+    try {
+      const { switches, targets } = await pool.withPage({}, async (page, context) => {
+        await page.setContent('<p>hello</p>');
+        await sleep(500);
+        const browser = context.browser()!;
+        return { targets: await chromeTargets(browser), switches: disableFeaturesSwitches(await commandLine(browser)) };
+      });
+      expect(switches).toEqual([[...playwrightFeatures, ...POOL_DISABLED_FEATURES]]);
+      expect(targets).toEqual([]);
     } finally {
       await pool.close();
     }

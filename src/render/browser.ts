@@ -75,8 +75,42 @@ export function checkChromium(configured: string | undefined, log: Pick<BaseLogg
   return location;
 }
 
-/** The flags every browser of the pool starts with; `launchArgs` adds to them. */
+/**
+ * Playwright's own `--disable-features` list (playwright-core's chromiumSwitches, for the version package-lock.json
+ * pins). Chromium reads only the last `--disable-features` switch, so turning off a feature of our own means passing
+ * Playwright's list again; test/render-browser.test.ts fails when an upgrade of Playwright changes it.
+ */
+const PLAYWRIGHT_DISABLED_FEATURES = [
+  'AvoidUnnecessaryBeforeUnloadCheckSync',
+  'DestroyProfileOnBrowserClose',
+  'HttpsUpgrades',
+  'HttpsFirstBalancedModeAutoEnable',
+  'LensOverlay',
+  'MediaRouter',
+  'PaintHolding',
+  'ThirdPartyStoragePartitioning',
+  'AvoidCorsURLLoaderRestartOnRedirect',
+  'TcpPortRandomizationWin',
+  'OptimizationHints',
+  'NetworkTimeServiceQuerying',
+  'AimEnabled',
+  'PreconnectToSearch',
+  'msForceBrowserSignIn',
+  'msEdgeUpdateLaunchServicesPreferredVersion',
+] as const;
+
+/**
+ * Each browser context is a window, and Chromium gives every window two WebUI renderers, made in advance, for its
+ * address bar's suggestion popups (chrome://omnibox-popup.top-chrome/). A render never shows them; they cost about
+ * 75 MiB and a few hundred ms of CPU per context (bench/screenshots/README.md).
+ */
+export const POOL_DISABLED_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'] as const;
+
+const PLAYWRIGHT_DISABLE_FEATURES_ARG = `--disable-features=${PLAYWRIGHT_DISABLED_FEATURES.join(',')}`;
+
+/** The flags every browser of the pool starts with. */
 export const BASE_LAUNCH_ARGS = [
+  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...POOL_DISABLED_FEATURES].join(',')}`,
   '--disable-gpu',
   '--disable-dev-shm-usage',
   '--disable-background-networking',
@@ -98,8 +132,6 @@ export interface BrowserPoolOptions {
   /** Contexts a browser serves before it is replaced (RENDER_RECYCLE_AFTER). */
   recycleAfter: number;
   log: RenderLogger;
-  /** Extra Chromium flags, after the pool's own. */
-  launchArgs?: readonly string[];
   /** How long Chromium may take to start; default 30 s. */
   launchTimeoutMs?: number;
 }
@@ -163,7 +195,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   const location = findChromium(options.chromiumPath);
   const concurrency = Math.max(1, options.concurrency);
   const recycleAfter = Math.max(1, options.recycleAfter);
-  const launchArgs = [...BASE_LAUNCH_ARGS, ...NETWORK_LOCKDOWN_ARGS, ...(options.launchArgs ?? [])];
+  const launchArgs = [...BASE_LAUNCH_ARGS, ...NETWORK_LOCKDOWN_ARGS];
 
   const counters = { launches: 0, crashes: 0, recycles: 0, contexts: 0, peakActive: 0 };
   let current: Generation | undefined;
@@ -217,6 +249,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
         executablePath: location.path,
         headless: true,
         args: launchArgs,
+        ignoreDefaultArgs: [PLAYWRIGHT_DISABLE_FEATURES_ARG],
         timeout: options.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS,
         // The server shuts down gracefully and closes the pool; Chromium also exits when its pipe closes.
         handleSIGINT: false,
