@@ -138,10 +138,10 @@ describe('the browser pool', () => {
   });
 
   it("turns off the address bar's WebUI popups, keeping Playwright's own disabled features", async () => {
-    const location = findChromium(process.env.CHROMIUM_PATH);
-    if (!location.found) throw new Error(location.problem);
-    // What a plain Playwright launch gets: its one list of disabled features, and the popups made with each window.
-    const plain = await chromium.launch({ executablePath: location.path, headless: true });
+    const pool = createBrowserPool({ concurrency: 1, recycleAfter: 10, log });
+    // What a plain Playwright launch of the same Chromium gets: its one list of disabled features, and the popups
+    // made with each window.
+    const plain = await chromium.launch({ executablePath: pool.executablePath, headless: true });
     let playwrightFeatures: string[];
     try {
       const switches = disableFeaturesSwitches(await commandLine(plain));
@@ -154,7 +154,6 @@ describe('the browser pool', () => {
       await plain.close();
     }
 
-    const pool = createBrowserPool({ concurrency: 1, recycleAfter: 10, log });
     try {
       const { switches, targets } = await pool.withPage({}, async (page, context) => {
         await page.setContent('<p>hello</p>');

@@ -106,11 +106,11 @@ const PLAYWRIGHT_DISABLED_FEATURES = [
  */
 export const POOL_DISABLED_FEATURES = ['WebUIOmniboxPopup', 'WebUIOmniboxAimPopup'] as const;
 
-const PLAYWRIGHT_DISABLE_FEATURES_ARG = `--disable-features=${PLAYWRIGHT_DISABLED_FEATURES.join(',')}`;
+const disableFeaturesArg = (features: readonly string[]) => `--disable-features=${features.join(',')}`;
 
 /** The flags every browser of the pool starts with. */
 export const BASE_LAUNCH_ARGS = [
-  `--disable-features=${[...PLAYWRIGHT_DISABLED_FEATURES, ...POOL_DISABLED_FEATURES].join(',')}`,
+  disableFeaturesArg([...PLAYWRIGHT_DISABLED_FEATURES, ...POOL_DISABLED_FEATURES]),
   '--disable-gpu',
   '--disable-dev-shm-usage',
   '--disable-background-networking',
@@ -195,7 +195,6 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   const location = findChromium(options.chromiumPath);
   const concurrency = Math.max(1, options.concurrency);
   const recycleAfter = Math.max(1, options.recycleAfter);
-  const launchArgs = [...BASE_LAUNCH_ARGS, ...NETWORK_LOCKDOWN_ARGS];
 
   const counters = { launches: 0, crashes: 0, recycles: 0, contexts: 0, peakActive: 0 };
   let current: Generation | undefined;
@@ -248,8 +247,8 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
       browser = await chromium.launch({
         executablePath: location.path,
         headless: true,
-        args: launchArgs,
-        ignoreDefaultArgs: [PLAYWRIGHT_DISABLE_FEATURES_ARG],
+        args: [...BASE_LAUNCH_ARGS, ...NETWORK_LOCKDOWN_ARGS],
+        ignoreDefaultArgs: [disableFeaturesArg(PLAYWRIGHT_DISABLED_FEATURES)],
         timeout: options.launchTimeoutMs ?? DEFAULT_LAUNCH_TIMEOUT_MS,
         // The server shuts down gracefully and closes the pool; Chromium also exits when its pipe closes.
         handleSIGINT: false,
