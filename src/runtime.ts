@@ -34,5 +34,5 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
 /** Job workers for every app job kind; says at start whether screenshots can be rendered. */
 export function startWorker(services: Container, log: Logger): Promise<Worker> {
   checkChromium(services.config.render.chromiumPath, log);
-  return startAppWorker({ queue: services.queue, handlerDeps: services.jobHandlerDeps, log, settings: services.config.workers });
+  return startAppWorker({ queue: services.queue, jobs: services.jobs, log, settings: services.config.workers });
 }

@@ -3,7 +3,7 @@ import { buildApp } from './app.js';
 import { createContainer } from './container.js';
 import { createLogger } from './lib/logger.js';
 import { configOrExit, openConfiguredDatabase, startWorker } from './runtime.js';
-import type { InitialCredentials } from './services/instance/service.js';
+import type { InitialCredentials } from './modules/instance/index.js';
 
 /** npm start: config -> database (migrated) -> first-run account -> HTTP app -> workers; graceful shutdown. */
 const config = configOrExit();
@@ -25,7 +25,7 @@ closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   else log.info({ signal }, 'shutting down');
   await app.close();
   await worker?.stop();
-  await services.renderer.close();
+  await services.browser.close();
   await database.close();
 });
 

@@ -15,6 +15,6 @@ closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
   if (err) log.error({ err }, 'worker shutting down after an error');
   else log.info({ signal }, 'worker shutting down');
   await worker.stop();
-  await services.renderer.close();
+  await services.browser.close();
   await database.close();
 });

@@ -4,11 +4,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { createContainer } from '../src/container.js';
-import { MembershipLevel } from '../src/db/schema/index.js';
+import { MembershipLevel, organizationMemberships, users } from '../src/db/schema/index.js';
 import { maskKeyValue } from '../src/lib/ids.js';
 import { openConfiguredDatabase } from '../src/runtime.js';
 import { STRONG_PASSWORD } from './helpers/context.js';
@@ -44,7 +45,7 @@ const env = (): Record<string, string> => {
 
 function cli(args: string[], stdin?: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: env() });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { cwd: ROOT, env: env() });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -194,9 +195,13 @@ describe('cli', { timeout: 90_000 }, () => {
       expect((await services.auth.checkCredentials('alice@example.com', state.alice!.password)).id).toBe(state.alice!.user.id);
       expect((await services.auth.checkCredentials('bob@example.com', STRONG_PASSWORD)).id).toBe(state.bob!.user.id);
 
-      const bob = await services.repositories.identity.findUserById(state.bob!.user.id);
+      const [bob] = await database.db.select().from(users).where(eq(users.id, state.bob!.user.id));
       expect(bob?.currentTeamId).toBe(state.extra!.project.id);
-      expect(await services.repositories.identity.membershipLevel(state.alice!.organization.id, bob!.id)).toBe(MembershipLevel.admin);
+      const [membership] = await database.db
+        .select({ level: organizationMemberships.level })
+        .from(organizationMemberships)
+        .where(and(eq(organizationMemberships.organizationId, state.alice!.organization.id), eq(organizationMemberships.userId, bob!.id)));
+      expect(membership?.level).toBe(MembershipLevel.admin);
     } finally {
       await database.close();
     }

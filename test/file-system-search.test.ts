@@ -6,14 +6,14 @@ import { loadConfig } from '../src/config.js';
 import { createContainer } from '../src/container.js';
 import type { Database } from '../src/db/client.js';
 import { fileSystem, users } from '../src/db/schema/index.js';
-import { splitPath } from '../src/services/file-system/paths.js';
+import { splitPath } from '../src/modules/file-system/paths.js';
 import {
   HOG_FUNCTION_TYPES,
   parseSearch,
   type SearchConditionOptions,
   type SearchToken,
   searchCondition,
-} from '../src/services/file-system/search.js';
+} from '../src/modules/file-system/repository-search.js';
 import { openTestDatabase } from './helpers/database.js';
 
 // ---------------------------------------------------------------------------------------------------------------

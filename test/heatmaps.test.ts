@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, savedHeatmaps } from '../src/db/schema/index.js';
+import { createHeatmapsRepository } from '../src/modules/heatmaps/repository.js';
 import { denied, expectError, invalid, notFound, ok } from './helpers/api.js';
 import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
 import { expectPostHogSchema } from './helpers/posthog-schemas.js';
@@ -41,7 +42,7 @@ describe('saved heatmaps', () => {
   const generationOf = async (id: string) =>
     (await ctx.database.db.select({ g: savedHeatmaps.renderGeneration }).from(savedHeatmaps).where(eq(savedHeatmaps.id, id)))[0]!.g;
   const storeSnapshot = async (id: string, width: number) =>
-    expect(await ctx.services.repositories.heatmaps.storeSnapshot(id, await generationOf(id), width, await jpeg(width))).toBe(true);
+    expect(await createHeatmapsRepository(ctx.database.db).storeSnapshot(id, await generationOf(id), width, await jpeg(width))).toBe(true);
 
   describe('create', () => {
     it("answers 201 with PostHog's object, the default widths and a render queued in the same transaction", async () => {

@@ -10,10 +10,9 @@ import { createContainer } from '../src/container.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { jobs, sessions, users } from '../src/db/schema/index.js';
 import { startAppWorker } from '../src/jobs/app-worker.js';
-import { MAINTENANCE_PURGE_DEDUPE_KEY, MAINTENANCE_PURGE_INTERVAL_MS } from '../src/jobs/handlers/maintenance-purge.js';
-import { jobDefinitions } from '../src/jobs/kinds.js';
+import { MAINTENANCE_PURGE_DEDUPE_KEY, MAINTENANCE_PURGE_INTERVAL_MS } from '../src/jobs/maintenance.js';
 import { createJobQueue, exponentialBackoffMs, type Job, type JobQueue, type JobQueueDeps } from '../src/jobs/queue.js';
-import { assertEveryKindHasHandler, createJobHandlers, ensureRecurringJobs, type JobHandlers } from '../src/jobs/registry.js';
+import { assertEveryKindHasHandler, type JobHandlers } from '../src/jobs/registry.js';
 import { createWorker, NonRetryableJobError, type Worker, type WorkerOptions } from '../src/jobs/worker.js';
 import { epochMs } from '../src/lib/time.js';
 import { openTestDatabase } from './helpers/database.js';
@@ -480,8 +479,8 @@ describe('worker lifecycle', () => {
 
   it('registers a handler for every app job kind', () => {
     const services = createContainer(database, loadConfig({ WORKERS: 'off' }), silent);
-    const handlers = createJobHandlers({ ...services.jobHandlerDeps, queue: services.queue });
-    expect(() => assertEveryKindHasHandler(jobDefinitions, handlers)).not.toThrow();
+    expect(() => assertEveryKindHasHandler(services.queue.definitions, services.jobs.handlers)).not.toThrow();
+    expect(Object.keys(services.jobs.definitions).sort()).toEqual(Object.keys(services.queue.definitions).sort());
   });
 
   it('wakes on NOTIFY instead of waiting for the next poll', async () => {
@@ -569,7 +568,7 @@ describe('housekeeping', () => {
     const services = createContainer(database, loadConfig({ WORKERS: 'off' }), silent);
     const worker = await startAppWorker({
       queue: services.queue,
-      handlerDeps: services.jobHandlerDeps,
+      jobs: services.jobs,
       log: silent,
       settings: { concurrency: 1, pollIntervalMs: 20, leaseMs: 2000 },
     });
@@ -581,7 +580,7 @@ describe('housekeeping', () => {
     expect(remainingSessions.map((session) => session.id)).toEqual([live]);
     expect((await purgeJobs()).some((job) => job.id === oldJob!.id)).toBe(false);
 
-    await ensureRecurringJobs(services.queue);
+    await services.jobs.schedule();
     const queued = await database.db
       .select()
       .from(jobs)

@@ -1,14 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPage, pageParams, quotePlus } from '../src/lib/pagination.js';
+import { buildPage, PaginationQuery, pageParams, quotePlus } from '../src/http/pagination.js';
 import { bearer, createTestContext, type TestContext } from './helpers/context.js';
 
 describe('DRF limit/offset pagination', () => {
   it('parses limit and offset leniently', () => {
-    expect(pageParams({})).toEqual({ limit: 100, offset: 0 });
-    expect(pageParams({ limit: '5', offset: '10' })).toEqual({ limit: 5, offset: 10 });
-    expect(pageParams({ limit: '0', offset: '-3' })).toEqual({ limit: 100, offset: 0 });
-    expect(pageParams({ limit: 'abc', offset: '1.5' })).toEqual({ limit: 100, offset: 0 });
-    expect(pageParams({ limit: '100000' })).toEqual({ limit: 100000, offset: 0 });
+    const parse = (query: Record<string, string>) => pageParams(PaginationQuery.parse(query));
+    expect(parse({})).toEqual({ limit: 100, offset: 0 });
+    expect(parse({ limit: '5', offset: '10' })).toEqual({ limit: 5, offset: 10 });
+    expect(parse({ limit: '0', offset: '-3' })).toEqual({ limit: 100, offset: 0 });
+    expect(parse({ limit: 'abc', offset: '1.5' })).toEqual({ limit: 100, offset: 0 });
+    expect(parse({ limit: '100000' })).toEqual({ limit: 100000, offset: 0 });
   });
 
   it('builds absolute next and previous links with the query sorted by key', () => {

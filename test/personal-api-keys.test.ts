@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../src/db/client.js';
+import { createApiKeysRepository } from '../src/modules/api-keys/repository.js';
 import { epochMs, isoZ } from '../src/lib/time.js';
 import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
 import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
@@ -440,7 +441,7 @@ describe('/api/personal_api_keys/', () => {
     it('writes last_used_at on use, at most once an hour', async () => {
       const { account, session } = await loggedIn();
       const key = await newKey(session, { label: 'usage', scopes: ['user:read'] });
-      const stored = async () => (await ctx.services.repositories.apiKeys.findForUser(key.id, account.user.id))!.lastUsedAt;
+      const stored = async () => (await createApiKeysRepository(ctx.database.db).findForUser(key.id, account.user.id))!.lastUsedAt;
       expect(await stored()).toBeNull();
 
       ok(await me(key.value));

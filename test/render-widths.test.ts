@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
 import { MOBILE_USER_AGENT, renderScreenshot, renderWidths, type RenderSettings, type RenderWidthsOptions, type ScreenshotResult } from '../src/render/screenshot.js';
 import { createUrlGuard } from '../src/render/url-guard.js';
-import { DEFAULT_TARGET_WIDTHS } from '../src/routes/heatmaps/schemas.js';
+import { DEFAULT_TARGET_WIDTHS } from '../src/modules/heatmaps/contract.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';
 
 /**

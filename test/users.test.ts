@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MembershipLevel } from '../src/db/schema/index.js';
+import { eq } from 'drizzle-orm';
+import { MembershipLevel, users } from '../src/db/schema/index.js';
 import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
 import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
 import { expectPostHogSchema } from './helpers/posthog-schemas.js';
@@ -174,7 +175,7 @@ describe('/api/users/', () => {
       const untouched = ok(await me(bearer(await ctx.newKey(other.user))));
       expect(untouched.first_name).toBe(other.user.firstName);
 
-      await ctx.services.repositories.identity.updateUser(account.user.id, { isStaff: true });
+      await ctx.database.db.update(users).set({ isStaff: true }).where(eq(users.id, account.user.id));
       ctx.services.auth.invalidateCaches();
       expect(ok(await me(bearer(key), other.user.uuid)).email).toBe(other.user.email);
       expectError(await me(bearer(key), 'not-a-uuid'), 404, notFound());

@@ -39,7 +39,7 @@ import pg from 'pg';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { findChromium } from '../../src/render/browser.js';
-import { DEFAULT_TARGET_WIDTHS } from '../../src/routes/heatmaps/schemas.js';
+import { DEFAULT_TARGET_WIDTHS } from '../../src/modules/heatmaps/contract.js';
 import { buildServer, nodeArgs, SERVER_SCRIPT } from '../lib/harness.js';
 import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';
 import { type MemoryPeak, sampleTree, stillRunning, type TreeSampler } from './memory.js';

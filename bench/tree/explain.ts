@@ -18,8 +18,13 @@ import { loadConfig } from '../../src/config.js';
 import { createContainer } from '../../src/container.js';
 import type { Database, Db } from '../../src/db/client.js';
 import * as schema from '../../src/db/schema/index.js';
-import { pageParams } from '../../src/lib/pagination.js';
-import type { FileSystemListInput } from '../../src/routes/file-system/schemas.js';
+import { PaginationQuery, pageParams } from '../../src/http/pagination.js';
+import { FileSystemListQuery } from '../../src/modules/file-system/contract.js';
+import { createFileSystemRepository } from '../../src/modules/file-system/repository.js';
+import { createFileSystemService } from '../../src/modules/file-system/service.js';
+import { createPersistedFoldersRepository } from '../../src/modules/persisted-folders/repository.js';
+import { createPersistedFoldersService } from '../../src/modules/persisted-folders/service.js';
+import { createShortcutsModule } from '../../src/modules/shortcuts/index.js';
 import { log } from '../lib/harness.js';
 
 export interface ExplainTarget {
@@ -70,18 +75,21 @@ export async function explainTargets(options: { url: string; key: string; target
   };
   const config = loadConfig({ ...process.env, DATABASE_URL: options.url, DATA_DIR: os.tmpdir(), LOG_LEVEL: 'silent', WORKERS: 'off', BOOTSTRAP: 'false' });
   const services = createContainer(database, config, pino({ level: 'silent' }));
+  // The services behind the two routes, called without HTTP so that only their own work is measured.
+  const tree = createFileSystemService({ db, files: createFileSystemRepository(db), shortcuts: createShortcutsModule({ db }).forTree, objectTypes: [] });
+  const folders = createPersistedFoldersService({ persistedFolders: createPersistedFoldersRepository(db) });
 
   const results: Explained[] = [];
   try {
     const actor = await services.auth.authenticateKey(options.key, 'Authorization header');
     for (const target of options.targets) {
       const access = await services.auth.resolveTeam(actor, String(target.teamId));
-      const query = Object.fromEntries(new URLSearchParams(target.query)) as Record<string, string>;
-      const requestUrl = `http://127.0.0.1/api/projects/${target.teamId}/${target.kind === 'tree' ? 'file_system' : 'persisted_folder'}/?${target.query}`;
-      const call = () =>
-        target.kind === 'tree'
-          ? services.fileSystem.list(access, actor, query as FileSystemListInput, requestUrl)
-          : services.persistedFolders.list(access, actor, pageParams(query));
+      const query = Object.fromEntries(new URLSearchParams(target.query));
+      const call = async () => {
+        if (target.kind !== 'tree') return folders.list(access, actor, pageParams(PaginationQuery.parse(query)));
+        const parsed = FileSystemListQuery.parse(query);
+        return tree.list(access, actor, parsed, pageParams(parsed));
+      };
 
       for (let i = 0; i < Math.min(20, calls); i++) await call();
       const cpu = process.cpuUsage();

@@ -39,7 +39,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { joinPath } from '../../src/services/file-system/paths.js';
+import { joinPath } from '../../src/modules/file-system/paths.js';
 import {
   type Child,
   collectProfiles,

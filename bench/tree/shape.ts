@@ -13,7 +13,7 @@
  *   Burrow creates missing parents. Depth is the number of segments (paths.ts's splitPath); every ancestor exists.
  * - SEARCH_WORD appears in about 2.5% of item names (never in folder names or types).
  */
-import { ancestorPaths, escapePath, joinPath, pathDepth } from '../../src/services/file-system/paths.js';
+import { ancestorPaths, escapePath, joinPath, pathDepth } from '../../src/modules/file-system/paths.js';
 
 export const MAIN_FOLDER = 'Product analytics — core metrics, activation & retention reviews for the leadership team';
 export const MAIN_FOLDER_ITEMS = 120;

@@ -1,29 +1,27 @@
 import type { Config } from '../config.js';
-import type { AppJobQueue } from './kinds.js';
-import type { JobLogger } from './queue.js';
-import { createJobHandlers, ensureRecurringJobs, type JobHandlerDeps } from './registry.js';
+import type { JobDefinitions, JobLogger, JobQueue } from './queue.js';
+import type { MergedJobs } from './registry.js';
 import { createWorker, type Worker } from './worker.js';
 
 export interface AppWorkerDeps {
-  queue: AppJobQueue;
-  /** What the handlers need besides the queue, e.g. { purgeExpiredSessions: sessionsRepository.deleteExpired }. */
-  handlerDeps: Omit<JobHandlerDeps, 'queue'>;
+  queue: JobQueue<JobDefinitions>;
+  /** Every area's jobs (container.ts merges them). */
+  jobs: MergedJobs;
   log: JobLogger;
   settings: Pick<Config['workers'], 'concurrency' | 'pollIntervalMs' | 'leaseMs'>;
 }
 
 /** Starts a worker for every app job kind, in the server (WORKERS=on) or alone (`npm run worker`). */
-export async function startAppWorker(deps: AppWorkerDeps): Promise<Worker> {
-  const { queue, log, settings } = deps;
+export async function startAppWorker({ queue, jobs, log, settings }: AppWorkerDeps): Promise<Worker> {
   const worker = createWorker({
     queue,
-    handlers: createJobHandlers({ ...deps.handlerDeps, queue }),
+    handlers: jobs.handlers,
     log,
     concurrency: settings.concurrency,
     pollIntervalMs: settings.pollIntervalMs,
     leaseMs: settings.leaseMs,
   });
-  await ensureRecurringJobs(queue);
+  await jobs.schedule();
   await worker.start();
   return worker;
 }

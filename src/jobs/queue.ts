@@ -64,6 +64,9 @@ export interface JobQueue<Defs extends JobDefinitions> {
   onEnqueued(listener: (kind: string) => void): Promise<() => Promise<void>>;
 }
 
+/** What a service needs to ask for work: enqueue, for its own area's kinds. */
+export type JobEnqueuer<Defs extends JobDefinitions> = Pick<JobQueue<Defs>, 'enqueue'>;
+
 export interface JobQueueDeps<Defs extends JobDefinitions> {
   db: Db;
   listen: Database['listen'];

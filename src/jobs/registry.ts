@@ -1,8 +1,4 @@
 import type { Job, JobDefinitions, JobKind, JobLogger, JobPayload } from './queue.js';
-import type { AppJobDefinitions, AppJobQueue } from './kinds.js';
-import { createHeatmapRenderHandler, type HeatmapRenderDeps } from './handlers/heatmap-render.js';
-import { createHeatmapsRecoverHandler, type HeatmapsRecoverDeps, scheduleHeatmapsRecover } from './handlers/heatmaps-recover.js';
-import { createMaintenancePurgeHandler, type MaintenancePurgeDeps, scheduleMaintenancePurge } from './handlers/maintenance-purge.js';
 
 export interface JobContext<Payload> {
   job: Job;
@@ -18,14 +14,43 @@ export type JobHandler<Payload> = (context: JobContext<Payload>) => Promise<void
 
 export type JobHandlers<Defs extends JobDefinitions> = { [K in JobKind<Defs>]: JobHandler<JobPayload<Defs, K>> };
 
-export type JobHandlerDeps = MaintenancePurgeDeps & HeatmapRenderDeps & HeatmapsRecoverDeps;
+/** A handler of some kind's payload; every JobHandler is one. */
+export type AnyJobHandler = JobHandler<never>;
 
-/** The one place app job kinds meet their handlers; leaving a kind out is a type error. */
-export function createJobHandlers(deps: JobHandlerDeps): JobHandlers<AppJobDefinitions> {
+/**
+ * An area's jobs: the kinds it defines with their payload schemas, a handler for each (leaving one out is a type
+ * error), and the recurring jobs it keeps scheduled. Each area declares these in its own jobs.ts.
+ */
+export interface AreaJobs<Defs extends JobDefinitions> {
+  definitions: Defs;
+  handlers: JobHandlers<Defs>;
+  /** Enqueues the area's recurring jobs unless one is already queued; runs whenever a worker starts. */
+  schedule?(): Promise<void>;
+}
+
+export interface MergedJobs {
+  definitions: JobDefinitions;
+  handlers: Readonly<Record<string, AnyJobHandler>>;
+  schedule(): Promise<void>;
+}
+
+/** Every area's jobs as one set; a kind that two areas define stops the start. */
+export function mergeJobs(areas: readonly AreaJobs<JobDefinitions>[]): MergedJobs {
+  const definitions: JobDefinitions = {};
+  const handlers: Record<string, AnyJobHandler> = {};
+  for (const area of areas) {
+    for (const kind of Object.keys(area.definitions)) {
+      if (kind in definitions) throw new Error(`Job kind ${kind} is defined twice`);
+      definitions[kind] = area.definitions[kind]!;
+    }
+    Object.assign(handlers, area.handlers);
+  }
   return {
-    'maintenance.purge': createMaintenancePurgeHandler(deps),
-    'heatmap.render': createHeatmapRenderHandler(deps),
-    'heatmaps.recover': createHeatmapsRecoverHandler(deps),
+    definitions,
+    handlers,
+    async schedule() {
+      for (const area of areas) await area.schedule?.();
+    },
   };
 }
 
@@ -33,10 +58,4 @@ export function createJobHandlers(deps: JobHandlerDeps): JobHandlers<AppJobDefin
 export function assertEveryKindHasHandler(definitions: JobDefinitions, handlers: Partial<Record<string, unknown>>): void {
   const missing = Object.keys(definitions).filter((kind) => typeof handlers[kind] !== 'function');
   if (missing.length > 0) throw new Error(`No job handler registered for: ${missing.join(', ')}`);
-}
-
-/** Jobs that re-enqueue themselves; called whenever a worker starts, in case the chain was broken. */
-export async function ensureRecurringJobs(queue: Pick<AppJobQueue, 'enqueue'>): Promise<void> {
-  await scheduleMaintenancePurge(queue);
-  await scheduleHeatmapsRecover(queue);
 }

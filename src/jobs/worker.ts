@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { assertEveryKindHasHandler, type JobHandler, type JobHandlers } from './registry.js';
+import { type AnyJobHandler, assertEveryKindHasHandler, type JobHandler } from './registry.js';
 import type { Job, JobDefinitions, JobKind, JobLogger, JobQueue } from './queue.js';
 
 /** Throw this from a handler when retrying cannot help (the input is invalid, the object is gone). */
@@ -15,7 +15,8 @@ export type WorkerQueue<Defs extends JobDefinitions> = Pick<
 
 export interface WorkerOptions<Defs extends JobDefinitions> {
   queue: WorkerQueue<Defs>;
-  handlers: JobHandlers<Defs>;
+  /** A handler for every kind of the queue's definitions (checked at creation). */
+  handlers: Readonly<Partial<Record<JobKind<Defs>, AnyJobHandler>>>;
   log: JobLogger;
   /** Jobs run at once by this worker. */
   concurrency: number;

@@ -1,22 +1,26 @@
 /**
- * Typed errors thrown anywhere in the server and mapped in exactly one place (plugins/error-handler.ts)
- * to PostHog's drf-exceptions-hog body {type, code, detail, attr}.
+ * The errors services throw. They say what went wrong in PostHog's terms (a kind, a DRF code, a detail and the
+ * attribute it is about), never how it is sent: http/error-handler.ts maps each kind to a status and to PostHog's
+ * drf-exceptions-hog body {type, code, detail, attr} in one table.
  */
-export type ErrorType = 'validation_error' | 'authentication_error' | 'invalid_request' | 'throttled_error' | 'server_error';
+export type ErrorKind =
+  | 'validation'
+  | 'parse'
+  | 'not_authenticated'
+  | 'authentication_failed'
+  | 'permission_denied'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'conflict'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'throttled'
+  | 'not_implemented'
+  | 'server';
 
-export interface ErrorBody {
-  type: ErrorType;
-  code: string;
-  detail: string;
-  attr: string | null;
-}
-
-export class ApiError extends Error {
-  readonly headers: Record<string, string> = {};
-
+export class BurrowError extends Error {
   constructor(
-    readonly statusCode: number,
-    readonly type: ErrorType,
+    readonly kind: ErrorKind,
     readonly code: string,
     readonly detail: string,
     readonly attr: string | null = null,
@@ -24,96 +28,94 @@ export class ApiError extends Error {
     super(detail);
     this.name = new.target.name;
   }
-
-  body(): ErrorBody {
-    return { type: this.type, code: this.code, detail: this.detail, attr: this.attr };
-  }
 }
 
-export class ValidationError extends ApiError {
+export class ValidationError extends BurrowError {
   constructor(detail: string, attr: string | null = null, code = 'invalid_input') {
-    super(400, 'validation_error', code, detail, attr);
+    super('validation', code, detail, attr);
   }
 }
 
-export class ParseError extends ApiError {
+export class ParseError extends BurrowError {
   constructor(detail = 'Malformed request.') {
-    super(400, 'invalid_request', 'parse_error', detail);
+    super('parse', 'parse_error', detail);
   }
 }
 
-export class NotAuthenticatedError extends ApiError {
+export class NotAuthenticatedError extends BurrowError {
   constructor() {
-    super(401, 'authentication_error', 'not_authenticated', 'Authentication credentials were not provided.');
+    super('not_authenticated', 'not_authenticated', 'Authentication credentials were not provided.');
   }
 }
 
-export class AuthenticationFailedError extends ApiError {
+export class AuthenticationFailedError extends BurrowError {
   constructor(detail = 'Incorrect authentication credentials.') {
-    super(401, 'authentication_error', 'authentication_failed', detail);
+    super('authentication_failed', 'authentication_failed', detail);
   }
 }
 
-export class PermissionDeniedError extends ApiError {
-  constructor(detail = 'You do not have permission to perform this action.') {
-    super(403, 'authentication_error', 'permission_denied', detail);
+export class PermissionDeniedError extends BurrowError {
+  constructor(detail = 'You do not have permission to perform this action.', code = 'permission_denied') {
+    super('permission_denied', code, detail);
   }
 }
 
-export class NotFoundError extends ApiError {
+export class NotFoundError extends BurrowError {
   constructor(detail = 'Not found.') {
-    super(404, 'invalid_request', 'not_found', detail);
+    super('not_found', 'not_found', detail);
   }
 }
 
-export class MethodNotAllowedError extends ApiError {
+export class MethodNotAllowedError extends BurrowError {
   constructor(method: string) {
-    super(405, 'invalid_request', 'method_not_allowed', `Method "${method}" not allowed.`);
+    super('method_not_allowed', 'method_not_allowed', `Method "${method}" not allowed.`);
   }
 }
 
-export class UnsupportedMediaTypeError extends ApiError {
+export class UnsupportedMediaTypeError extends BurrowError {
   constructor(contentType: string) {
-    super(415, 'invalid_request', 'unsupported_media_type', `Unsupported media type "${contentType}" in request.`);
+    super('unsupported_media_type', 'unsupported_media_type', `Unsupported media type "${contentType}" in request.`);
   }
 }
 
-export class PayloadTooLargeError extends ApiError {
+export class PayloadTooLargeError extends BurrowError {
   constructor(limitBytes: number) {
-    super(413, 'invalid_request', 'payload_too_large', `Request body is larger than the limit of ${limitBytes} bytes.`);
+    super('payload_too_large', 'payload_too_large', `Request body is larger than the limit of ${limitBytes} bytes.`);
   }
 }
 
-export class ConflictError extends ApiError {
+export class ConflictError extends BurrowError {
   constructor(detail: string, code = 'conflict') {
-    super(409, 'server_error', code, detail);
+    super('conflict', code, detail);
   }
 }
 
-export class ThrottledError extends ApiError {
+export class ThrottledError extends BurrowError {
+  readonly waitSeconds: number;
+
   constructor(waitSeconds: number) {
     const wait = Math.max(1, Math.ceil(waitSeconds));
-    super(429, 'throttled_error', 'throttled', `Request was throttled. Expected available in ${wait} ${wait === 1 ? 'second' : 'seconds'}.`);
-    this.headers['retry-after'] = String(wait);
+    super('throttled', 'throttled', `Request was throttled. Expected available in ${wait} ${wait === 1 ? 'second' : 'seconds'}.`);
+    this.waitSeconds = wait;
   }
 }
 
-export class ServerError extends ApiError {
+export class ServerError extends BurrowError {
   constructor() {
-    super(500, 'server_error', 'error', 'A server error occurred.');
+    super('server', 'error', 'A server error occurred.');
   }
 }
 
 /**
- * A response PostHog builds by hand outside its exception handler, such as
- * {"error": "Only screenshot heatmaps can be regenerated"} or a 405 with an empty body.
+ * An answer PostHog builds by hand outside its exception handler, such as {"error": "Only screenshot heatmaps can be
+ * regenerated"} or a 404 with an empty body: the kind still decides the status, the body is sent as it is. Areas
+ * subclass it so each such answer has a name.
  */
-export class RawResponseError extends Error {
+export class PlainBodyError extends BurrowError {
   constructor(
-    readonly statusCode: number,
-    readonly payload: Record<string, unknown> | null,
+    kind: ErrorKind,
+    readonly body: Record<string, unknown> | null,
   ) {
-    super(`HTTP ${statusCode}`);
-    this.name = 'RawResponseError';
+    super(kind, kind, typeof body?.error === 'string' ? body.error : typeof body?.detail === 'string' ? body.detail : kind);
   }
 }

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { NotFoundError } from './errors.js';
 
 /** PostHog's base57 alphabet: base62 without the look-alikes 0 1 O I l. */
 const BASE57 = '23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
@@ -38,3 +39,19 @@ export const hashApiKey = (value: string): string => `sha256$${sha256Hex(value)}
 /** "phx_...abcd", or "********" for values shorter than 16 characters, as PostHog's mask_key_value. */
 export const maskKeyValue = (value: string): string =>
   value.length < 16 ? '********' : `${value.slice(0, 4)}...${value.slice(-4)}`;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A hyphenated UUID, the form PostHog's URLs and bodies use. */
+export const isUuid = (value: string): boolean => UUID.test(value);
+
+/**
+ * The primary key a detail route looks up, read as Python's uuid.UUID reads it (Django's UUIDField): hyphens, braces
+ * and a urn:uuid: prefix are allowed. Anything else is not a UUID, which DRF's get_object answers with a 404.
+ */
+export function uuidLookup(value: string): string {
+  const hex = value.replaceAll('urn:', '').replaceAll('uuid:', '').replace(/^[{}]+|[{}]+$/g, '').replaceAll('-', '');
+  if (!/^[0-9a-f]{32}$/i.test(hex)) throw new NotFoundError();
+  const h = hex.toLowerCase();
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -5,8 +5,8 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { type Container, createContainer } from '../../src/container.js';
 import type { Database } from '../../src/db/client.js';
-import type { Actor } from '../../src/services/auth/service.js';
-import type { UserRow } from '../../src/services/identity/repository.js';
+import type { UserRow } from '../../src/db/schema/index.js';
+import type { Actor } from '../../src/modules/identity/index.js';
 import { openTestDatabase } from './database.js';
 
 export const STRONG_PASSWORD = 'correct horse battery staple 42';
@@ -80,7 +80,7 @@ export async function createTestContext(env: Record<string, string> = {}, option
     /** A personal API key of the user, created through the real service; returns the key value. */
     async newKey(user: UserRow, input: { scopes?: string[]; scoped_teams?: number[]; scoped_organizations?: string[]; label?: string } = {}): Promise<string> {
       const actor: Actor = { user, key: null, session: null };
-      const key = await services.apiKeys.create(actor, { label: input.label ?? 'test key', scopes: input.scopes ?? ['*'], ...input });
+      const key = await services.admin.apiKeys.create(actor, { label: input.label ?? 'test key', scopes: input.scopes ?? ['*'], ...input });
       return key.value!;
     },
 
@@ -94,7 +94,7 @@ export async function createTestContext(env: Record<string, string> = {}, option
 
     async close(): Promise<void> {
       await app.close();
-      await services.renderer.close();
+      await services.browser.close();
       await database.close();
     },
   };

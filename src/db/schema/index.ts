@@ -2,6 +2,7 @@ export * from './file-system.js';
 export * from './heatmaps.js';
 export * from './instance-settings.js';
 export * from './jobs.js';
+export * from './memberships.js';
 export * from './organizations.js';
 export * from './personal-api-keys.js';
 export * from './sessions.js';

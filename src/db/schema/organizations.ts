@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, smallint, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, jsonb, pgTable, uuid, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, updatedAt } from './columns.js';
-import { users } from './users.js';
 
 export const organizations = pgTable('organizations', {
   id: uuid('id').primaryKey(),
@@ -16,23 +15,4 @@ export const organizations = pgTable('organizations', {
   updatedAt: updatedAt(),
 });
 
-export const MembershipLevel = { member: 1, admin: 8, owner: 15 } as const;
-export type MembershipLevelValue = (typeof MembershipLevel)[keyof typeof MembershipLevel];
-
-export const organizationMemberships = pgTable(
-  'organization_memberships',
-  {
-    id: uuid('id').primaryKey(),
-    organizationId: uuid('organization_id')
-      .notNull()
-      .references(() => organizations.id, { onDelete: 'cascade' }),
-    userId: integer('user_id')
-      .notNull()
-      .references(() => users.id, { onDelete: 'cascade' }),
-    level: smallint('level').$type<MembershipLevelValue>().notNull().default(MembershipLevel.member),
-    joinedAt: createdAt(),
-    updatedAt: updatedAt(),
-  },
-  (t) => [uniqueIndex('organization_memberships_org_user').on(t.organizationId, t.userId), index('organization_memberships_user').on(t.userId)],
-);
-
+export type OrganizationRow = typeof organizations.$inferSelect;

@@ -22,3 +22,5 @@ export const personalApiKeys = pgTable(
   },
   (t) => [index('personal_api_keys_user').on(t.userId)],
 );
+
+export type PersonalApiKeyRow = typeof personalApiKeys.$inferSelect;

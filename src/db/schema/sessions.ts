@@ -17,3 +17,5 @@ export const sessions = pgTable(
   },
   (t) => [index('sessions_user').on(t.userId), index('sessions_expires').on(t.expiresAt)],
 );
+
+export type SessionRow = typeof sessions.$inferSelect;

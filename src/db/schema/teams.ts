@@ -52,3 +52,6 @@ export const teams = pgTable(
   },
   (t) => [index('teams_organization').on(t.organizationId), index('teams_project').on(t.projectId)],
 );
+
+export type ProjectRow = typeof projects.$inferSelect;
+export type TeamRow = typeof teams.$inferSelect;

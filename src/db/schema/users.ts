@@ -36,3 +36,19 @@ export const users = pgTable(
     index('users_current_team').on(t.currentTeamId),
   ],
 );
+
+export type UserRow = typeof users.$inferSelect;
+
+/** The columns of PostHog's UserBasic: what lists select for the users they name (never password_hash and the like). */
+export const userBasicColumns = {
+  id: users.id,
+  uuid: users.uuid,
+  distinctId: users.distinctId,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  email: users.email,
+  isEmailVerified: users.isEmailVerified,
+  hedgehogConfig: users.hedgehogConfig,
+  roleAtOrganization: users.roleAtOrganization,
+};
+export type UserBasicRow = Pick<UserRow, keyof typeof userBasicColumns>;

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+/**
+ * Query parameters read the way PostHog's views read them, as zod fields: the OpenAPI document shows the strings
+ * they are on the wire, handlers and services get parsed values, and a value DRF would refuse is a 400 naming the
+ * parameter (lib/validation.ts turns the issue into DRF's body).
+ */
+
+const text = () => z.string().optional();
+const refuse = (ctx: z.RefinementCtx, message: string, code?: string) => {
+  ctx.addIssue({ code: 'custom', message, ...(code && { params: { code } }) });
+  return z.NEVER;
+};
+
+const DATETIME_FORMAT =
+  'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].';
+const TRUE_STRINGS = new Set(['true', '1', 'yes', 'on', 't', 'y']);
+const FALSE_STRINGS = new Set(['false', '0', 'no', 'off']);
+
+/** DRF's LimitOffsetPagination: a limit that is not a positive integer (an offset not 0 or more) is ignored. */
+function lenientCount(allowZero: boolean) {
+  return (value: string | undefined): number | undefined => {
+    if (value === undefined || !/^\s*\+?\d+\s*$/.test(value)) return undefined;
+    const n = Number.parseInt(value, 10);
+    return n > 0 || (allowZero && n === 0) ? n : undefined;
+  };
+}
+
+export const query = {
+  /** DRF pagination's `limit`; undefined when absent or not a positive integer. */
+  pageLimit: (meta?: { description: string }) => (meta ? text().meta(meta) : text()).transform(lenientCount(false)),
+  /** DRF pagination's `offset`; undefined when absent or not 0 or more. */
+  pageOffset: (meta?: { description: string }) => (meta ? text().meta(meta) : text()).transform(lenientCount(true)),
+
+  /** DRF's IntegerField: "5", "+5", " 5 " and "5.0" pass; anything else is "A valid integer is required.". */
+  integer: (meta?: { description: string }) =>
+    (meta ? text().meta(meta) : text()).transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      if (!/^\s*[-+]?\d+(\.0*)?\s*$/.test(value)) return refuse(ctx, 'A valid integer is required.');
+      return Number.parseInt(value, 10);
+    }),
+
+  /** An IntegerField with min_value 1 that takes no decimal point. */
+  positiveInteger: () =>
+    text().transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      if (!/^\s*[-+]?\d+\s*$/.test(value)) return refuse(ctx, 'A valid integer is required.');
+      const n = Number.parseInt(value, 10);
+      return n < 1 ? refuse(ctx, 'Ensure this value is greater than or equal to 1.', 'min_value') : n;
+    }),
+
+  /** An integer filter that is applied only when it is one (django-filter style): anything else is no filter. */
+  optionalInteger: () => text().transform((value) => (value !== undefined && /^\s*-?\d+\s*$/.test(value) ? Number.parseInt(value, 10) : undefined)),
+
+  /** DRF's DateTimeField: an ISO date-time (a date alone is midnight UTC); anything else is DRF's format message. */
+  datetime: () =>
+    text().transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const ms = Date.parse(value);
+      if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) return refuse(ctx, DATETIME_FORMAT);
+      return new Date(ms).toISOString();
+    }),
+
+  /** A flag read by hand: true for "true", "1", "yes", "on", "t", "y" (any case), false otherwise. */
+  flag: (meta?: { description: string }) =>
+    (meta ? text().meta(meta) : text()).transform((value) => TRUE_STRINGS.has((value ?? '').toLowerCase())),
+
+  /** A flag that is on unless turned off with "false", "0", "no" or "off" (any case). */
+  flagDefaultOn: (meta?: { description: string }) =>
+    (meta ? text().meta(meta) : text()).transform((value) => !FALSE_STRINGS.has((value ?? '').toLowerCase())),
+};

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+/** drf-exceptions-hog's body, the shape of every error. */
+export const ErrorSchema = z
+  .object({
+    type: z.enum(['validation_error', 'authentication_error', 'invalid_request', 'throttled_error', 'server_error']),
+    code: z.string(),
+    detail: z.string(),
+    attr: z.string().nullable(),
+  })
+  .meta({ id: 'Error' });
+
+export type ErrorBody = z.infer<typeof ErrorSchema>;

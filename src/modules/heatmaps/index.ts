@@ -1,0 +1,39 @@
+import type { Config } from '../../config.js';
+import type { Db } from '../../db/client.js';
+import type { BrowserPool } from '../../render/browser.js';
+import { isPermanentRenderError } from '../../render/errors.js';
+import { createScreenshotRenderer } from '../../render/screenshot.js';
+import type { UrlGuard } from '../../render/url-guard.js';
+import type { FileSystemModule } from '../file-system/index.js';
+import { createHeatmapJobs, type HeatmapJobQueue } from './jobs.js';
+import { createHeatmapsRepository } from './repository.js';
+import { heatmapsRoutes } from './routes.js';
+import { createHeatmapsService } from './service.js';
+import { createHeatmapTreeType } from './tree.js';
+
+export { heatmapJobDefinitions } from './jobs.js';
+
+export interface HeatmapsModuleDeps {
+  db: Db;
+  queue: HeatmapJobQueue;
+  guard: UrlGuard;
+  browser: BrowserPool;
+  renderSettings: Config['render'];
+  tree: Pick<FileSystemModule['tree'], 'syncObject' | 'addObjectType'>;
+}
+
+/** Saved heatmaps (/saved/) and their screenshots, rendered by jobs; each heatmap has a row in the project tree. */
+export function createHeatmapsModule({ db, queue, guard, browser, renderSettings, tree }: HeatmapsModuleDeps) {
+  const heatmaps = createHeatmapsRepository(db);
+  tree.addObjectType(createHeatmapTreeType(heatmaps));
+  return {
+    routes: heatmapsRoutes(createHeatmapsService({ db, heatmaps, queue, guard, tree })),
+    jobs: createHeatmapJobs({
+      heatmaps,
+      queue,
+      guard,
+      render: createScreenshotRenderer({ pool: browser, guard, settings: renderSettings }),
+      isPermanentFailure: isPermanentRenderError,
+    }),
+  };
+}

@@ -1,0 +1,241 @@
+import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import type { PageParams } from '../../lib/wire.js';
+import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
+import { newUuid } from '../../lib/ids.js';
+
+export type SavedHeatmapRow = typeof savedHeatmaps.$inferSelect;
+export type NewSavedHeatmap = typeof savedHeatmaps.$inferInsert;
+export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserBasicRow | null };
+export interface SnapshotSummary {
+  heatmapId: string;
+  width: number;
+  hasContent: boolean;
+  hasLocation: boolean;
+}
+
+export interface HeatmapListFilters {
+  type?: string;
+  status?: string;
+  search?: string;
+  createdById?: number;
+}
+
+/** The columns `order` may name (PostHog passes it to Django's order_by): model fields and the creator's fields. */
+const ORDER_COLUMNS: Record<string, SQL> = {
+  id: sql`${savedHeatmaps.id}`,
+  pk: sql`${savedHeatmaps.id}`,
+  short_id: sql`${savedHeatmaps.shortId}`,
+  name: sql`${savedHeatmaps.name}`,
+  team: sql`${savedHeatmaps.teamId}`,
+  team_id: sql`${savedHeatmaps.teamId}`,
+  url: sql`${savedHeatmaps.url}`,
+  data_url: sql`${savedHeatmaps.dataUrl}`,
+  target_widths: sql`${savedHeatmaps.targetWidths}`,
+  type: sql`${savedHeatmaps.type}`,
+  status: sql`${savedHeatmaps.status}`,
+  block_consent_modals: sql`${savedHeatmaps.blockConsentModals}`,
+  created_at: sql`${savedHeatmaps.createdAt}`,
+  updated_at: sql`${savedHeatmaps.updatedAt}`,
+  created_by: sql`${savedHeatmaps.createdById}`,
+  created_by_id: sql`${savedHeatmaps.createdById}`,
+  exception: sql`${savedHeatmaps.exception}`,
+  deleted: sql`${savedHeatmaps.deleted}`,
+  created_by__id: sql`${users.id}`,
+  created_by__email: sql`${users.email}`,
+  created_by__first_name: sql`${users.firstName}`,
+  created_by__last_name: sql`${users.lastName}`,
+};
+
+/** Whether `order` is a Django-style order value the list takes: "field" or "-field" of ORDER_COLUMNS, or "?" for random. */
+export function isHeatmapOrder(order: string): boolean {
+  return order === '?' || Object.hasOwn(ORDER_COLUMNS, order.replace(/^-/, ''));
+}
+
+function orderingFor(order: string): SQL {
+  if (order === '?') return sql`random()`;
+  const descending = order.startsWith('-');
+  const column = ORDER_COLUMNS[descending ? order.slice(1) : order]!;
+  // Django puts NULLs last ascending and first descending, as Postgres does by default.
+  return descending ? sql`${column} desc` : sql`${column} asc`;
+}
+
+export function createHeatmapsRepository(db: Db) {
+  const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
+  const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
+
+  return {
+    /** `order` must pass isHeatmapOrder. */
+    async list(teamId: number, filters: HeatmapListFilters, order: string, page: PageParams) {
+      const conditions = [eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.deleted, false)];
+      if (filters.type !== undefined) conditions.push(eq(savedHeatmaps.type, filters.type as SavedHeatmapRow['type']));
+      if (filters.status !== undefined) conditions.push(eq(savedHeatmaps.status, filters.status as SavedHeatmapRow['status']));
+      if (filters.search !== undefined) {
+        const pattern = `%${filters.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        conditions.push(or(ilike(savedHeatmaps.url, pattern), ilike(savedHeatmaps.name, pattern))!);
+      }
+      if (filters.createdById !== undefined) conditions.push(eq(savedHeatmaps.createdById, filters.createdById));
+      const where = and(...conditions);
+      const [rows, [total]] = await Promise.all([
+        db
+          .select(withCreator)
+          .from(savedHeatmaps)
+          .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+          .where(where)
+          .orderBy(orderingFor(order), asc(savedHeatmaps.id))
+          .limit(page.limit)
+          .offset(page.offset),
+        db.select({ n: count() }).from(savedHeatmaps).leftJoin(users, eq(users.id, savedHeatmaps.createdById)).where(where),
+      ]);
+      return { rows: rows.map(toRow), count: total?.n ?? 0 };
+    },
+
+    async shortIdTaken(teamId: number, shortId: string, tx: Db = db): Promise<boolean> {
+      const [row] = await tx
+        .select({ id: savedHeatmaps.id })
+        .from(savedHeatmaps)
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.shortId, shortId)));
+      return row !== undefined;
+    },
+
+    async insert(values: NewSavedHeatmap, tx: Db = db): Promise<SavedHeatmapRow> {
+      const [row] = await tx.insert(savedHeatmaps).values(values).returning();
+      return row!;
+    },
+
+    async findByShortId(teamId: number, shortId: string, tx: Db = db): Promise<HeatmapWithCreator | undefined> {
+      const [row] = await tx
+        .select(withCreator)
+        .from(savedHeatmaps)
+        .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.shortId, shortId)));
+      return row && toRow(row);
+    },
+
+    async findById(teamId: number, id: string, tx: Db = db): Promise<HeatmapWithCreator | undefined> {
+      const [row] = await tx
+        .select(withCreator)
+        .from(savedHeatmaps)
+        .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.id, id)));
+      return row && toRow(row);
+    },
+
+    async update(teamId: number, id: string, patch: Partial<NewSavedHeatmap>, tx: Db = db): Promise<void> {
+      await tx
+        .update(savedHeatmaps)
+        .set({ ...patch, updatedAt: sql`now()` })
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.id, id)));
+    },
+
+    /** Throws the snapshots away and starts a new render generation: status processing, no exception. */
+    async resetForRender(teamId: number, id: string, tx: Db = db): Promise<void> {
+      await tx
+        .update(savedHeatmaps)
+        .set({ status: 'processing', exception: null, renderGeneration: sql`${savedHeatmaps.renderGeneration} + 1`, updatedAt: sql`now()` })
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.id, id)));
+      await tx.delete(heatmapSnapshots).where(eq(heatmapSnapshots.heatmapId, id));
+    },
+
+    async snapshotSummaries(heatmapIds: string[], tx: Db = db): Promise<SnapshotSummary[]> {
+      if (heatmapIds.length === 0) return [];
+      return tx
+        .select({
+          heatmapId: heatmapSnapshots.heatmapId,
+          width: heatmapSnapshots.width,
+          hasContent: sql<boolean>`${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0`,
+          hasLocation: sql<boolean>`coalesce(${heatmapSnapshots.contentLocation}, '') <> ''`,
+        })
+        .from(heatmapSnapshots)
+        .where(inArray(heatmapSnapshots.heatmapId, heatmapIds))
+        .orderBy(asc(heatmapSnapshots.width));
+    },
+
+    async snapshotContent(heatmapId: string, width: number, tx: Db = db): Promise<Buffer | null> {
+      const [row] = await tx
+        .select({ content: heatmapSnapshots.content })
+        .from(heatmapSnapshots)
+        .where(and(eq(heatmapSnapshots.heatmapId, heatmapId), eq(heatmapSnapshots.width, width)));
+      return row?.content ?? null;
+    },
+
+    /** The heatmap a render job works on; jobs carry the team id so this stays scoped like every other query. */
+    async findForRender(teamId: number, id: string, tx: Db = db): Promise<SavedHeatmapRow | undefined> {
+      const [row] = await tx
+        .select()
+        .from(savedHeatmaps)
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.id, id)));
+      return row;
+    },
+
+    /** Stores one width, unless the render generation moved on meanwhile; answers whether it was stored. */
+    async storeSnapshot(heatmapId: string, generation: number, width: number, content: Buffer, tx: Db = db): Promise<boolean> {
+      const rows = await tx.execute(sql`
+        insert into ${heatmapSnapshots} (id, heatmap_id, width, content, content_location)
+        select ${newUuid()}, ${heatmapId}, ${width}, ${content}, null
+        where exists (select 1 from ${savedHeatmaps} where id = ${heatmapId} and render_generation = ${generation})
+        on conflict (heatmap_id, width) do update set content = excluded.content, content_location = null
+        returning 1 as stored`);
+      return (rows as unknown as { rows: unknown[] }).rows.length > 0;
+    },
+
+    /** Completion bumps updated_at, as PostHog's full save; false when a newer generation took over. */
+    async markCompleted(heatmapId: string, generation: number, tx: Db = db): Promise<boolean> {
+      const rows = await tx
+        .update(savedHeatmaps)
+        .set({ status: 'completed', exception: null, updatedAt: sql`now()` })
+        .where(and(eq(savedHeatmaps.id, heatmapId), eq(savedHeatmaps.renderGeneration, generation)))
+        .returning({ id: savedHeatmaps.id });
+      return rows.length > 0;
+    },
+
+    /** Failure leaves updated_at alone, as PostHog's update_fields=[status, exception]. */
+    async markFailed(heatmapId: string, generation: number, exception: string, tx: Db = db): Promise<boolean> {
+      const rows = await tx
+        .update(savedHeatmaps)
+        .set({ status: 'failed', exception })
+        .where(and(eq(savedHeatmaps.id, heatmapId), eq(savedHeatmaps.renderGeneration, generation)))
+        .returning({ id: savedHeatmaps.id });
+      return rows.length > 0;
+    },
+
+    /** Soft-deletes by short id; "gone" when there is no such heatmap (deleted ones count as found). */
+    async softDeleteByShortId(teamId: number, shortId: string, tx: Db = db): Promise<'deleted' | 'gone'> {
+      const rows = await tx
+        .update(savedHeatmaps)
+        .set({ deleted: true, updatedAt: sql`now()` })
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.shortId, shortId)))
+        .returning({ id: savedHeatmaps.id });
+      return rows.length > 0 ? 'deleted' : 'gone';
+    },
+
+    /** Restores a soft-deleted heatmap; undefined when there is no deleted heatmap with that short id. */
+    async restoreByShortId(teamId: number, shortId: string, tx: Db = db): Promise<SavedHeatmapRow | undefined> {
+      const [row] = await tx
+        .update(savedHeatmaps)
+        .set({ deleted: false, updatedAt: sql`now()` })
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.shortId, shortId), eq(savedHeatmaps.deleted, true)))
+        .returning();
+      return row;
+    },
+
+    async live(teamId: number, tx: Db = db): Promise<SavedHeatmapRow[]> {
+      return tx
+        .select()
+        .from(savedHeatmaps)
+        .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.deleted, false)))
+        .orderBy(asc(savedHeatmaps.createdAt), asc(savedHeatmaps.id));
+    },
+
+    /** Screenshot heatmaps stuck in processing since before the cutoff, across teams (the boot-time sweep). */
+    async stuckInProcessing(before: Date, tx: Db = db): Promise<Pick<SavedHeatmapRow, 'id' | 'teamId'>[]> {
+      return tx
+        .select({ id: savedHeatmaps.id, teamId: savedHeatmaps.teamId })
+        .from(savedHeatmaps)
+        .where(and(eq(savedHeatmaps.status, 'processing'), eq(savedHeatmaps.type, 'screenshot'), lt(savedHeatmaps.updatedAt, before.toISOString())))
+        .orderBy(desc(savedHeatmaps.updatedAt));
+    },
+  };
+}
+
+export type HeatmapsRepository = ReturnType<typeof createHeatmapsRepository>;
