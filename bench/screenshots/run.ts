@@ -53,7 +53,7 @@ import {
   tempDir,
   writeResults,
 } from '../lib/harness.js';
-import { median } from '../lib/load.js';
+import { fmt, median } from '../lib/load.js';
 import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';
 import { type MemoryPeak, sampleTree, stillRunning, type TreeSampler } from './memory.js';
 import { type PageServer, startPageServer } from './page-server.js';
@@ -370,7 +370,6 @@ const percentile = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
 
 /** Compares two JPEGs of the same width: heights, and the mean absolute grey difference over the part both cover. */

@@ -61,7 +61,7 @@ import {
   waitUntilIdle,
   writeResults,
 } from '../lib/harness.js';
-import { alternate, type Figures, figures, load, median, ratio, roundLine, type Summary, summarize } from '../lib/load.js';
+import { alternate, type Figures, figures, fmt, load, median, ratio, roundLine, type Summary, summarize } from '../lib/load.js';
 import { explainTargets, printExplained } from './explain.js';
 import { insertTree } from './fill.js';
 import { describeTree, generateTree, MAIN_FOLDER, SEARCH_WORD, type TreeStats } from './shape.js';
@@ -376,7 +376,6 @@ async function main(): Promise<void> {
   log(`  "1-conn ms": median latency of ${SINGLE_REQUESTS} requests in a row on one connection; "CPU µs/req": the server process's CPU time per request`);
   type SideSummary = Summary & { cpuUsPerRequest: number | null; singleMs: number | null; singleMaxMs: number | null };
   const summaries: Record<string, { sides: Record<string, SideSummary>; ratio: number; met: boolean | null }> = {};
-  const fmt = (n: number | null, digits = 0) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(digits));
   const ratioOf = (n: number | null, d: number | null) => (n === null || d === null || Number.isNaN(n) || Number.isNaN(d) ? '-' : ratio(n, d));
   let missed = false;
   for (const scenario of scenarios) {
