@@ -7,22 +7,13 @@
  *   3. answer the same wire fields Burrow answers (the row plus the project-setting defaults), as plain JSON.
  *
  * No schemas, no hooks, no logging, no rate limit: the cheapest honest way to serve this endpoint.
- * Environment: DATABASE_URL (required), PORT, HOST, DATABASE_POOL_SIZE (default 10, as Burrow's).
+ * Environment: DATABASE_URL (required), PORT, HOST, DATABASE_POOL_SIZE (default 10, as Burrow's); the pool, the key's
+ * hash, the error bodies, /_health and the shutdown are bench/lib/baseline-server.ts's.
  */
-import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
-import pg from 'pg';
+import { authError, baselinePool, forbidden, notFound, secureValueOf, serveBaseline } from '../lib/baseline-server.js';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  process.stderr.write('baseline: DATABASE_URL is required\n');
-  process.exit(78);
-}
-const port = Number(process.env.PORT ?? 8001);
-const host = process.env.HOST ?? '127.0.0.1';
-const poolSize = Number(process.env.DATABASE_POOL_SIZE ?? 10);
-
-const pool = new pg.Pool({ connectionString: url, max: poolSize });
+const pool = baselinePool();
 
 const KEY_SQL = `
   select u.id as user_id, u.current_team_id
@@ -36,7 +27,7 @@ const TEAM_SQL = `
     left join organization_memberships m on m.organization_id = t.organization_id and m.user_id = $2
    where t.id = $1`;
 
-/** The project-setting defaults Burrow merges under a team's stored settings (src/routes/projects/schemas.ts). */
+/** The project-setting defaults Burrow merges under a team's stored settings (src/modules/identity/contract.ts). */
 const SETTING_DEFAULTS = {
   product_description: null,
   test_account_filters: [],
@@ -93,24 +84,21 @@ interface TeamRow {
   level: number | null;
 }
 
-const error = (detail: string) => ({ type: 'authentication_error', code: 'authentication_failed', detail, attr: null });
-
 const app = Fastify({ logger: false });
 
 app.get('/api/projects/@current/', async (request, reply) => {
-  const bearer = /^Bearer\s+(\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-  if (!bearer) return reply.code(401).send(error('Authentication credentials were not provided.'));
-  const secureValue = `sha256$${createHash('sha256').update(bearer, 'utf8').digest('hex')}`;
+  const secureValue = secureValueOf(request.headers.authorization);
+  if (!secureValue) return reply.code(401).send(authError('Authentication credentials were not provided.'));
 
   const key = await pool.query<{ user_id: number; current_team_id: number | null }>(KEY_SQL, [secureValue]);
   const user = key.rows[0];
-  if (!user) return reply.code(401).send(error('Personal API key found in request Authorization header is invalid.'));
-  if (user.current_team_id === null) return reply.code(404).send({ type: 'invalid_request', code: 'not_found', detail: 'Project not found.', attr: null });
+  if (!user) return reply.code(401).send(authError('Personal API key found in request Authorization header is invalid.'));
+  if (user.current_team_id === null) return reply.code(404).send(notFound);
 
   const found = await pool.query<TeamRow>(TEAM_SQL, [user.current_team_id, user.user_id]);
   const t = found.rows[0];
-  if (!t) return reply.code(404).send({ type: 'invalid_request', code: 'not_found', detail: 'Project not found.', attr: null });
-  if (t.level === null) return reply.code(403).send({ type: 'authentication_error', code: 'permission_denied', detail: "You don't have access to the project.", attr: null });
+  if (!t) return reply.code(404).send(notFound);
+  if (t.level === null) return reply.code(403).send(forbidden);
 
   return {
     id: t.id,
@@ -142,17 +130,4 @@ app.get('/api/projects/@current/', async (request, reply) => {
   };
 });
 
-app.get('/_health', async () => {
-  await pool.query('select 1');
-  return { status: 'ok' };
-});
-
-await app.listen({ port, host });
-
-const shutdown = async () => {
-  await app.close();
-  await pool.end();
-  process.exit(0);
-};
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+await serveBaseline(app, pool);

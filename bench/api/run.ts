@@ -21,7 +21,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  type Child,
   collectProfiles,
   DEFAULT_ADMIN_URL,
   freePort,
@@ -29,19 +28,20 @@ import {
   log,
   ROOT,
   runBench,
+  type ServerChild,
   scratchDatabase,
   serverMemory,
   startBurrow,
   startChild,
   stamp,
+  type Target,
+  targetOption,
   waitForHealth,
   writeResults,
 } from '../lib/harness.js';
 import { alternate, type Figures, figures, load as loadUrl, ratio as x, roundLine, summarize } from '../lib/load.js';
 
 const ENDPOINT = '/api/projects/@current/';
-
-type Target = 'burrow' | 'baseline';
 
 const { values: flags } = parseArgs({
   options: {
@@ -69,17 +69,12 @@ const options = {
   rounds: intOption(flags.rounds, 'BENCH_ROUNDS', 3, 1),
   warmup: intOption(flags.warmup, 'BENCH_WARMUP', 5, 0),
   pool: intOption(flags.pool, 'BENCH_POOL', 10, 1),
-  targets: (() => {
-    const t = flags.target ?? 'both';
-    if (t === 'both') return ['baseline', 'burrow'] as Target[];
-    if (t === 'burrow' || t === 'baseline') return [t] as Target[];
-    throw new Error(`--target must be both, burrow or baseline, got ${t}`);
-  })(),
+  targets: targetOption(flags.target),
   cpuProf: flags['cpu-prof'] ?? false,
   adminUrl: process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL,
 };
 
-async function load(child: Child, key: string, duration: number) {
+async function load(child: ServerChild, key: string, duration: number) {
   return loadUrl({ url: `${child.base}${ENDPOINT}`, connections: options.connections, duration, headers: { authorization: `Bearer ${key}` } });
 }
 
@@ -99,12 +94,12 @@ async function main(): Promise<void> {
   log();
 
   // Burrow first: it migrates the database and bootstraps the account the key belongs to.
-  const children = new Map<Target, Child>();
+  const children = new Map<Target, ServerChild>();
   const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool, cpuProfDir: options.cpuProf ? profileDir : null });
   if (options.targets.includes('burrow')) children.set('burrow', burrow);
 
   if (options.targets.includes('baseline')) {
-    const baseline = startChild('baseline', 'bench/api/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, await freePort());
+    const baseline = startChild('baseline', 'bench/api/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, { port: await freePort() });
     await waitForHealth(baseline);
     children.set('baseline', baseline);
   }

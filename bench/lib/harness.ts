@@ -1,7 +1,7 @@
 /**
  * What the benchmarks under bench/ share: clean-up that runs however a run ends (failure, Ctrl-C), a scratch
- * Postgres database, free ports, the servers as child processes (Burrow itself and hand-written baselines),
- * their memory, and option parsing.
+ * Postgres database and temporary directories, free ports, child processes (Burrow itself, hand-written baselines,
+ * other scripts) and their memory, requests with a key, option parsing, and where raw figures go.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -16,6 +16,9 @@ import pg from 'pg';
 /** The repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/** Where raw figures go (not committed). */
+export const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+
 export const log = (line = ''): void => {
   process.stdout.write(`${line}\n`);
 };
@@ -27,6 +30,16 @@ export function intOption(flag: string | undefined, env: string, fallback: numbe
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new Error(`${env} / --${env.replace('BENCH_', '').toLowerCase()} must be an integer >= ${min}, got ${raw}`);
   return n;
+}
+
+export type Target = 'burrow' | 'baseline';
+
+/** --target both|burrow|baseline: the sides to run, the baseline first. */
+export function targetOption(flag: string | undefined): Target[] {
+  const t = flag ?? 'both';
+  if (t === 'both') return ['baseline', 'burrow'];
+  if (t === 'burrow' || t === 'baseline') return [t];
+  throw new Error(`--target must be both, burrow or baseline, got ${t}`);
 }
 
 /** A timestamp usable in a file name. */
@@ -56,10 +69,15 @@ export function cleanUp(): Promise<void> {
   return cleaning;
 }
 
-// `on`, not `once`: a second signal must not kill the script half-way through its clean-up (under `npm run`, tsx's
-// wrapper sends SIGINT again when the first is not acknowledged within 30 ms). cleanUp() runs its steps only once.
+// `on`, not `once`: a second signal must not kill the script half-way through its clean-up. Under `npm run`, tsx's
+// wrapper sends SIGINT again when this process does not acknowledge the first within 30 ms (a busy event loop), and
+// tsx exits a process that has no listener left for it, leaving the server and the database behind. These must be
+// the only handlers: another one that exits when its own steps are done would cut this clean-up short.
+let signalled = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    if (signalled) return;
+    signalled = true;
     process.stderr.write(`\n${signal}: cleaning up\n`);
     void cleanUp().finally(() => process.exit(130));
   });
@@ -71,14 +89,15 @@ export async function runBench(name: string, main: () => Promise<void>): Promise
     await main();
   } catch (error) {
     process.exitCode = 1;
-    process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    // After Ctrl-C, requests to the stopping server fail: that is not worth reporting.
+    if (!signalled) process.stderr.write(`${name} failed: ${error instanceof Error ? error.message : String(error)}\n`);
   } finally {
     await cleanUp();
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Database and ports.
+// Database, directories and ports.
 
 export const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -98,17 +117,29 @@ export async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   }
 }
 
-/** Creates burrow_bench_<random> (dropped at clean-up) and a temporary DATA_DIR (removed at clean-up). */
-export async function scratchDatabase(adminUrl: string): Promise<{ name: string; url: string; dataDir: string }> {
+/** A new directory in the system's temporary directory, its name starting with `prefix`; removed at clean-up. */
+export async function tempDir(prefix: string): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  onCleanUp(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Creates burrow_bench_<random>, dropped at clean-up. */
+export async function createDatabase(adminUrl: string): Promise<{ name: string; url: string }> {
   const name = `burrow_bench_${randomBytes(4).toString('hex')}`;
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'burrow-bench-'));
-  onCleanUp(() => fs.rm(dataDir, { recursive: true, force: true }));
   await adminQuery(adminUrl, `create database "${name}"`);
   onCleanUp(async () => {
     await adminQuery(adminUrl, `drop database if exists "${name}" with (force)`);
     log(`dropped database ${name}`);
   });
-  return { name, url: databaseUrl(adminUrl, name), dataDir };
+  return { name, url: databaseUrl(adminUrl, name) };
+}
+
+/** A temporary DATA_DIR, then burrow_bench_<random>: both removed at clean-up. */
+export async function scratchDatabase(adminUrl: string): Promise<{ name: string; url: string; dataDir: string }> {
+  const dataDir = await tempDir('burrow-bench-');
+  const { name, url } = await createDatabase(adminUrl);
+  return { name, url, dataDir };
 }
 
 export async function freePort(): Promise<number> {
@@ -127,11 +158,30 @@ export async function freePort(): Promise<number> {
 export interface Child {
   name: string;
   process: ChildProcess;
-  port: number;
-  base: string;
+  pid: number;
   /** The last lines the child wrote, shown when it fails. */
   tail: string[];
   exited: boolean;
+  /** Settles when the child has exited, with its exit code (null when a signal ended it). */
+  exit: Promise<number | null>;
+}
+
+/** A child started with a port: a server at `base`. */
+export interface ServerChild extends Child {
+  port: number;
+  base: string;
+}
+
+export interface ChildOptions {
+  /** When given, the child gets PORT=<port> and HOST=127.0.0.1: a server at http://127.0.0.1:<port>. */
+  port?: number;
+  /** Node flags (--cpu-prof, ...), placed as nodeArgs places them. */
+  nodeFlags?: string[];
+  /**
+   * Called with every line the child writes (stdout and stderr), except blank lines and lines that show a secret.
+   * Without it, the warnings and errors of Burrow's JSON log are printed.
+   */
+  onLine?: (line: string) => void;
 }
 
 const SECRET_LINE = /personal API key:|password:|"personal_api_key"/;
@@ -158,21 +208,42 @@ export function nodeArgs(script: string, nodeFlags: string[] = []): string[] {
   return script.endsWith('.ts') ? ['--import', 'tsx', ...nodeFlags, script] : [...nodeFlags, script];
 }
 
-export function startChild(name: string, script: string, env: Record<string, string>, port: number, nodeFlags: string[] = []): Child {
+/** Starts the script (see nodeArgs) from the repository root; the clean-up stops it (stopChild). */
+export function startChild(name: string, script: string, env: Record<string, string>, options: ChildOptions & { port: number }): ServerChild;
+export function startChild(name: string, script: string, env: Record<string, string>, options?: ChildOptions): Child;
+export function startChild(name: string, script: string, env: Record<string, string>, options: ChildOptions = {}): Child {
+  const { port, nodeFlags = [] } = options;
   const child = spawn(process.execPath, nodeArgs(script, nodeFlags), {
     cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...env, ...(port === undefined ? {} : { PORT: String(port), HOST: '127.0.0.1' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Not in the terminal's process group: Ctrl-C reaches this script, whose clean-up stops the children in order.
     detached: true,
   });
-  const record: Child = { name, process: child, port, base: `http://127.0.0.1:${port}`, tail: [], exited: false };
-  const onLine = (line: string) => {
+  if (child.pid === undefined) throw new Error(`could not start ${script}`);
+  const record: Child | ServerChild = {
+    name,
+    process: child,
+    pid: child.pid,
+    tail: [],
+    exited: false,
+    exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
+    ...(port === undefined ? {} : { port, base: `http://127.0.0.1:${port}` }),
+  };
+  child.on('exit', () => {
+    record.exited = true;
+  });
+  const onLine =
+    options.onLine ??
+    ((line: string) => {
+      // Burrow logs JSON at LOG_LEVEL=warn: anything it writes during a run is worth seeing.
+      if (/"level":(4|5|6)0/.test(line)) log(`  [${name}] ${line.slice(0, 400)}`);
+    });
+  const handle = (line: string) => {
     if (line.trim() === '' || SECRET_LINE.test(line)) return;
     record.tail.push(line);
     if (record.tail.length > 40) record.tail.shift();
-    // Burrow logs JSON at LOG_LEVEL=warn: anything it writes during a run is worth seeing.
-    if (/"level":(4|5|6)0/.test(line)) log(`  [${name}] ${line.slice(0, 400)}`);
+    onLine(line);
   };
   for (const stream of [child.stdout!, child.stderr!]) {
     let buffered = '';
@@ -181,27 +252,24 @@ export function startChild(name: string, script: string, env: Record<string, str
       buffered += chunk;
       const lines = buffered.split('\n');
       buffered = lines.pop() ?? '';
-      lines.forEach(onLine);
+      lines.forEach(handle);
     });
   }
-  child.on('exit', () => {
-    record.exited = true;
-  });
   onCleanUp(() => stopChild(record));
   return record;
 }
 
 export async function stopChild(child: Child): Promise<void> {
-  if (child.exited || child.process.pid === undefined) return;
-  const exited = once(child.process, 'exit');
-  // Burrow shuts down gracefully on SIGTERM (and writes its CPU profile then); SIGKILL if it hangs.
+  if (child.exited) return;
+  // On SIGTERM Burrow shuts down gracefully (it closes its browser pool and writes its CPU profile) and the baselines
+  // close their servers or browsers; SIGKILL if one hangs.
   child.process.kill('SIGTERM');
   const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
-  await exited;
+  await child.exit;
   clearTimeout(timer);
 }
 
-export async function waitForHealth(child: Child, timeoutMs = 90_000): Promise<void> {
+export async function waitForHealth(child: ServerChild, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exited) throw new Error(`${child.name} exited during start-up:\n${child.tail.join('\n')}`);
@@ -221,7 +289,7 @@ export async function waitForHealth(child: Child, timeoutMs = 90_000): Promise<v
  * server's pool, so it answers late while the pool still works through requests that autocannon abandoned (a slow
  * endpoint leaves a queue behind it): this keeps that backlog out of the next run. Answers how long it waited.
  */
-export async function waitUntilIdle(child: Child, quickMs = 250, timeoutMs = 180_000): Promise<number> {
+export async function waitUntilIdle(child: ServerChild, quickMs = 250, timeoutMs = 180_000): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
     const sent = Date.now();
@@ -243,7 +311,7 @@ export async function waitUntilIdle(child: Child, quickMs = 250, timeoutMs = 180
  * less than requests/s.
  */
 export async function processCpuMs(child: Child): Promise<number | null> {
-  const stat = await fs.readFile(`/proc/${child.process.pid}/stat`, 'utf8').catch(() => null);
+  const stat = await fs.readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => null);
   if (stat === null) return null;
   // Fields after the command name (which may hold spaces) : utime and stime are fields 14 and 15, in clock ticks (100/s).
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -252,7 +320,7 @@ export async function processCpuMs(child: Child): Promise<number | null> {
 
 /** The server's resident memory now and at its peak, from /proc (Linux only; null elsewhere). */
 export async function serverMemory(child: Child): Promise<{ rssMb: number; peakRssMb: number } | null> {
-  const status = await fs.readFile(`/proc/${child.process.pid}/status`, 'utf8').catch(() => null);
+  const status = await fs.readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => null);
   if (status === null) return null;
   const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
   return { rssMb: mb('VmRSS'), peakRssMb: mb('VmHWM') };
@@ -261,36 +329,73 @@ export async function serverMemory(child: Child): Promise<{ rssMb: number; peakR
 /**
  * The real server, built and run as `npm start` does, on a fresh database: it migrates the database and bootstraps
  * the first account, whose personal API key (scopes *) this returns. The per-key throttle is off (it would answer
- * 429 within the first second), as are the workers; LOG_LEVEL=warn. Anything else Burrow reads passes through from
- * the environment (AUTH_CACHE_SECONDS, for instance).
+ * 429 within the first second); so are the workers, with LOG_LEVEL=warn, unless `env` says otherwise (it adds to
+ * and overrides these variables). Anything else Burrow reads passes through from the environment
+ * (AUTH_CACHE_SECONDS, for instance).
  */
-export async function startBurrow(options: { url: string; dataDir: string; pool: number; cpuProfDir?: string | null }): Promise<{ child: Child; key: string }> {
+export async function startBurrow(options: {
+  /** DATABASE_URL: '' for PGlite in DATA_DIR. */
+  url: string;
+  dataDir: string;
+  /** DATABASE_POOL_SIZE; the server's default when left out. */
+  pool?: number;
+  cpuProfDir?: string | null;
+  env?: Record<string, string>;
+  /** The server's lines (see startChild). */
+  onLine?: (line: string) => void;
+}): Promise<{ child: ServerChild; key: string }> {
   buildServer();
   const child = startChild(
     'burrow',
     SERVER_SCRIPT,
     {
       DATABASE_URL: options.url,
-      DATABASE_POOL_SIZE: String(options.pool),
+      ...(options.pool === undefined ? {} : { DATABASE_POOL_SIZE: String(options.pool) }),
       DATA_DIR: options.dataDir,
       BOOTSTRAP: 'true',
       WORKERS: 'off',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_ENABLED: 'false',
+      ...options.env,
     },
-    await freePort(),
-    options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
+    {
+      port: await freePort(),
+      nodeFlags: options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [],
+      ...(options.onLine ? { onLine: options.onLine } : {}),
+    },
   );
   await waitForHealth(child);
   const credentials = JSON.parse(await fs.readFile(path.join(options.dataDir, 'initial-credentials.json'), 'utf8')) as { personal_api_key: string };
   return { child, key: credentials.personal_api_key };
 }
 
-/** Where raw figures go (bench/results/, not committed). */
-export async function writeResults(prefix: string, data: unknown): Promise<string> {
-  const resultsDir = path.join(ROOT, 'bench', 'results');
-  await fs.mkdir(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `${prefix}-${stamp()}.json`);
+/** A request with a personal API key (and a JSON body, if given): the status, the text, and the JSON (null if not JSON). */
+export async function apiRequest(
+  server: ServerChild,
+  key: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; text: string; json: unknown }> {
+  const response = await fetch(`${server.base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, text, json };
+}
+
+/** Writes the raw figures to RESULTS_DIR/<prefix>-<at>.json (`at`: now, unless given) and answers the file's path. */
+export async function writeResults(prefix: string, data: unknown, at = stamp()): Promise<string> {
+  await fs.mkdir(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${prefix}-${at}.json`);
   await fs.writeFile(file, `${JSON.stringify(data, null, 2)}\n`);
   return file;
 }

@@ -50,7 +50,9 @@ export function figures(target: string, round: number, r: Result): Figures {
   };
 }
 
+/** The median; NaN for no values. */
 export const median = (xs: number[]): number => {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
@@ -79,6 +81,9 @@ export function summarize(runs: Figures[]): Summary {
 export function roundLine(f: Figures, width = 8): string {
   return `  round ${f.round} ${f.target.padEnd(width)} ${f.rps.toFixed(0).padStart(7)} req/s  p50 ${String(f.p50).padStart(4)} ms  p99 ${String(f.p99).padStart(4)} ms  non-2xx ${f.non2xx}  errors ${f.errors}`;
 }
+
+/** A figure with `digits` decimals, or "-" for none (null, NaN, infinite). */
+export const fmt = (n: number | null, digits = 0): string => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
 
 /** n/d as "1.23x", or "-" when d is 0. */
 export const ratio = (n: number, d: number): string => (d === 0 ? '-' : `${(n / d).toFixed(2)}x`);

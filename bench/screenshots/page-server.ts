@@ -14,6 +14,7 @@ import type net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { mulberry32 } from '../lib/random.js';
 
 const PAGE_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'page');
 
@@ -27,18 +28,6 @@ const IMAGES: ReadonlyArray<{ name: string; width: number; height: number; hue: 
   ...[1, 2, 3, 4].map((i) => ({ name: `more-${i}`, width: 600, height: 400, hue: 300 + i * 15 })),
 ];
 
-/** Small deterministic PRNG (mulberry32), so the noise is the same in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hsl(h: number, s: number, l: number): [number, number, number] {
   const k = (n: number) => (n + h / 30) % 12;
   const a = s * Math.min(l, 1 - l);
@@ -48,7 +37,8 @@ function hsl(h: number, s: number, l: number): [number, number, number] {
 
 async function makeImage(spec: (typeof IMAGES)[number], seed: number): Promise<Buffer> {
   const { width, height, hue } = spec;
-  const random = prng(seed);
+  // Seeded, so the noise is the same in every run.
+  const random = mulberry32(seed);
   const raw = Buffer.alloc(width * height * 3);
   const [r0, g0, b0] = hsl(hue, 0.45, 0.72);
   const [r1, g1, b1] = hsl((hue + 40) % 360, 0.5, 0.32);

@@ -26,32 +26,44 @@
  * It creates a database burrow_bench_<random> (or a PGlite directory) and a temporary DATA_DIR, and removes both at
  * the end; every process it started (server, baseline, their Chromiums) is stopped, also on failure and Ctrl-C.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
 import { findChromium } from '../../src/render/browser.js';
 import { DEFAULT_TARGET_WIDTHS } from '../../src/modules/heatmaps/contract.js';
-import { buildServer, nodeArgs, SERVER_SCRIPT } from '../lib/harness.js';
+import {
+  apiRequest,
+  createDatabase,
+  DEFAULT_ADMIN_URL,
+  intOption,
+  log,
+  onCleanUp,
+  RESULTS_DIR,
+  ROOT,
+  runBench,
+  type ServerChild,
+  stamp,
+  startBurrow,
+  startChild,
+  type Target,
+  targetOption,
+  tempDir,
+  writeResults,
+} from '../lib/harness.js';
+import { fmt, median } from '../lib/load.js';
 import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';
 import { type MemoryPeak, sampleTree, stillRunning, type TreeSampler } from './memory.js';
 import { type PageServer, startPageServer } from './page-server.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WIDTHS = [...DEFAULT_TARGET_WIDTHS];
 const API = '/api/projects/@current';
 const MEMORY_TARGET_MIB = 1024;
 const SPEED_TARGET = 3;
 
-type Side = 'burrow' | 'baseline';
+type Side = Target;
 
 const { values: flags } = parseArgs({
   options: {
@@ -74,14 +86,6 @@ if (flags.help) {
   process.exit(0);
 }
 
-function intOption(flag: string | undefined, env: string, fallback: number, min: number): number {
-  const raw = flag ?? process.env[env];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new Error(`${env} / --${env.replace('BENCH_', '').toLowerCase()} must be an integer >= ${min}, got ${raw}`);
-  return n;
-}
-
 // The server's defaults, as it will run (pass-through variables included).
 const serverConfig = loadConfig({ ...process.env, RENDER_ALLOWED_HOSTS: '127.0.0.1' });
 
@@ -90,12 +94,7 @@ const options = {
   rounds: intOption(flags.rounds, 'BENCH_ROUNDS', 2, 1),
   // One lane per job the worker runs at once: WORKER_CONCURRENCY (2 by default).
   lanes: intOption(flags.lanes, 'BENCH_LANES', serverConfig.workers.concurrency, 1),
-  sides: (() => {
-    const t = flags.target ?? 'both';
-    if (t === 'both') return ['baseline', 'burrow'] as Side[];
-    if (t === 'burrow' || t === 'baseline') return [t] as Side[];
-    throw new Error(`--target must be both, burrow or baseline, got ${t}`);
-  })(),
+  sides: targetOption(flags.target),
   db: (() => {
     const d = flags.db ?? process.env.BENCH_DB ?? 'postgres';
     if (d !== 'postgres' && d !== 'pglite') throw new Error(`--db must be postgres or pglite, got ${d}`);
@@ -103,49 +102,21 @@ const options = {
   })(),
   latencyMs: intOption(flags.latency, 'BENCH_LATENCY_MS', 0, 0),
   saveImages: flags['save-images'] ?? false,
-  adminUrl: process.env.BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  adminUrl: process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL,
 };
 
-const log = (line = '') => process.stdout.write(`${line}\n`);
-const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-const resultsDir = path.join(ROOT, 'bench', 'results');
+/** The raw figures and the saved images of one run are named after its start. */
+const runStamp = stamp();
 
 // ---------------------------------------------------------------------------------------------------------------
-// Clean-up that runs however the run ends.
-
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | null = null;
-function cleanUp(): Promise<void> {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (error) {
-        process.stderr.write(`clean-up: ${(error as Error).message}\n`);
-      }
-    }
-  })();
-  return cleaning;
-}
-// `on`, not `once`: a second signal must not kill the script half-way through its clean-up. Under `npm run`, tsx's
-// wrapper sends SIGINT again when this process does not acknowledge the first within 30 ms (a busy event loop),
-// and tsx exits a process that has no listener left for it, leaving the server and the database behind.
-let signalled = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (signalled) return;
-    signalled = true;
-    process.stderr.write(`\n${signal}: cleaning up\n`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
+// Chromium processes left over.
 
 /** Chromium processes seen under our children, stopped by pid at the end if they outlived their parent. */
 const chromiumSeen = new Map<number, string>();
 function remember(sampler: TreeSampler): void {
   for (const [pid, cmdline] of sampler.seen) if (/chrom/i.test(cmdline)) chromiumSeen.set(pid, cmdline);
 }
-cleanups.push(async () => {
+onCleanUp(async () => {
   await new Promise((r) => setTimeout(r, 500));
   const left = [...chromiumSeen].filter(([pid, cmdline]) => stillRunning(pid, cmdline));
   for (const [pid] of left) {
@@ -157,80 +128,6 @@ cleanups.push(async () => {
   }
   if (left.length > 0) log(`  stopped ${left.length} leftover Chromium process(es)`);
 });
-
-// ---------------------------------------------------------------------------------------------------------------
-// Child processes.
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-interface Child {
-  name: string;
-  process: ChildProcess;
-  pid: number;
-  /** The last lines the child wrote, shown when it fails. */
-  tail: string[];
-  exited: Promise<number | null>;
-  hasExited: boolean;
-}
-
-const SECRET_LINE = /personal API key:|password:|"personal_api_key"/;
-
-/** The script (see nodeArgs) in its own process group (Ctrl-C reaches only this script, which stops it). */
-function startChild(name: string, script: string, env: Record<string, string>, onLine: (line: string) => void): Child {
-  const child = spawn(process.execPath, nodeArgs(script), {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${script}`);
-  const record: Child = {
-    name,
-    process: child,
-    pid: child.pid,
-    tail: [],
-    hasExited: false,
-    exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  void record.exited.then(() => {
-    record.hasExited = true;
-  });
-  const handle = (line: string) => {
-    if (line.trim() === '' || SECRET_LINE.test(line)) return;
-    record.tail.push(line);
-    if (record.tail.length > 40) record.tail.shift();
-    onLine(line);
-  };
-  for (const stream of [child.stdout!, child.stderr!]) {
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffered += chunk;
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      lines.forEach(handle);
-    });
-  }
-  cleanups.push(() => stopChild(record));
-  return record;
-}
-
-async function stopChild(child: Child): Promise<void> {
-  if (child.hasExited) return;
-  // Burrow closes its browser pool on SIGTERM; the baseline closes its browsers. SIGKILL if either hangs.
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), 20_000);
-  await child.exited;
-  clearTimeout(timer);
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Burrow: the real server, driven through its REST API.
@@ -253,82 +150,50 @@ interface LogLine {
 }
 
 interface BurrowServer {
-  child: Child;
-  base: string;
+  child: ServerChild;
   key: string;
   lines: LogLine[];
   /** The server's warnings and errors, whole (they are shown cut short during the run). */
   problems: string[];
 }
 
-async function startBurrow(): Promise<BurrowServer> {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'burrow-bench-shots-'));
-  cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const env: Record<string, string> = {
-    DATA_DIR: dataDir,
-    BOOTSTRAP: 'true',
-    WORKERS: 'on',
-    WORKER_CONCURRENCY: String(options.lanes),
-    LOG_LEVEL: 'debug',
-    // The bench polls each heatmap twice a second; with several lanes and long runs, keep the per-key throttle out of it.
-    RATE_LIMIT_ENABLED: 'false',
-    RENDER_ALLOWED_HOSTS: '127.0.0.1',
-  };
-  if (options.db === 'postgres') {
-    const dbName = `burrow_bench_${randomBytes(4).toString('hex')}`;
-    const admin = async (sql: string) => {
-      const client = new pg.Client({ connectionString: options.adminUrl });
-      await client.connect();
-      try {
-        await client.query(sql);
-      } finally {
-        await client.end();
-      }
-    };
-    await admin(`create database "${dbName}"`);
-    cleanups.push(async () => {
-      await admin(`drop database if exists "${dbName}" with (force)`);
-      log(`dropped database ${dbName}`);
-    });
-    const url = new URL(options.adminUrl);
-    url.pathname = `/${dbName}`;
-    env.DATABASE_URL = url.toString();
-  } else {
-    env.DATABASE_URL = '';
-  }
-  const port = await freePort();
+/**
+ * The server with the bench's settings over its defaults, in a temporary DATA_DIR, on burrow_bench_<random> or on
+ * PGlite (DATABASE_URL='': the database lives in DATA_DIR).
+ */
+async function startBurrowSide(): Promise<BurrowServer> {
+  const dataDir = await tempDir('burrow-bench-shots-');
+  const url = options.db === 'postgres' ? (await createDatabase(options.adminUrl)).url : '';
   const lines: LogLine[] = [];
   const problems: string[] = [];
   const keep = new Set(['screenshot rendered', 'stored screenshot', 'Chromium started', 'recycling Chromium after this render']);
-  buildServer();
-  const child = startChild('burrow', SERVER_SCRIPT, { ...env, PORT: String(port), HOST: '127.0.0.1' }, (line) => {
-    if (!line.startsWith('{')) return;
-    let parsed: LogLine;
-    try {
-      parsed = JSON.parse(line) as LogLine;
-    } catch {
-      return;
-    }
-    if (keep.has(parsed.msg)) lines.push(parsed);
-    else if (parsed.level >= 40) {
-      problems.push(line);
-      log(`  [burrow] ${line.slice(0, 400)}`);
-    }
+  const { child, key } = await startBurrow({
+    url,
+    dataDir,
+    // startBurrow also sets RATE_LIMIT_ENABLED=false: the bench polls each heatmap twice a second, and with several
+    // lanes and long runs the per-key throttle must stay out of it.
+    env: {
+      WORKERS: 'on',
+      WORKER_CONCURRENCY: String(options.lanes),
+      LOG_LEVEL: 'debug',
+      RENDER_ALLOWED_HOSTS: '127.0.0.1',
+    },
+    onLine: (line) => {
+      if (!line.startsWith('{')) return;
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        return;
+      }
+      if (keep.has(parsed.msg)) lines.push(parsed);
+      else if (parsed.level >= 40) {
+        problems.push(line);
+        log(`  [burrow] ${line.slice(0, 400)}`);
+      }
+    },
   });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    if (child.hasExited) throw new Error(`the server exited during start-up:\n${child.tail.join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`the server did not answer /_health within 90 s:\n${child.tail.join('\n')}`);
-    const ok = await fetch(`${base}/_health`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const credentials = JSON.parse(await fs.readFile(path.join(dataDir, 'initial-credentials.json'), 'utf8')) as { personal_api_key: string };
-  return { child, base, key: credentials.personal_api_key, lines, problems };
+  return { child, key, lines, problems };
 }
 
 interface SavedHeatmap {
@@ -340,15 +205,11 @@ interface SavedHeatmap {
   updated_at: string;
 }
 
-async function api<T>(server: BurrowServer, method: string, url: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${server.base}${API}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${server.key}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (response.status >= 400) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
-  return { status: response.status, body: (response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text) as T };
+/** A request under /api/projects/@current; throws on an error status. */
+async function api<T>(server: BurrowServer, method: string, url: string, body?: unknown): Promise<T> {
+  const response = await apiRequest(server.child, server.key, method, `${API}${url}`, body);
+  if (response.status >= 400) throw new Error(`${method} ${url} answered ${response.status}: ${response.text.slice(0, 300)}`);
+  return response.json as T;
 }
 
 interface BurrowHeatmap {
@@ -377,13 +238,12 @@ async function burrowPhase(server: BurrowServer, pageUrl: string, count: number,
       const index = firstIndex + next++;
       if (index >= firstIndex + count) return;
       const sent = Date.now();
-      const created = await api<SavedHeatmap>(server, 'POST', '/saved/', { name: `bench ${index}`, url: pageUrl, type: 'screenshot' });
-      let heatmap = created.body;
+      let heatmap = await api<SavedHeatmap>(server, 'POST', '/saved/', { name: `bench ${index}`, url: pageUrl, type: 'screenshot' });
       while (heatmap.status === 'processing') {
         if (Date.now() - sent > HEATMAP_TIMEOUT_MS) throw new Error(`heatmap ${heatmap.short_id} still processing after ${HEATMAP_TIMEOUT_MS / 1000} s`);
-        if (server.child.hasExited) throw new Error(`the server exited:\n${server.child.tail.join('\n')}`);
+        if (server.child.exited) throw new Error(`the server exited:\n${server.child.tail.join('\n')}`);
         await new Promise((r) => setTimeout(r, POLL_MS));
-        heatmap = (await api<SavedHeatmap>(server, 'GET', `/saved/${heatmap.short_id}/`)).body;
+        heatmap = await api<SavedHeatmap>(server, 'GET', `/saved/${heatmap.short_id}/`);
       }
       const clientMs = Date.now() - sent;
       if (heatmap.status !== 'completed') throw new Error(`heatmap ${heatmap.short_id} ${heatmap.status}: ${heatmap.exception}`);
@@ -477,17 +337,24 @@ async function baselinePhase(
   };
   const shots: BaselineShot[] = [];
   const heatmaps: BaselineHeatmap[] = [];
-  const child = startChild('baseline', 'bench/screenshots/baseline.ts', { BENCH_BASELINE: JSON.stringify(job) }, (line) => {
-    if (!line.startsWith('{')) {
-      log(`  [baseline] ${line.slice(0, 400)}`);
-      return;
-    }
-    const parsed = JSON.parse(line) as BaselineShot | BaselineHeatmap;
-    if (parsed.type === 'shot') shots.push(parsed);
-    else heatmaps.push(parsed);
-  });
+  const child = startChild(
+    'baseline',
+    'bench/screenshots/baseline.ts',
+    { BENCH_BASELINE: JSON.stringify(job) },
+    {
+      onLine: (line) => {
+        if (!line.startsWith('{')) {
+          log(`  [baseline] ${line.slice(0, 400)}`);
+          return;
+        }
+        const parsed = JSON.parse(line) as BaselineShot | BaselineHeatmap;
+        if (parsed.type === 'shot') shots.push(parsed);
+        else heatmaps.push(parsed);
+      },
+    },
+  );
   const sampler = sampleTree(child.pid);
-  const code = await child.exited;
+  const code = await child.exit;
   const memory = sampler.stop();
   remember(sampler);
   if (code !== 0) throw new Error(`the baseline exited with ${code}:\n${child.tail.join('\n')}`);
@@ -497,19 +364,12 @@ async function baselinePhase(
 // ---------------------------------------------------------------------------------------------------------------
 // Figures.
 
-const median = (xs: number[]): number => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 /** Nearest-rank percentile. */
 const percentile = (xs: number[], p: number): number => {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 };
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
 
 /** Compares two JPEGs of the same width: heights, and the mean absolute grey difference over the part both cover. */
@@ -531,7 +391,7 @@ async function compareImages(a: Buffer, b: Buffer): Promise<{ heightA: number; h
 async function serveOnly(): Promise<void> {
   const page = await startPageServer({ latencyMs: options.latencyMs });
   log(`bench page at ${page.url} (${(page.pageBytes / 1024).toFixed(0)} kB in all); Ctrl-C to stop`);
-  cleanups.push(() => page.close());
+  onCleanUp(() => page.close());
   await new Promise(() => undefined);
 }
 
@@ -540,7 +400,7 @@ async function main(): Promise<void> {
   if (!location.found) throw new Error(location.problem);
 
   const page: PageServer = await startPageServer({ latencyMs: options.latencyMs });
-  cleanups.push(() => page.close());
+  onCleanUp(() => page.close());
   const pageUrl = page.url;
 
   log(`bench:screenshots  ${pageUrl} at ${WIDTHS.join(', ')} px; ${options.rounds} round(s) x ${options.heatmaps} heatmap(s) per side, ${options.lanes} at a time`);
@@ -554,14 +414,13 @@ async function main(): Promise<void> {
   log(`  node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   log();
 
-  const imageDir = path.join(resultsDir, `screenshots-${stamp}-images`);
-  const tmpImageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'burrow-bench-shots-img-'));
-  cleanups.push(() => fs.rm(tmpImageDir, { recursive: true, force: true }));
+  const imageDir = path.join(RESULTS_DIR, `screenshots-${runStamp}-images`);
+  const tmpImageDir = await tempDir('burrow-bench-shots-img-');
 
   let server: BurrowServer | undefined;
   let serverIdleMib = NaN;
   if (options.sides.includes('burrow')) {
-    server = await startBurrow();
+    server = await startBurrowSide();
     const idle = sampleTree(server.child.pid);
     await new Promise((r) => setTimeout(r, 300));
     serverIdleMib = idle.stop().peakRssMib;
@@ -706,7 +565,7 @@ async function main(): Promise<void> {
   if (server && firstBurrowHeatmap && baselineImagesAt) {
     if (options.saveImages) await fs.mkdir(imageDir, { recursive: true });
     for (const width of WIDTHS) {
-      const response = await fetch(`${server.base}${API}/heatmap_screenshots/${firstBurrowHeatmap}/content/?width=${width}`, {
+      const response = await fetch(`${server.child.base}${API}/heatmap_screenshots/${firstBurrowHeatmap}/content/?width=${width}`, {
         headers: { authorization: `Bearer ${server.key}` },
       });
       if (response.status !== 200) throw new Error(`content at ${width} px answered ${response.status}`);
@@ -824,38 +683,24 @@ async function main(): Promise<void> {
   }
   if (a) log(`  baseline peak memory: ${fmt(a.peakRssMib)} MiB RSS (sum), ${fmt(a.peakPssMib)} MiB PSS`);
 
-  await fs.mkdir(resultsDir, { recursive: true });
-  const file = path.join(resultsDir, `screenshots-${stamp}.json`);
-  await fs.writeFile(
-    file,
-    `${JSON.stringify(
-      {
-        options: { ...options, adminUrl: undefined, widths: WIDTHS, render: { ...serverConfig.render, allowedHosts: undefined } },
-        machine: { node: process.version, cpus: os.cpus().length, loadavgAtEnd: os.loadavg() },
-        summary,
-        speedRatio,
-        serverIdleMib,
-        memory,
-        wallMs: wall,
-        launches: launches.map((l) => ({ time: l.time, ms: l.ms })),
-        comparisons,
-        burrow: { heatmaps: burrowHeatmaps, shots: burrowShotsAll, problems: server?.problems ?? [] },
-        baseline: { heatmaps: baselineHeatmaps, shots: baselineShots },
-      },
-      null,
-      2,
-    )}\n`,
+  const file = await writeResults(
+    'screenshots',
+    {
+      options: { ...options, adminUrl: undefined, widths: WIDTHS, render: { ...serverConfig.render, allowedHosts: undefined } },
+      machine: { node: process.version, cpus: os.cpus().length, loadavgAtEnd: os.loadavg() },
+      summary,
+      speedRatio,
+      serverIdleMib,
+      memory,
+      wallMs: wall,
+      launches: launches.map((l) => ({ time: l.time, ms: l.ms })),
+      comparisons,
+      burrow: { heatmaps: burrowHeatmaps, shots: burrowShotsAll, problems: server?.problems ?? [] },
+      baseline: { heatmaps: baselineHeatmaps, shots: baselineShots },
+    },
+    runStamp,
   );
   log(`  raw figures: ${path.relative(ROOT, file)}`);
 }
 
-try {
-  if (flags.serve) await serveOnly();
-  else await main();
-} catch (error) {
-  process.exitCode = 1;
-  // After Ctrl-C, requests to the stopping server fail: that is not worth reporting.
-  if (!signalled) process.stderr.write(`bench:screenshots failed: ${error instanceof Error ? error.message : String(error)}\n`);
-} finally {
-  await cleanUp();
-}
+await runBench('bench:screenshots', flags.serve ? serveOnly : main);

@@ -11,22 +11,13 @@
  *      answer the same page (count, next, previous, results) as plain JSON.
  *
  * No schemas, no hooks, no logging, no rate limit: the cheapest honest way to serve this endpoint.
- * Environment: DATABASE_URL (required), PORT, HOST, DATABASE_POOL_SIZE (default 10, as Burrow's).
+ * Environment: DATABASE_URL (required), PORT, HOST, DATABASE_POOL_SIZE (default 10, as Burrow's); the pool, the key's
+ * hash, the error bodies, /_health and the shutdown are bench/lib/baseline-server.ts's.
  */
-import { createHash } from 'node:crypto';
 import Fastify from 'fastify';
-import pg from 'pg';
+import { authError, baselinePool, forbidden, notFound, secureValueOf, serveBaseline } from '../lib/baseline-server.js';
 
-const url = process.env.DATABASE_URL;
-if (!url) {
-  process.stderr.write('baseline: DATABASE_URL is required\n');
-  process.exit(78);
-}
-const port = Number(process.env.PORT ?? 8001);
-const host = process.env.HOST ?? '127.0.0.1';
-const poolSize = Number(process.env.DATABASE_POOL_SIZE ?? 10);
-
-const pool = new pg.Pool({ connectionString: url, max: poolSize });
+const pool = baselinePool();
 
 const KEY_SQL = `
   select u.id as user_id
@@ -57,9 +48,6 @@ interface FolderRow {
   total: string;
 }
 
-const error = (detail: string) => ({ type: 'authentication_error', code: 'authentication_failed', detail, attr: null });
-const notFound = { type: 'invalid_request', code: 'not_found', detail: 'Project not found.', attr: null };
-
 function positiveInt(value: unknown, fallback: number, allowZero: boolean): number {
   if (typeof value !== 'string' || !/^\s*\+?\d+\s*$/.test(value)) return fallback;
   const n = Number.parseInt(value, 10);
@@ -71,19 +59,18 @@ const app = Fastify({ logger: false });
 app.get<{ Params: { team: string }; Querystring: { limit?: string; offset?: string } }>(
   '/api/projects/:team/persisted_folder/',
   async (request, reply) => {
-    const bearer = /^Bearer\s+(\S+)$/.exec(request.headers.authorization ?? '')?.[1];
-    if (!bearer) return reply.code(401).send(error('Authentication credentials were not provided.'));
-    const secureValue = `sha256$${createHash('sha256').update(bearer, 'utf8').digest('hex')}`;
+    const secureValue = secureValueOf(request.headers.authorization);
+    if (!secureValue) return reply.code(401).send(authError('Authentication credentials were not provided.'));
 
     const key = await pool.query<{ user_id: number }>(KEY_SQL, [secureValue]);
     const user = key.rows[0];
-    if (!user) return reply.code(401).send(error('Personal API key found in request Authorization header is invalid.'));
+    if (!user) return reply.code(401).send(authError('Personal API key found in request Authorization header is invalid.'));
 
     if (!/^\d{1,9}$/.test(request.params.team)) return reply.code(404).send(notFound);
     const found = await pool.query<{ id: number; level: number | null }>(TEAM_SQL, [Number(request.params.team), user.user_id]);
     const team = found.rows[0];
     if (!team) return reply.code(404).send(notFound);
-    if (team.level === null) return reply.code(403).send({ type: 'authentication_error', code: 'permission_denied', detail: "You don't have access to the project.", attr: null });
+    if (team.level === null) return reply.code(403).send(forbidden);
 
     const limit = positiveInt(request.query.limit, 100, false);
     const offset = positiveInt(request.query.offset, 0, true);
@@ -99,17 +86,4 @@ app.get<{ Params: { team: string }; Querystring: { limit?: string; offset?: stri
   },
 );
 
-app.get('/_health', async () => {
-  await pool.query('select 1');
-  return { status: 'ok' };
-});
-
-await app.listen({ port, host });
-
-const shutdown = async () => {
-  await app.close();
-  await pool.end();
-  process.exit(0);
-};
-process.once('SIGTERM', shutdown);
-process.once('SIGINT', shutdown);
+await serveBaseline(app, pool);

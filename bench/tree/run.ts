@@ -41,7 +41,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { joinPath } from '../../src/modules/file-system/paths.js';
 import {
-  type Child,
+  apiRequest,
   collectProfiles,
   DEFAULT_ADMIN_URL,
   freePort,
@@ -51,6 +51,7 @@ import {
   processCpuMs,
   ROOT,
   runBench,
+  type ServerChild,
   scratchDatabase,
   serverMemory,
   startBurrow,
@@ -60,7 +61,7 @@ import {
   waitUntilIdle,
   writeResults,
 } from '../lib/harness.js';
-import { alternate, type Figures, figures, load, median, ratio, roundLine, type Summary, summarize } from '../lib/load.js';
+import { alternate, type Figures, figures, fmt, load, median, ratio, roundLine, type Summary, summarize } from '../lib/load.js';
 import { explainTargets, printExplained } from './explain.js';
 import { insertTree } from './fill.js';
 import { describeTree, generateTree, MAIN_FOLDER, SEARCH_WORD, type TreeStats } from './shape.js';
@@ -132,28 +133,12 @@ interface Team {
   stats: TreeStats;
 }
 
-async function api(burrow: Child, key: string, method: string, url: string, body?: unknown): Promise<{ status: number; text: string; json: unknown }> {
-  const response = await fetch(`${burrow.base}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: response.status, text, json };
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Scenarios.
 
 interface Side {
   name: string;
-  child: Child;
+  child: ServerChild;
   url: string;
 }
 
@@ -199,7 +184,7 @@ async function main(): Promise<void> {
   onCleanUp(() => db.end());
 
   // The bootstrap team takes the large tree; a second project (created as the admin, an organization owner) the small one.
-  const created = await api(burrow, key, 'POST', '/api/projects/', { name: 'Small tree' });
+  const created = await apiRequest(burrow, key, 'POST', '/api/projects/', { name: 'Small tree' });
   if (created.status !== 201) throw new Error(`POST /api/projects/ answered ${created.status}: ${created.text.slice(0, 300)}`);
   const smallTeamId = (created.json as { id: number }).id;
   const { rows: teamRows } = await db.query<{ id: number; project_id: number }>('select id, project_id from teams order by id');
@@ -235,13 +220,13 @@ async function main(): Promise<void> {
     ['pinned', ''],
     ['custom_products', 'Growth team'],
   ] as const) {
-    const response = await api(burrow, key, 'POST', `/api/projects/${largeTeam.id}/persisted_folder/`, { type, protocol: 'project://', path: folderPath });
+    const response = await apiRequest(burrow, key, 'POST', `/api/projects/${largeTeam.id}/persisted_folder/`, { type, protocol: 'project://', path: folderPath });
     if (response.status !== 201) throw new Error(`POST persisted_folder answered ${response.status}: ${response.text.slice(0, 300)}`);
   }
 
-  let baseline: Child | null = null;
+  let baseline: ServerChild | null = null;
   if (options.scenarios.includes('persisted')) {
-    baseline = startChild('baseline', 'bench/tree/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, await freePort());
+    baseline = startChild('baseline', 'bench/tree/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, { port: await freePort() });
     await waitForHealth(baseline);
   }
   log();
@@ -391,7 +376,6 @@ async function main(): Promise<void> {
   log(`  "1-conn ms": median latency of ${SINGLE_REQUESTS} requests in a row on one connection; "CPU µs/req": the server process's CPU time per request`);
   type SideSummary = Summary & { cpuUsPerRequest: number | null; singleMs: number | null; singleMaxMs: number | null };
   const summaries: Record<string, { sides: Record<string, SideSummary>; ratio: number; met: boolean | null }> = {};
-  const fmt = (n: number | null, digits = 0) => (n === null || Number.isNaN(n) ? '-' : n.toFixed(digits));
   const ratioOf = (n: number | null, d: number | null) => (n === null || d === null || Number.isNaN(n) || Number.isNaN(d) ? '-' : ratio(n, d));
   let missed = false;
   for (const scenario of scenarios) {

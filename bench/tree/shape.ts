@@ -14,6 +14,7 @@
  * - SEARCH_WORD appears in about 2.5% of item names (never in folder names or types).
  */
 import { ancestorPaths, escapePath, joinPath, pathDepth } from '../../src/modules/file-system/paths.js';
+import { mulberry32 } from '../lib/random.js';
 
 export const MAIN_FOLDER = 'Product analytics — core metrics, activation & retention reviews for the leadership team';
 export const MAIN_FOLDER_ITEMS = 120;
@@ -29,18 +30,6 @@ export interface TreeRow {
   href: string | null;
   meta: Record<string, unknown>;
   createdAt: string;
-}
-
-/** mulberry32: small, fast, good enough for test data. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TOP_LEVEL = [
@@ -104,7 +93,7 @@ export interface GenerateOptions {
 /** Exactly `rows` rows: folders first within each folder's subtree (parents before children). */
 export function generateTree({ rows, teamId, userId, seed = 1 }: GenerateOptions): TreeRow[] {
   if (rows < TOP_LEVEL.length + MAIN_FOLDER_ITEMS) throw new Error(`a tree needs at least ${TOP_LEVEL.length + MAIN_FOLDER_ITEMS} rows`);
-  const r = random(seed);
+  const r = mulberry32(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const out: TreeRow[] = [];
