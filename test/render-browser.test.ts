@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChromium, createBrowserPool, findChromium, POOL_DISABLED_FEATURES, type BrowserPool } from '../src/render/browser.js';
 import { BrowserUnavailableError, isPermanentRenderError, TransientRenderError } from '../src/render/errors.js';
 import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
+import { createUrlGuard } from '../src/net/url-guard.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';
 
 const log = pino({ level: 'silent' });

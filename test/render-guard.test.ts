@@ -5,7 +5,7 @@ import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
 import { isPermanentRenderError, PermanentRenderError, SsrfBlockedError } from '../src/render/errors.js';
 import { MAX_REDIRECTS } from '../src/render/guarded-network.js';
 import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
-import { createUrlGuard, systemLookup } from '../src/render/url-guard.js';
+import { createUrlGuard, systemLookup } from '../src/net/url-guard.js';
 import { startCanary, startPageServer, type Canary, type PageServer } from './helpers/page-server.js';
 
 /**

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
 import { isPermanentRenderError, TransientRenderError } from '../src/render/errors.js';
 import { budgets, MOBILE_USER_AGENT, renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
+import { createUrlGuard } from '../src/net/url-guard.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';
 
 const log = pino({ level: 'silent' });

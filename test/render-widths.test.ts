@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
 import { MOBILE_USER_AGENT, renderScreenshot, renderWidths, type RenderSettings, type RenderWidthsOptions, type ScreenshotResult } from '../src/render/screenshot.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
+import { createUrlGuard } from '../src/net/url-guard.js';
 import { DEFAULT_TARGET_WIDTHS } from '../src/routes/heatmaps/schemas.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';
 

@@ -1,6 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import type { BaseLogger } from 'pino';
+import { untilAborted } from '../lib/abort.js';
 import { BrowserUnavailableError, firstLine, TransientRenderError } from './errors.js';
 
 /**
@@ -416,25 +417,4 @@ async function browserPid(browser: Browser): Promise<number | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/** The promise's outcome, or the signal's reason as soon as it aborts (the promise then settles unobserved). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  promise.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { BrowserContext, Page, Request, Route } from 'playwright-core';
-import { GuardedFetchError, guardedFetch, type GuardedResponse } from './guarded-fetch.js';
-import type { UrlGuard } from './url-guard.js';
+import { GuardedFetchError, guardedFetch, type GuardedResponse } from '../net/guarded-fetch.js';
+import type { UrlGuard } from '../net/url-guard.js';
 import type { RenderLogger } from './browser.js';
 
 /**

@@ -6,7 +6,7 @@ import type { BrowserPool, RenderLogger } from './browser.js';
 import { dismissConsentBanners } from './consent.js';
 import { PermanentRenderError, RenderError, SsrfBlockedError, TransientRenderError, toRenderError } from './errors.js';
 import { guardContextNetwork, MAX_REDIRECTS, type GuardedNetwork } from './guarded-network.js';
-import type { UrlGuard } from './url-guard.js';
+import type { UrlGuard } from '../net/url-guard.js';
 
 /**
  * A heatmap's screenshots, one per width: PostHog's local Playwright recipe (spec heatmaps.md §4.4 A) with the

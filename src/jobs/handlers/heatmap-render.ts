@@ -1,4 +1,4 @@
-import type { UrlGuard } from '../../render/url-guard.js';
+import type { UrlGuard } from '../../net/url-guard.js';
 import { DEFAULT_TARGET_WIDTHS, MAX_TARGET_WIDTHS, MAX_WIDTH, MIN_WIDTH } from '../../routes/heatmaps/schemas.js';
 import type { HeatmapsRepository } from '../../services/heatmaps/repository.js';
 import type { Db } from '../../db/client.js';

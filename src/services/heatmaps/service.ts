@@ -12,7 +12,7 @@ import {
   type SavedHeatmapListInput,
   type UpdateSavedHeatmapInput,
 } from '../../routes/heatmaps/schemas.js';
-import type { UrlGuard } from '../../render/url-guard.js';
+import type { UrlGuard } from '../../net/url-guard.js';
 import type { FileSystemService } from '../file-system/service.js';
 import type { TeamAccess } from '../identity/repository.js';
 import { toUserBasic } from '../identity/serializers.js';

@@ -3,6 +3,7 @@ import https from 'node:https';
 import { isIP, isIPv6, type LookupFunction } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { untilAborted } from '../lib/abort.js';
 import type { UrlGuard } from './url-guard.js';
 
 /**
@@ -334,23 +335,4 @@ function networkError(error: NodeJS.ErrnoException): GuardedFetchError {
   if (match) return new GuardedFetchError(match[0], match[1], { cause: error });
   if (/CERT|TLS|SSL|ERR_OSSL/i.test(code)) return new GuardedFetchError(`TLS error: ${error.message}`, 'failed', { cause: error });
   return new GuardedFetchError(error.message || 'Request failed', 'failed', { cause: error });
-}
-
-/** Rejects with the signal's reason as soon as it aborts (the promise itself cannot be cancelled). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
