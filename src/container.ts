@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
+import { isPermanentRenderError } from './browser/errors.js';
+import { createBrowserPool } from './browser/pool.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { jobDefinitions } from './jobs/kinds.js';
 import { createJobQueue } from './jobs/queue.js';
 import { createUrlGuard } from './net/url-guard.js';
-import { createBrowserPool } from './render/browser.js';
-import { isPermanentRenderError } from './render/errors.js';
 import { createScreenshotRenderer } from './render/screenshot.js';
 import { createApiKeysRepository } from './services/api-keys/repository.js';
 import { createApiKeysService } from './services/api-keys/service.js';

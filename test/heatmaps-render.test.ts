@@ -13,7 +13,7 @@ import { savedHeatmaps } from '../src/db/schema/index.js';
 import { createHeatmapRenderHandler, type HeatmapRenderDeps, type RenderRequest } from '../src/jobs/handlers/heatmap-render.js';
 import type { Job } from '../src/jobs/queue.js';
 import type { Worker } from '../src/jobs/worker.js';
-import { PermanentRenderError, TransientRenderError } from '../src/render/errors.js';
+import { PermanentRenderError, TransientRenderError } from '../src/browser/errors.js';
 import { startWorker } from '../src/runtime.js';
 import type { SavedHeatmapRow } from '../src/services/heatmaps/repository.js';
 import { ok } from './helpers/api.js';

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
-import { isPermanentRenderError, PermanentRenderError, SsrfBlockedError } from '../src/render/errors.js';
-import { MAX_REDIRECTS } from '../src/render/guarded-network.js';
+import { createBrowserPool, type BrowserPool } from '../src/browser/pool.js';
+import { isPermanentRenderError, PermanentRenderError, SsrfBlockedError } from '../src/browser/errors.js';
+import { MAX_REDIRECTS } from '../src/browser/guarded-network.js';
 import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
 import { createUrlGuard, systemLookup } from '../src/net/url-guard.js';
 import { startCanary, startPageServer, type Canary, type PageServer } from './helpers/page-server.js';

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
-import { isPermanentRenderError, TransientRenderError } from '../src/render/errors.js';
+import { createBrowserPool, type BrowserPool } from '../src/browser/pool.js';
+import { isPermanentRenderError, TransientRenderError } from '../src/browser/errors.js';
 import { budgets, MOBILE_USER_AGENT, renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
 import { createUrlGuard } from '../src/net/url-guard.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
+import { createBrowserPool, type BrowserPool } from '../src/browser/pool.js';
 import { MOBILE_USER_AGENT, renderScreenshot, renderWidths, type RenderSettings, type RenderWidthsOptions, type ScreenshotResult } from '../src/render/screenshot.js';
 import { createUrlGuard } from '../src/net/url-guard.js';
 import { DEFAULT_TARGET_WIDTHS } from '../src/routes/heatmaps/schemas.js';

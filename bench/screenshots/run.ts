@@ -38,7 +38,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
-import { findChromium } from '../../src/render/browser.js';
+import { findChromium } from '../../src/browser/chromium.js';
 import { DEFAULT_TARGET_WIDTHS } from '../../src/routes/heatmaps/schemas.js';
 import { buildServer, nodeArgs, SERVER_SCRIPT } from '../lib/harness.js';
 import type { BaselineHeatmap, BaselineJob, BaselineShot } from './baseline.js';

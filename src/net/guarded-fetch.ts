@@ -7,15 +7,15 @@ import { untilAborted } from '../lib/abort.js';
 import type { UrlGuard } from './url-guard.js';
 
 /**
- * One HTTP request made from Node on behalf of the renderer's browser (guarded-network.ts intercepts every request
- * and fulfils it with this):
+ * One HTTP request made from Node on behalf of the renderer's browser (src/browser/guarded-network.ts intercepts
+ * every request and fulfils it with this):
  *
  * - The URL passes the guard first; a refusal is `{ blocked: true, reason }`, nothing is sent.
  * - The connection goes to the addresses the guard vetted, never to a fresh DNS answer (a pinned `lookup`), while
  *   the Host header, TLS SNI and certificate check use the URL's host name, so virtual hosts and HTTPS work.
- * - Redirects are not followed here: one call is one hop. The caller follows them (guarded-network.ts does, hop by
- *   hop, each hop through this function and so through the guard). Handing a 3xx back to Chromium would not do:
- *   Playwright lets Chromium fetch a fulfilled redirect's Location itself, without routing it.
+ * - Redirects are not followed here: one call is one hop. The caller follows them (src/browser/guarded-network.ts
+ *   does, hop by hop, each hop through this function and so through the guard). Handing a 3xx back to Chromium
+ *   would not do: Playwright lets Chromium fetch a fulfilled redirect's Location itself, without routing it.
  * - The body is decoded (gzip, deflate, br) and `content-encoding`/`content-length` are dropped; an unknown
  *   coding is passed through with its header. The cap (`maxBytes`) applies to the bytes received and to the
  *   decoded body, so a compression bomb fails like an oversized body.

@@ -1,11 +1,11 @@
 import { errors, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 import sharp from 'sharp';
+import { dismissConsentBanners } from '../browser/consent.js';
+import { PermanentRenderError, RenderError, SsrfBlockedError, TransientRenderError, toRenderError } from '../browser/errors.js';
+import { guardContextNetwork, MAX_REDIRECTS, type GuardedNetwork } from '../browser/guarded-network.js';
+import type { BrowserPool, RenderLogger } from '../browser/pool.js';
 import type { Config } from '../config.js';
 import { redactUrl } from '../lib/logger.js';
-import type { BrowserPool, RenderLogger } from './browser.js';
-import { dismissConsentBanners } from './consent.js';
-import { PermanentRenderError, RenderError, SsrfBlockedError, TransientRenderError, toRenderError } from './errors.js';
-import { guardContextNetwork, MAX_REDIRECTS, type GuardedNetwork } from './guarded-network.js';
 import type { UrlGuard } from '../net/url-guard.js';
 
 /**
