@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { pageScript } from './page-scripts.js';
 
 /**
  * Cookie and consent banners, for heatmaps with block_consent_modals (PostHog's local recipe, spec heatmaps.md
@@ -35,9 +36,7 @@ export const CONSENT_HIDE_CSS = [
   'div[style*="position: fixed"][style*="z-index"]',
 ].join(',\n') + ' { display: none !important; visibility: hidden !important; }';
 
-// In-page code is written as strings: the project compiles without DOM types, and tsx's esbuild would add
-// helpers to a compiled function that do not exist in the page.
-const REMOVE_COOKIEBOT = `for (const id of ['CybotCookiebotDialog', 'CybotCookiebotDialogBodyUnderlay']) document.getElementById(id)?.remove();`;
+const REMOVE_COOKIEBOT = pageScript<[]>('remove-cookiebot')();
 
 export interface ConsentResult {
   clicked: string | undefined;

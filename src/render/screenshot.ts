@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { dismissConsentBanners } from '../browser/consent.js';
 import { PermanentRenderError, RenderError, SsrfBlockedError, TransientRenderError, toRenderError } from '../browser/errors.js';
 import { guardContextNetwork, MAX_REDIRECTS, type GuardedNetwork } from '../browser/guarded-network.js';
+import { pageScript } from '../browser/page-scripts.js';
 import type { BrowserPool, RenderLogger } from '../browser/pool.js';
 import type { Config } from '../config.js';
 import { redactUrl } from '../lib/logger.js';
@@ -125,7 +126,6 @@ const QUIET_MS = 250;
 const QUIET_MAX_INFLIGHT = 2;
 /** The settle after a scroll pass ends no sooner than this after it, quiet network or not (see QuietOptions). */
 const SCROLL_GRACE_MS = 100;
-const MAX_SCROLL_STEPS = 100;
 /** Scroll passes per width: the first, and more while the page grows below what they saw. */
 const MAX_SCROLL_ROUNDS = 4;
 /**
@@ -136,7 +136,6 @@ const SLOW_STEP_MS = 150;
 const EVALUATE_TIMEOUT_MS = 2_000;
 /** Eight selectors, one click and the hiding; PostHog allows 500 ms per selector. */
 const CONSENT_TIMEOUT_MS = 5_000;
-const HIDE_SCROLLBARS_CSS = '*::-webkit-scrollbar { display: none !important; } html, body { scrollbar-width: none !important; }';
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
 /** How long each phase may take; a kind's render never takes longer than `hardLimitFor(its widths)`. */
@@ -374,7 +373,7 @@ async function renderOnPage(args: PageArgs): Promise<void> {
   const signal = AbortSignal.any([args.signal, gone.signal]);
   const net = await guardContextNetwork(context, { guard, page, maxBytes: settings.maxBytes, timeoutMs: settings.navigationTimeoutMs, signal, log });
   // Before the first navigation, so that it is in every document of the page: what resizeCheck asks about.
-  await context.addInitScript({ content: IO_TRACKER });
+  await context.addInitScript({ content: IO_TRACKER() });
   const browserSide = inPage(page);
   // Main-frame navigations, the page's own included: a document loaded since the last scroll pass was not scrolled.
   let navigations = 0;
@@ -430,7 +429,7 @@ async function renderOnPage(args: PageArgs): Promise<void> {
       if (index > 0 && !freshDocument && covered && navigations === navigationsAtPass && !browserSide.stalled) {
         // Two frames (each at most 500 ms when none comes) before it looks: time for those on top of the usual.
         const check = await browserSide.evaluate<{ pending: number; seen: number } | null>(
-          resizeCheck(settings.heightCapPx, true),
+          resizeCheck({ maxY: settings.heightCapPx, settle: true }),
           null,
           EVALUATE_TIMEOUT_MS + 1_000,
         );
@@ -498,7 +497,7 @@ async function renderOnPage(args: PageArgs): Promise<void> {
         // The page grew below what the pass saw: go on from there (a few times, within the scroll budget).
         const more = round < MAX_SCROLL_ROUNDS && Date.now() < passEnd ? pass.seen : -1;
         const after = await browserSide.evaluate<{ grown?: number; pending?: number; height?: number } | null>(
-          topAndImages(more, limits.afterScrollMs, settings.heightCapPx, slowScroll ? 'give up' : 'check'),
+          topAndImages({ seen: more, ms: limits.afterScrollMs, maxY: settings.heightCapPx, lazy: slowScroll ? 'give up' : 'check' }),
           null,
           limits.afterScrollMs + 500,
         );
@@ -639,276 +638,11 @@ async function navigate(page: Page, net: GuardedNetwork, guard: UrlGuard, url: s
   }
 }
 
-// In-page code is written as strings: the project compiles without DOM types, and tsx's esbuild would add
-// helpers to a compiled function that do not exist in the page.
-
-/** Adds the scrollbar-hiding style once per document (a page that replaced its document gets it again). */
-const HIDE_SCROLLBARS = `(() => {
-  const root = document.documentElement;
-  if (root && !document.getElementById('__burrow_hide_scrollbars')) {
-    const style = document.createElement('style');
-    style.id = '__burrow_hide_scrollbars';
-    style.textContent = ${JSON.stringify(HIDE_SCROLLBARS_CSS)};
-    (document.head || root).appendChild(style);
-  }
-})()`;
-
-/**
- * Waits for an animation frame, or 500 ms when none comes (a page that is not being painted). Resolves to whether
- * a frame came: code that runs on at once then runs inside that frame's callbacks, before its layout.
- */
-const FRAME = `const frame = () => new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 500);
-    requestAnimationFrame(() => { clearTimeout(timer); resolve(true); });
-  });`;
-
-/**
- * A context init script, in every document before the page's own scripts: which IntersectionObserver targets may
- * still be waiting to be scrolled to, for resizeCheck. IntersectionObserver is wrapped with Proxies (constructor,
- * observe, unobserve, disconnect, takeRecords), so it looks and behaves the same to the page: same prototype,
- * `instanceof`, subclassing, native toString, the same errors (the original runs first; the bookkeeping never
- * throws). Per observer, each target is remembered with what it was last reported as: never intersecting yet,
- * intersecting, or out again after having been in. A target is forgotten when unobserved or its observer
- * disconnected, and when found detached from the document (it comes back if its observer reports it again). So
- * what is kept is at most what the page observes. Without IntersectionObserver there is nothing to wrap, and
- * nothing is pending. The state is a non-enumerable `window.__burrowIo`.
- */
-const IO_TRACKER = `(() => {
-  if (Object.prototype.hasOwnProperty.call(window, '__burrowIo')) return;
-  const NEVER = 0, IN = 1, OUT = 2;
-  // observer -> Map(target -> NEVER | IN | OUT)
-  const observers = new Map();
-  const swept = new WeakSet();
-  const forget = (observer, targets, target) => {
-    targets.delete(target);
-    if (targets.size === 0) observers.delete(observer);
-  };
-  // Detached targets are dropped from time to time (and at every check): a page that throws its observers away
-  // without disconnecting them must not have their old targets kept alive here.
-  let tracked = 0, sweepAt = 256;
-  const sweep = () => {
-    tracked = 0;
-    for (const [observer, targets] of Array.from(observers)) {
-      for (const target of Array.from(targets.keys())) {
-        if (target.isConnected) tracked++;
-        else {
-          swept.add(target);
-          forget(observer, targets, target);
-        }
-      }
-    }
-    sweepAt = Math.max(256, 2 * tracked);
-  };
-  const state = {
-    // Targets laid out above maxY never reported intersecting, or out again and near the bottom (from bottomFrom
-    // down: an infinite list's sentinel, which a pass would bring back into view).
-    pending(maxY, bottomFrom) {
-      let count = 0;
-      for (const [observer, targets] of Array.from(observers)) {
-        for (const [target, seen] of Array.from(targets)) {
-          if (seen === IN) continue;
-          if (!target.isConnected) {
-            swept.add(target);
-            forget(observer, targets, target);
-            continue;
-          }
-          if (target.getClientRects().length === 0) continue;
-          const top = target.getBoundingClientRect().top + window.scrollY;
-          if (top >= maxY || (seen === OUT && top + target.getBoundingClientRect().height < bottomFrom)) continue;
-          count++;
-        }
-      }
-      return count;
-    },
-  };
-  Object.defineProperty(window, '__burrowIo', { value: state, enumerable: false, writable: false, configurable: false });
-  const Native = window.IntersectionObserver;
-  if (typeof Native !== 'function' || !Native.prototype) return;
-  const proto = Native.prototype;
-  const note = (observer, entries) => {
-    if (!entries) return;
-    for (const entry of Array.from(entries)) {
-      const target = entry && entry.target;
-      let targets = observers.get(observer);
-      if (!targets || !targets.has(target)) {
-        if (!target || !swept.has(target)) continue;
-        swept.delete(target);
-        if (!targets) observers.set(observer, (targets = new Map()));
-        targets.set(target, NEVER);
-      }
-      const was = targets.get(target);
-      targets.set(target, entry.isIntersecting === true ? IN : was === NEVER ? NEVER : OUT);
-    }
-  };
-  const after = (name, then) => {
-    const original = proto[name];
-    if (typeof original !== 'function') return;
-    proto[name] = new Proxy(original, {
-      apply(fn, self, args) {
-        const result = Reflect.apply(fn, self, args);
-        try { then(self, args, result); } catch (e) {}
-        return result;
-      },
-    });
-  };
-  after('observe', (observer, args) => {
-    let targets = observers.get(observer);
-    if (!targets) observers.set(observer, (targets = new Map()));
-    if (!targets.has(args[0])) {
-      targets.set(args[0], NEVER);
-      if (++tracked >= sweepAt) sweep();
-    }
-  });
-  after('unobserve', (observer, args) => {
-    const targets = observers.get(observer);
-    if (targets) forget(observer, targets, args[0]);
-  });
-  after('disconnect', (observer) => { observers.delete(observer); });
-  after('takeRecords', (observer, args, records) => note(observer, records));
-  const Tracked = new Proxy(Native, {
-    construct(target, args, newTarget) {
-      const callback = args[0];
-      if (typeof callback === 'function') {
-        args = Array.prototype.slice.call(args);
-        args[0] = function (entries, observer) {
-          try { note(observer, entries); } catch (e) {}
-          return Reflect.apply(callback, this, arguments);
-        };
-      }
-      return Reflect.construct(target, args, newTarget);
-    },
-  });
-  const constructor = Object.getOwnPropertyDescriptor(proto, 'constructor');
-  if (constructor) Object.defineProperty(proto, 'constructor', { ...constructor, value: Tracked });
-  window.IntersectionObserver = Tracked;
-})()`;
-
-/**
- * After a resize (settle: first two frames, so the new layout is there): what could still need a scroll pass.
- * IntersectionObserver targets laid out above maxY that were never reported intersecting, or are out again near
- * the bottom (IO_TRACKER); loading=lazy images laid out above maxY not loaded yet; any loading=lazy iframe; and
- * the images scroll-listener loaders mark (lazyCheck). `pending` -1: the tracker is missing, so unknown. `seen`:
- * the page's height (up to maxY), for the growth check after the settle.
- */
-const resizeCheck = (maxY: number, settle: boolean) => `(async () => {
-  ${settle ? `${HIDE_SCROLLBARS}; ${FRAME} await frame(); await frame();` : ''}
-  const d = document.documentElement, b = document.body;
-  const seen = Math.min(Math.max(d ? d.scrollHeight : 0, b ? b.scrollHeight : 0), ${maxY});
-  const io = window.__burrowIo;
-  if (!io || typeof io.pending !== 'function') return { pending: -1, seen };
-  const shown = (el) => el.getClientRects().length > 0 && el.getBoundingClientRect().top + window.scrollY < ${maxY};
-  let pending = io.pending(${maxY}, seen - 2 * Math.max(100, window.innerHeight));
-  pending += Array.from(document.querySelectorAll('img[loading="lazy" i]')).filter((img) => !img.complete && shown(img)).length;
-  pending += document.querySelectorAll('iframe[loading="lazy" i]').length;
-  pending += ${lazyCheck(maxY, false)};
-  return { pending, seen };
-})()`;
-
-/**
- * The scroll pass, in one call: down one viewport height at a time, from `from` to the bottom or maxY, waiting at
- * each position until a frame has laid it out and painted it (so IntersectionObservers have seen it before the
- * next; one frame when the scroll was made in a frame's callbacks, otherwise two), and at least `dwellMs` in all
- * (the slow pass). The page may grow as it goes. A frame that does not come within 500 ms (a page that is not being
- * painted) does not stop the pass; the in-page deadline does. Returns the steps taken and how far down the page has
- * been seen (the bottom of the viewport at the last position).
- */
-const scrollPassScript = (from: number, budgetMs: number, maxY: number, dwellMs: number) => `(async () => {
-  ${HIDE_SCROLLBARS};
-  const end = Date.now() + ${Math.round(budgetMs)};
-  ${FRAME}
-  const height = () => {
-    const d = document.documentElement, b = document.body;
-    return Math.max(d ? d.scrollHeight : 0, b ? b.scrollHeight : 0);
-  };
-  // The layout viewport, which IntersectionObserver (and so loading=lazy) measures against. On a phone page wider
-  // than the device it is taller than what is on screen; the observers still see all of it.
-  const view = () => Math.max(100, window.innerHeight);
-  let y = ${Math.max(0, Math.round(from))}, steps = 0, previous = -1, done = false, inFrame = false;
-  for (;;) {
-    const at = Date.now();
-    window.scrollTo({ top: y, left: 0, behavior: 'instant' });
-    // A scroll made in a frame's callbacks is laid out, observed and painted in that frame: the next frame means
-    // it was. One made anywhere else (the first step, after a dwell or a frame that did not come) is only in the
-    // frame after the next one.
-    if (!inFrame) await frame();
-    inFrame = await frame();
-    ${dwellMs > 0 ? `await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + ${Math.round(dwellMs)} - Date.now()))); inFrame = false;` : ''}
-    steps++;
-    y = window.scrollY;
-    const last = Math.max(0, Math.min(height(), ${maxY}) - view());
-    // The end: the bottom (or maxY), or as far as the page scrolls (done); or out of steps or time.
-    done = y >= last || y <= previous;
-    if (done || steps >= ${MAX_SCROLL_STEPS} || Date.now() >= end) break;
-    previous = y;
-    y = Math.min(last, y + view());
-  }
-  return { steps, seen: Math.floor(y + view()), done };
-})()`;
-
-/**
- * Lazy images the fast scroll pass may not have got loaded. IntersectionObservers and loading=lazy see every
- * position of the fast pass, but a scroll listener that checks at most every so often (lazysizes: 125 ms) or once
- * scrolling pauses sees only some. Such loaders mark their images: a URL in data-src (data-srcset, data-lazy-src,
- * data-original) and no real image yet (no src, or a data: placeholder), or lazysizes' class "lazyload", which it
- * removes when it loads the image. Counted when laid out (not display: none) and above maxY. Those still pending
- * after the slow pass (say, loaded on click) are remembered on the page and not counted again at later widths.
- */
-const LAZY_SELECTOR = [
-  'img[data-src]',
-  'img[data-srcset]',
-  'img[data-lazy-src]',
-  'img[data-lazy-srcset]',
-  'img[data-original]',
-  'img.lazyload',
-  'iframe[data-src]',
-  'iframe.lazyload',
-].join(',');
-const lazyCheck = (maxY: number, giveUp: boolean) => `(() => {
-  const given = window.__burrowLazyGivenUp || (window.__burrowLazyGivenUp = new WeakSet());
-  const pending = Array.from(document.querySelectorAll(${JSON.stringify(LAZY_SELECTOR)})).filter((el) => {
-    if (given.has(el) || el.getClientRects().length === 0) return false;
-    if (el.getBoundingClientRect().top + window.scrollY >= ${maxY}) return false;
-    if (el.classList.contains('lazyload')) return true;
-    const src = (el.tagName === 'IMG' && el.currentSrc) || el.getAttribute('src') || '';
-    return src === '' || /^(data:|about:blank)/i.test(src);
-  });
-  ${giveUp ? 'for (const el of pending) given.add(el);' : ''}
-  return ${giveUp ? '0' : 'pending.length'};
-})()`;
-
-/** Playwright's own full-page size formula (screenshotter.ts), so the clip matches what it would capture. */
-const PAGE_HEIGHT = `(() => {
-  const d = document.documentElement, b = document.body;
-  if (!d) return 0;
-  return Math.max(d.scrollHeight, d.offsetHeight, d.clientHeight, b ? b.scrollHeight : 0, b ? b.offsetHeight : 0, b ? b.clientHeight : 0);
-})()`;
-
-/**
- * After the settle: when the page grew past what the scroll pass saw (images and sections that loaded late), the
- * scroll pass goes on from there (answer: `{ grown }`, how far it had seen). Then, with lazy 'check', lazy images
- * still pending call for the slow pass (answer: `{ pending }`); with 'give up' (after the slow pass), those still
- * pending are given up on. Otherwise back to the top, a wait for the images in the captured part of the page (above
- * maxY) still loading, and the page's height then (answer: `{ height }`, measured as PAGE_HEIGHT does).
- */
-const topAndImages = (seen: number, ms: number, maxY: number, lazy: 'check' | 'give up') => `(() => {
-  const d = document.documentElement, b = document.body;
-  const height = Math.max(d ? d.scrollHeight : 0, b ? b.scrollHeight : 0);
-  if (${seen >= 0 ? 'true' : 'false'} && Math.min(height, ${maxY}) > ${Math.round(seen)} + 1) return { grown: ${Math.round(seen)} };
-  const pending = ${lazyCheck(maxY, lazy === 'give up')};
-  if (pending > 0) return { pending };
-  ${HIDE_SCROLLBARS};
-  window.scrollTo({ top: 0, left: 0, behavior: 'instant' });
-  return Promise.race([
-    Promise.all(Array.from(document.images)
-      .filter((img) => !img.complete && img.currentSrc && img.getBoundingClientRect().top + window.scrollY < ${maxY})
-      .map((img) => new Promise((resolve) => {
-        img.addEventListener('load', resolve, { once: true });
-        img.addEventListener('error', resolve, { once: true });
-      }))),
-    new Promise((resolve) => setTimeout(resolve, ${Math.round(ms)})),
-  ]).then(() => ({ height: ${PAGE_HEIGHT} }));
-})()`;
-
+const IO_TRACKER = pageScript<[]>('io-tracker');
+const resizeCheck = pageScript<[{ maxY: number; settle: boolean }]>('resize-check');
+const scrollPassScript = pageScript<[{ from: number; budgetMs: number; maxY: number; dwellMs: number }]>('scroll-pass');
+const topAndImages = pageScript<[{ seen: number; ms: number; maxY: number; lazy: 'check' | 'give up' }]>('top-and-images');
+const PAGE_HEIGHT = pageScript<[]>('page-height')();
 
 const TIMED_OUT = Symbol('timed out');
 
@@ -973,7 +707,7 @@ interface PassResult {
 /** The scroll pass (scrollPassScript); `seen` is -1 when the page did not answer. */
 async function scrollPass(browserSide: InPage, options: { from: number; budgetMs: number; maxY: number; dwellMs: number }): Promise<PassResult> {
   const timeoutMs = Math.max(0, options.budgetMs) + EVALUATE_TIMEOUT_MS;
-  return browserSide.evaluate(scrollPassScript(options.from, options.budgetMs, options.maxY, options.dwellMs), { steps: 0, seen: -1, done: false }, timeoutMs);
+  return browserSide.evaluate(scrollPassScript(options), { steps: 0, seen: -1, done: false }, timeoutMs);
 }
 
 /** Far enough down for any page: a frame's own document is not clipped by the height cap. */
@@ -990,7 +724,7 @@ async function childFramesPending(page: Page, maxY: number): Promise<boolean> {
   const answers = await Promise.all(
     frames.map(async (frame) => {
       try {
-        const answer = frame.evaluate(resizeCheck(Math.max(maxY, FRAME_MAX_Y), false)) as Promise<{ pending: number } | null>;
+        const answer = frame.evaluate(resizeCheck({ maxY: Math.max(maxY, FRAME_MAX_Y), settle: false })) as Promise<{ pending: number } | null>;
         const value = await orTimeout(answer, FRAME_CHECK_TIMEOUT_MS);
         return value === TIMED_OUT || value === null ? !frame.isDetached() : value.pending !== 0;
       } catch {
