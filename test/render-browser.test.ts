@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkChromium, findChromium } from '../src/browser/chromium.js';
 import { createBrowserPool, POOL_DISABLED_FEATURES, type BrowserPool } from '../src/browser/pool.js';
 import { BrowserUnavailableError, isPermanentRenderError, TransientRenderError } from '../src/browser/errors.js';
-import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
+import type { RenderSettings } from '../src/modules/heatmaps/screenshots/budgets.js';
+import { renderScreenshot } from '../src/modules/heatmaps/screenshots/render-widths.js';
 import { createUrlGuard } from '../src/net/url-guard.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';
 

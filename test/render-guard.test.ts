@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowserPool, type BrowserPool } from '../src/browser/pool.js';
 import { isPermanentRenderError, PermanentRenderError, SsrfBlockedError } from '../src/browser/errors.js';
 import { MAX_REDIRECTS } from '../src/browser/guarded-network.js';
-import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
+import type { RenderSettings } from '../src/modules/heatmaps/screenshots/budgets.js';
+import { renderScreenshot } from '../src/modules/heatmaps/screenshots/render-widths.js';
 import { createUrlGuard, systemLookup } from '../src/net/url-guard.js';
 import { startCanary, startPageServer, type Canary, type PageServer } from './helpers/page-server.js';
 

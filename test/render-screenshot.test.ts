@@ -3,7 +3,9 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBrowserPool, type BrowserPool } from '../src/browser/pool.js';
 import { isPermanentRenderError, TransientRenderError } from '../src/browser/errors.js';
-import { budgets, MOBILE_USER_AGENT, renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
+import { budgets, type RenderSettings } from '../src/modules/heatmaps/screenshots/budgets.js';
+import { MOBILE_USER_AGENT } from '../src/modules/heatmaps/screenshots/device.js';
+import { renderScreenshot } from '../src/modules/heatmaps/screenshots/render-widths.js';
 import { createUrlGuard } from '../src/net/url-guard.js';
 import { startPageServer, type PageServer } from './helpers/page-server.js';
 

@@ -17,7 +17,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { contextOptionsFor } from '../../src/render/screenshot.js';
+import { contextOptionsFor } from '../../src/modules/heatmaps/screenshots/device.js';
 
 export interface BaselineJob {
   url: string;

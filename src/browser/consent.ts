@@ -9,6 +9,9 @@ import { pageScript } from './page-scripts.js';
  * so it clicks "Book a demo" or "Facebook". Button labels here must match the whole (trimmed) text.
  */
 
+/** How long the whole consent step may take: eight selectors, one click and the hiding (PostHog: 500 ms a selector). */
+export const CONSENT_TIMEOUT_MS = 5_000;
+
 const ACCEPT_LABEL = /^\s*(?:accept(?: all)?(?: cookies)?|allow all(?: cookies)?|i agree|agree|got it|ok|okay)\s*[.!]?\s*$/i;
 
 /** In PostHog's order; the first visible match is clicked. */

@@ -40,7 +40,7 @@ export interface RenderRequest {
 export interface HeatmapRenderDeps {
   heatmaps: Pick<HeatmapsRepository, 'findForRender' | 'snapshotSummaries' | 'storeSnapshot' | 'markCompleted' | 'markFailed'>;
   guard: UrlGuard;
-  /** Renders the widths (render/screenshot.ts renderWidths); `stopped` when onScreenshot answered false. */
+  /** Renders the widths (modules/heatmaps/screenshots renderWidths); `stopped` when onScreenshot answered false. */
   render(request: RenderRequest): Promise<{ stopped: boolean }>;
   /** Whether retrying cannot help (no browser, a blocked URL); such failures end the heatmap at once. */
   isPermanentFailure(error: unknown): boolean;
