@@ -6,21 +6,21 @@ import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
-import { openDatabase } from '../src/db/client.js';
-import { savedHeatmaps } from '../src/db/schema/index.js';
-import { createHeatmapRenderHandler, type HeatmapRenderDeps, type RenderRequest } from '../src/jobs/handlers/heatmap-render.js';
-import type { Job } from '../src/jobs/queue.js';
-import type { Worker } from '../src/jobs/worker.js';
-import { PermanentRenderError, TransientRenderError } from '../src/browser/errors.js';
-import { startWorker } from '../src/runtime.js';
-import type { SavedHeatmapRow } from '../src/services/heatmaps/repository.js';
-import { ok } from './helpers/api.js';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
-import { type PageServer, startPageServer } from './helpers/page-server.js';
-import { spawnEntry, stop } from './helpers/process.js';
+import { PermanentRenderError, TransientRenderError } from '../../../src/browser/errors.js';
+import { loadConfig } from '../../../src/config.js';
+import { createContainer } from '../../../src/container.js';
+import { openDatabase } from '../../../src/db/client.js';
+import { savedHeatmaps } from '../../../src/db/schema/index.js';
+import { createHeatmapRenderHandler, type HeatmapRenderDeps, type RenderRequest } from '../../../src/jobs/handlers/heatmap-render.js';
+import type { Job } from '../../../src/jobs/queue.js';
+import type { Worker } from '../../../src/jobs/worker.js';
+import { startWorker } from '../../../src/runtime.js';
+import type { SavedHeatmapRow } from '../../../src/services/heatmaps/repository.js';
+import { ok } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { adminQuery, databaseUrl, TEST_DATABASE_URL } from '../../helpers/database.js';
+import { type PageServer, startPageServer } from '../../helpers/page-server.js';
+import { spawnEntry, stop } from '../../helpers/process.js';
 
 /** Real Chromium on pages served by the test on 127.0.0.1, which the test config lets through the SSRF guard. */
 const RENDER_ENV = {
@@ -245,7 +245,7 @@ describe.runIf(TEST_DATABASE_URL)('a worker process killed mid-render', { timeou
       const { team, user } = await services.accounts.createAccount({ email: 'kill@example.com', password: null, firstName: 'Kill' }).then((r) => ({ team: r.team, user: r.user }));
       const key = (await services.apiKeys.create({ user, key: null, session: null }, { label: 'k', scopes: ['*'] })).value!;
       const child = spawnEntry('src/worker.ts', env);
-      const app = await import('../src/app.js').then((m) => m.buildApp(services));
+      const app = await import('../../../src/app.js').then((m) => m.buildApp(services));
       const created = ok(
         await app.inject({ method: 'POST', url: `/api/projects/${team.id}/saved/`, headers: bearer(key), payload: { url: pages.url('/basic.html'), widths: [320, 480, 640, 800] } }),
         201,
