@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,13 @@ const compiled = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconf
 if (compiled.status !== 0) {
   rmSync(fresh, { recursive: true, force: true });
   process.exit(compiled.status ?? 1);
+}
+// The JavaScript files of src/ (the in-page scripts, src/browser/page-scripts.ts) are read at run time, not
+// compiled: copied as they are, to the same place next to the compiled modules.
+for (const file of readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' })) {
+  if (!file.endsWith('.js')) continue;
+  mkdirSync(path.join(fresh, path.dirname(file)), { recursive: true });
+  copyFileSync(path.join(root, 'src', file), path.join(fresh, file));
 }
 const moved = (from: string, to: string) => {
   try {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { createBrowserPool } from './browser/pool.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createMaintenanceJobs, maintenanceJobDefinitions } from './jobs/maintenance.js';
@@ -13,8 +14,7 @@ import { createIdentityModule } from './modules/identity/index.js';
 import { createInstanceModule } from './modules/instance/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
-import { createBrowserPool } from './render/browser.js';
-import { createUrlGuard } from './render/url-guard.js';
+import { createUrlGuard } from './net/url-guard.js';
 
 /**
  * Composes the areas once: the shared machinery (queue, browser, URL guard), then each area's module with what it

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { checkChromium } from './browser/chromium.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import type { Container } from './container.js';
 import { type Database, openDatabase } from './db/client.js';
 import { startAppWorker } from './jobs/app-worker.js';
-import { checkChromium } from './render/browser.js';
 import type { Worker } from './jobs/worker.js';
 
 /** Start-up shared by the server, the standalone worker and the CLI. */

@@ -17,7 +17,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
-import { contextOptionsFor } from '../../src/render/screenshot.js';
+import { contextOptionsFor } from '../../src/modules/heatmaps/screenshots/device.js';
 
 export interface BaselineJob {
   url: string;
@@ -66,7 +66,7 @@ export interface BaselineHeatmap {
   ms: number;
 }
 
-// Burrow's first in-page steps (src/render/screenshot.ts has since moved to a faster scroll pass; the baseline keeps
+// Burrow's first in-page steps (Burrow's renderer has since moved to a faster scroll pass; the baseline keeps
 // this one). Strings: the project compiles without DOM types.
 const scrollTo = (y: number) => `(() => {
   window.scrollTo({ top: ${y}, left: 0, behavior: 'instant' });

@@ -32,7 +32,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadConfig } from '../../src/config.js';
-import { findChromium } from '../../src/render/browser.js';
+import { findChromium } from '../../src/browser/chromium.js';
 import { DEFAULT_TARGET_WIDTHS } from '../../src/modules/heatmaps/contract.js';
 import {
   apiRequest,

@@ -1,9 +1,9 @@
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
-import type { BrowserPool } from '../../render/browser.js';
-import { isPermanentRenderError } from '../../render/errors.js';
-import { createScreenshotRenderer } from '../../render/screenshot.js';
-import type { UrlGuard } from '../../render/url-guard.js';
+import type { BrowserPool } from '../../browser/pool.js';
+import { isPermanentRenderError } from '../../browser/errors.js';
+import { createScreenshotRenderer } from './screenshots/renderer.js';
+import type { UrlGuard } from '../../net/url-guard.js';
 import type { FileSystemModule } from '../file-system/index.js';
 import { createHeatmapJobs, type HeatmapJobQueue } from './jobs.js';
 import { createHeatmapsRepository } from './repository.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import type { JobDefinitions, JobEnqueuer, JobLogger } from '../../jobs/queue.js';
 import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
-import type { UrlGuard } from '../../render/url-guard.js';
+import type { UrlGuard } from '../../net/url-guard.js';
 import type { HeatmapsRepository } from './repository.js';
 import { resolveWidths, STALE_PROCESSING_MS } from './rules.js';
 

@@ -10,7 +10,7 @@ import {
   type SavedHeatmapListInput,
   type UpdateSavedHeatmapInput,
 } from './contract.js';
-import type { UrlGuard } from '../../render/url-guard.js';
+import type { UrlGuard } from '../../net/url-guard.js';
 import type { FileSystemModule } from '../file-system/index.js';
 import { type Actor, type TeamAccess, toUserBasic } from '../identity/index.js';
 import { ContentLocationError, DeletedHeatmapError, InvalidOrderError, InvalidWidthError, NotScreenshotError } from './errors.js';

@@ -3,18 +3,19 @@ import https from 'node:https';
 import { isIP, isIPv6, type LookupFunction } from 'node:net';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { untilAborted } from '../lib/abort.js';
 import type { UrlGuard } from './url-guard.js';
 
 /**
- * One HTTP request made from Node on behalf of the renderer's browser (guarded-network.ts intercepts every request
- * and fulfils it with this):
+ * One HTTP request made from Node on behalf of the renderer's browser (src/browser/guarded-network.ts intercepts
+ * every request and fulfils it with this):
  *
  * - The URL passes the guard first; a refusal is `{ blocked: true, reason }`, nothing is sent.
  * - The connection goes to the addresses the guard vetted, never to a fresh DNS answer (a pinned `lookup`), while
  *   the Host header, TLS SNI and certificate check use the URL's host name, so virtual hosts and HTTPS work.
- * - Redirects are not followed here: one call is one hop. The caller follows them (guarded-network.ts does, hop by
- *   hop, each hop through this function and so through the guard). Handing a 3xx back to Chromium would not do:
- *   Playwright lets Chromium fetch a fulfilled redirect's Location itself, without routing it.
+ * - Redirects are not followed here: one call is one hop. The caller follows them (src/browser/guarded-network.ts
+ *   does, hop by hop, each hop through this function and so through the guard). Handing a 3xx back to Chromium
+ *   would not do: Playwright lets Chromium fetch a fulfilled redirect's Location itself, without routing it.
  * - The body is decoded (gzip, deflate, br) and `content-encoding`/`content-length` are dropped; an unknown
  *   coding is passed through with its header. The cap (`maxBytes`) applies to the bytes received and to the
  *   decoded body, so a compression bomb fails like an oversized body.
@@ -334,23 +335,4 @@ function networkError(error: NodeJS.ErrnoException): GuardedFetchError {
   if (match) return new GuardedFetchError(match[0], match[1], { cause: error });
   if (/CERT|TLS|SSL|ERR_OSSL/i.test(code)) return new GuardedFetchError(`TLS error: ${error.message}`, 'failed', { cause: error });
   return new GuardedFetchError(error.message || 'Request failed', 'failed', { cause: error });
-}
-
-/** Rejects with the signal's reason as soon as it aborts (the promise itself cannot be cancelled). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

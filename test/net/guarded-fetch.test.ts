@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guardedFetch, GuardedFetchError, type GuardedRequest, type GuardedResponse } from '../src/render/guarded-fetch.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
+import { guardedFetch, GuardedFetchError, type GuardedRequest, type GuardedResponse } from '../../src/net/guarded-fetch.js';
+import { createUrlGuard } from '../../src/net/url-guard.js';
 
 interface Seen {
   method: string;

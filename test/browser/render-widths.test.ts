@@ -1,48 +1,27 @@
-import { pino } from 'pino';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
-import { MOBILE_USER_AGENT, renderScreenshot, renderWidths, type RenderSettings, type RenderWidthsOptions, type ScreenshotResult } from '../src/render/screenshot.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
-import { DEFAULT_TARGET_WIDTHS } from '../src/modules/heatmaps/contract.js';
-import { startPageServer, type PageServer } from './helpers/page-server.js';
+import { describe, expect, it } from 'vitest';
+import { MOBILE_USER_AGENT } from '../../src/modules/heatmaps/screenshots/device.js';
+import type { ScreenshotResult } from '../../src/modules/heatmaps/screenshots/render-page.js';
+import { renderWidths, type RenderWidthsOptions } from '../../src/modules/heatmaps/screenshots/render-widths.js';
+import { DEFAULT_TARGET_WIDTHS } from '../../src/modules/heatmaps/contract.js';
+import { GREEN, guard, log, near, pixel, settings, useRenderSetup, WHITE } from '../helpers/browser.js';
 
 /**
  * renderWidths: one page per device kind (phone below 500 px, desktop from 500 px), the kind's other widths
  * rendered after a resize, every width handed over as soon as it is captured.
  */
 
-const log = pino({ level: 'silent' });
-const settings: RenderSettings = {
-  navigationTimeoutMs: 10_000,
-  settleTimeoutMs: 2_000,
-  heightCapPx: 16_384,
-  maxBytes: 20 * 1024 * 1024,
-  jpegQuality: 70,
-};
-const guard = createUrlGuard({ allowedHosts: ['127.0.0.1'] });
-
-type Rgb = [number, number, number];
-async function pixel(jpeg: Buffer, x: number, y: number): Promise<Rgb> {
-  const { data } = await sharp(jpeg).extract({ left: x, top: y, width: 1, height: 1 }).raw().toBuffer({ resolveWithObject: true });
-  return [data[0] ?? -1, data[1] ?? -1, data[2] ?? -1];
-}
-const near = (actual: Rgb, expected: Rgb, tolerance = 40) => actual.every((value, i) => Math.abs(value - (expected[i] ?? 0)) <= tolerance);
-const GREEN: Rgb = [0, 255, 0];
-const WHITE: Rgb = [255, 255, 255];
-
 describe('renderWidths', () => {
-  let server: PageServer;
-  let pool: BrowserPool;
+  const setup = useRenderSetup();
   let run = 0;
 
   /** Renders /widths.html for a run of its own; returns what was handed over, in order. */
   async function renderAt(path: string, widths: readonly number[], extra: Partial<RenderWidthsOptions> = {}) {
     const shots: ScreenshotResult[] = [];
     const outcome = await renderWidths({
-      pool,
+      pool: setup.pool,
       guard,
-      url: server.url(path),
+      url: setup.server.url(path),
       widths,
       blockConsentModals: false,
       settings,
@@ -59,29 +38,19 @@ describe('renderWidths', () => {
   async function render(widths: readonly number[], extra: Partial<RenderWidthsOptions> = {}) {
     const id = `r${++run}`;
     const { shots, outcome } = await renderAt(`/widths.html?run=${id}`, widths, extra);
-    return { id, shots, outcome, reports: () => server.reports.filter((r) => r.run === id) };
+    return { id, shots, outcome, reports: () => setup.server.reports.filter((r) => r.run === id) };
   }
 
-  beforeAll(async () => {
-    server = await startPageServer();
-    pool = createBrowserPool({ concurrency: 2, recycleAfter: 200, log });
-    await pool.warmUp();
-  });
-  afterAll(async () => {
-    await pool?.close();
-    await server?.close();
-  });
-
   it('loads the page once per device kind: 7 widths, 2 contexts, 2 navigations', async () => {
-    const loads = server.hits('/widths.html');
-    const contexts = pool.stats().contexts;
+    const loads = setup.server.hits('/widths.html');
+    const contexts = setup.pool.stats().contexts;
     const { shots, outcome } = await render(DEFAULT_TARGET_WIDTHS);
 
     expect(outcome).toEqual({ stopped: false });
-    expect(server.hits('/widths.html') - loads).toBe(2);
-    expect(pool.stats().contexts - contexts).toBe(2);
-    expect(pool.stats()).toMatchObject({ active: 0 });
-    expect(pool.stats().peakActive).toBeLessThanOrEqual(2);
+    expect(setup.server.hits('/widths.html') - loads).toBe(2);
+    expect(setup.pool.stats().contexts - contexts).toBe(2);
+    expect(setup.pool.stats()).toMatchObject({ active: 0 });
+    expect(setup.pool.stats().peakActive).toBeLessThanOrEqual(2);
     // Every width once; within a kind in the order asked for.
     expect([...shots.map((s) => s.width)].sort((a, b) => a - b)).toEqual([...DEFAULT_TARGET_WIDTHS].sort((a, b) => a - b));
     expect(shots.map((s) => s.width).filter((w) => w < 500)).toEqual([320, 375, 425]);
@@ -118,7 +87,7 @@ describe('renderWidths', () => {
   });
 
   it('captures lazy content below the fold at every width, including content that only shows after a resize', async () => {
-    const before = { io: server.hits('/w-io.png'), from360: server.hits('/w-360.png'), from1000: server.hits('/w-1000.png') };
+    const before = { io: setup.server.hits('/w-io.png'), from360: setup.server.hits('/w-360.png'), from1000: setup.server.hits('/w-1000.png') };
     const { shots } = await render([320, 375, 768, 1024]);
     const at = (width: number) => shots.find((s) => s.width === width)!.jpeg;
 
@@ -136,9 +105,9 @@ describe('renderWidths', () => {
 
     // All of it by the fast scroll passes, the ones after a resize included (not by the slow fallback).
     expect(shots.map((s) => s.slowScroll)).toEqual([false, false, false, false]);
-    expect(server.hits('/w-io.png') - before.io).toBe(2);
-    expect(server.hits('/w-360.png') - before.from360).toBe(2);
-    expect(server.hits('/w-1000.png') - before.from1000).toBe(1);
+    expect(setup.server.hits('/w-io.png') - before.io).toBe(2);
+    expect(setup.server.hits('/w-360.png') - before.from360).toBe(2);
+    expect(setup.server.hits('/w-1000.png') - before.from1000).toBe(1);
   });
 
   /** Renders `path` at `widths` (its own run), returning what was handed over. */
@@ -148,7 +117,7 @@ describe('renderWidths', () => {
   }
 
   it('leaves out the scroll pass after a resize when all lazy content loaded at an earlier width', async () => {
-    const before = { io: server.hits('/lazy.png'), native: server.hits('/lazy-native.png') };
+    const before = { io: setup.server.hits('/lazy.png'), native: setup.server.hits('/lazy-native.png') };
     const shot = await renderPage('/lazy.html', [320, 375, 425, 1024, 1440, 1920]);
 
     // The first width of each kind scrolls; the later ones find nothing left to load and do not.
@@ -161,12 +130,12 @@ describe('renderWidths', () => {
       expect(near(await pixel(shot(width).jpeg, 100, 6300), GREEN), `loading=lazy image at ${width} px`).toBe(true);
     }
     // Loaded once per page.
-    expect(server.hits('/lazy.png') - before.io).toBe(2);
-    expect(server.hits('/lazy-native.png') - before.native).toBe(2);
+    expect(setup.server.hits('/lazy.png') - before.io).toBe(2);
+    expect(setup.server.hits('/lazy-native.png') - before.native).toBe(2);
   });
 
   it('scrolls after a resize that shows an IntersectionObserver target never reported intersecting', async () => {
-    const before = { early: server.hits('/early.png'), late: server.hits('/late.png') };
+    const before = { early: setup.server.hits('/early.png'), late: setup.server.hits('/late.png') };
     const shot = await renderPage('/late-observed.html', [1024, 1100, 1440, 1920]);
 
     // 1100 px: #late is still hidden, nothing pending. 1440 px: it shows, observed since the load but never seen.
@@ -175,11 +144,11 @@ describe('renderWidths', () => {
     expect(near(await pixel(shot(1100).jpeg, 100, 4300), WHITE)).toBe(true);
     expect(near(await pixel(shot(1440).jpeg, 100, 4300), GREEN)).toBe(true);
     expect(near(await pixel(shot(1920).jpeg, 100, 4300), GREEN)).toBe(true);
-    expect(server.hits('/early.png') - before.early).toBe(1);
-    expect(server.hits('/late.png') - before.late).toBe(1);
+    expect(setup.server.hits('/early.png') - before.early).toBe(1);
+    expect(setup.server.hits('/late.png') - before.late).toBe(1);
 
     // The wrapped IntersectionObserver looks and behaves like the native one to the page.
-    expect(server.reports.filter((r) => r.page === 'late-observed').at(-1)).toMatchObject({
+    expect(setup.server.reports.filter((r) => r.page === 'late-observed').at(-1)).toMatchObject({
       native: 'true',
       name: 'IntersectionObserver',
       constructor: 'true',
@@ -190,33 +159,20 @@ describe('renderWidths', () => {
   });
 
   it('scrolls again slowly when a throttled scroll listener left lazy images unloaded, once per page', async () => {
-    const before = server.hits('/throttled.png');
-    const shots: ScreenshotResult[] = [];
-    await renderWidths({
-      pool,
-      guard,
-      url: server.url('/throttled-lazy.html'),
-      widths: [1024, 1440],
-      blockConsentModals: false,
-      settings,
-      log,
-      onScreenshot: async (shot) => {
-        shots.push(shot);
-        return true;
-      },
-    });
+    const before = setup.server.hits('/throttled.png');
+    const { shots } = await renderAt('/throttled-lazy.html', [1024, 1440]);
     // All 30 loaded: the fast pass alone leaves about half of them (checks at most every 125 ms).
-    expect(server.hits('/throttled.png') - before).toBe(30);
+    expect(setup.server.hits('/throttled.png') - before).toBe(30);
     const first = shots[0]!;
     expect(first.slowScroll).toBe(true);
     for (const y of [1050, 5850, 12_650]) expect(near(await pixel(first.jpeg, 50, y), GREEN), `image at ${y} px`).toBe(true);
     // The image that loads only on click was given up on after the slow pass: the next width does not wait for it.
     expect(shots[1]!.slowScroll).toBe(false);
-    expect(server.hits('/on-click.png')).toBe(0);
+    expect(setup.server.hits('/on-click.png')).toBe(0);
   });
 
   it('hands each width over before rendering the next one of its kind, and stops when told to', async () => {
-    const loads = server.hits('/widths.html');
+    const loads = setup.server.hits('/widths.html');
     const handed: number[] = [];
     const { outcome } = await render([768, 1024, 1440, 1920], {
       onScreenshot: async (shot) => {
@@ -226,8 +182,8 @@ describe('renderWidths', () => {
     });
     expect(outcome).toEqual({ stopped: true });
     expect(handed).toEqual([768]);
-    expect(server.hits('/widths.html') - loads).toBe(1);
-    expect(pool.stats().active).toBe(0);
+    expect(setup.server.hits('/widths.html') - loads).toBe(1);
+    expect(setup.pool.stats().active).toBe(0);
 
     // Both kinds: the first "stop" ends the other kind too, without handing it anything more.
     const mixed: number[] = [];
@@ -244,7 +200,7 @@ describe('renderWidths', () => {
     expect(mixed.length).toBeLessThanOrEqual(2);
     expect(new Set(mixed.map((w) => w < 500)).size).toBe(mixed.length);
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(pool.stats().active).toBe(0);
+    expect(setup.pool.stats().active).toBe(0);
   });
 
   it('stops at once, closing its pages, when the signal aborts mid-way', async () => {
@@ -267,21 +223,21 @@ describe('renderWidths', () => {
     expect(Date.now() - abortedAt).toBeLessThan(2_000);
     expect(handed.length).toBeLessThan(DEFAULT_TARGET_WIDTHS.length);
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(pool.stats().active).toBe(0);
+    expect(setup.pool.stats().active).toBe(0);
   });
 
   it('fails with the error onScreenshot throws, unchanged', async () => {
     const failure = new Error('database gone');
     const error = await render([1024, 1440], { onScreenshot: () => Promise.reject(failure) }).catch((e: unknown) => e);
     expect(error).toBe(failure);
-    expect(pool.stats().active).toBe(0);
+    expect(setup.pool.stats().active).toBe(0);
   });
 
   it('renders one width through renderScreenshot, the same code path', async () => {
-    const result = await renderScreenshot({ pool, guard, url: server.url('/widths.html?run=single'), width: 425, blockConsentModals: false, settings, log });
+    const result = await setup.screenshot(setup.server.url('/widths.html?run=single'), 425);
     expect(result.width).toBe(425);
     expect(near(await pixel(result.jpeg, 100, 4300), GREEN)).toBe(true);
-    expect(server.reports.filter((r) => r.run === 'single' && r.event === 'load')).toHaveLength(1);
+    expect(setup.server.reports.filter((r) => r.run === 'single' && r.event === 'load')).toHaveLength(1);
   });
 
   it('keeps many sub-requests in flight without a MaxListenersExceededWarning', async () => {
@@ -289,10 +245,10 @@ describe('renderWidths', () => {
     const onWarning = (warning: Error) => void warnings.push(warning);
     process.on('warning', onWarning);
     try {
-      const before = server.hits('/slow');
-      const result = await renderScreenshot({ pool, guard, url: server.url('/many-requests.html'), width: 1024, blockConsentModals: false, settings, log });
+      const before = setup.server.hits('/slow');
+      const result = await setup.screenshot(setup.server.url('/many-requests.html'), 1024);
       expect(result.width).toBe(1024);
-      expect(server.hits('/slow') - before).toBe(20);
+      expect(setup.server.hits('/slow') - before).toBe(20);
       await new Promise((resolve) => setImmediate(resolve));
     } finally {
       process.off('warning', onWarning);

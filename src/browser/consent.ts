@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { pageScript } from './page-scripts.js';
 
 /**
  * Cookie and consent banners, for heatmaps with block_consent_modals (PostHog's local recipe, spec heatmaps.md
@@ -7,6 +8,9 @@ import type { Page } from 'playwright-core';
  * One deliberate difference: PostHog's `button:has-text("OK")` is Playwright's case-insensitive substring match,
  * so it clicks "Book a demo" or "Facebook". Button labels here must match the whole (trimmed) text.
  */
+
+/** How long the whole consent step may take: eight selectors, one click and the hiding (PostHog: 500 ms a selector). */
+export const CONSENT_TIMEOUT_MS = 5_000;
 
 const ACCEPT_LABEL = /^\s*(?:accept(?: all)?(?: cookies)?|allow all(?: cookies)?|i agree|agree|got it|ok|okay)\s*[.!]?\s*$/i;
 
@@ -35,9 +39,7 @@ export const CONSENT_HIDE_CSS = [
   'div[style*="position: fixed"][style*="z-index"]',
 ].join(',\n') + ' { display: none !important; visibility: hidden !important; }';
 
-// In-page code is written as strings: the project compiles without DOM types, and tsx's esbuild would add
-// helpers to a compiled function that do not exist in the page.
-const REMOVE_COOKIEBOT = `for (const id of ['CybotCookiebotDialog', 'CybotCookiebotDialogBodyUnderlay']) document.getElementById(id)?.remove();`;
+const REMOVE_COOKIEBOT = pageScript<[]>('remove-cookiebot')();
 
 export interface ConsentResult {
   clicked: string | undefined;

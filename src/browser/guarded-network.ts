@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type { BrowserContext, Page, Request, Route } from 'playwright-core';
-import { GuardedFetchError, guardedFetch, type GuardedResponse } from './guarded-fetch.js';
-import type { UrlGuard } from './url-guard.js';
-import type { RenderLogger } from './browser.js';
+import { GuardedFetchError, guardedFetch, type GuardedResponse } from '../net/guarded-fetch.js';
+import type { UrlGuard } from '../net/url-guard.js';
+import type { RenderLogger } from './pool.js';
 
 /**
  * Every request of a render's browser context goes through here (DESIGN.md Security stance): the URL passes the
@@ -17,7 +17,7 @@ import type { RenderLogger } from './browser.js';
  *   to it itself (`takeMainFrameRedirect`), so the page's URL and origin are the final ones.
  *
  * Also: WebSockets are refused (routeWebSocket; nothing a screenshot needs), service workers are blocked by the
- * context options, pop-ups are closed, and the browser itself cannot resolve any host (browser.ts), so nothing
+ * context options, pop-ups are closed, and the browser itself cannot resolve any host (pool.ts), so nothing
  * that escapes routing reaches the network.
  */
 

@@ -1,54 +1,14 @@
-import { pino } from 'pino';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBrowserPool, type BrowserPool } from '../src/render/browser.js';
-import { isPermanentRenderError, TransientRenderError } from '../src/render/errors.js';
-import { budgets, MOBILE_USER_AGENT, renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
-import { startPageServer, type PageServer } from './helpers/page-server.js';
-
-const log = pino({ level: 'silent' });
-const settings: RenderSettings = {
-  navigationTimeoutMs: 10_000,
-  settleTimeoutMs: 2_000,
-  heightCapPx: 16_384,
-  maxBytes: 20 * 1024 * 1024,
-  jpegQuality: 70,
-};
-
-/** The colour of one pixel, as [r, g, b]. */
-async function pixel(jpeg: Buffer, x: number, y: number): Promise<[number, number, number]> {
-  const { data } = await sharp(jpeg)
-    .extract({ left: x, top: y, width: 1, height: 1 })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return [data[0] ?? -1, data[1] ?? -1, data[2] ?? -1];
-}
-
-const near = (actual: [number, number, number], expected: [number, number, number], tolerance = 40) =>
-  actual.every((value, i) => Math.abs(value - (expected[i] ?? 0)) <= tolerance);
-
-const RED: [number, number, number] = [255, 0, 0];
-const GREEN: [number, number, number] = [0, 255, 0];
-const BLUE: [number, number, number] = [0, 0, 255];
-const WHITE: [number, number, number] = [255, 255, 255];
+import { describe, expect, it } from 'vitest';
+import { isPermanentRenderError, TransientRenderError } from '../../src/browser/errors.js';
+import { budgets, type RenderSettings } from '../../src/modules/heatmaps/screenshots/budgets.js';
+import { MOBILE_USER_AGENT } from '../../src/modules/heatmaps/screenshots/device.js';
+import type { RenderScreenshotOptions } from '../../src/modules/heatmaps/screenshots/render-widths.js';
+import { BLUE, GREEN, near, pixel, RED, settings, useRenderSetup, WHITE } from '../helpers/browser.js';
 
 describe('renderScreenshot', () => {
-  let server: PageServer;
-  let pool: BrowserPool;
-  const guard = createUrlGuard({ allowedHosts: ['127.0.0.1'] });
-  const render = (path: string, width: number, extra: Partial<Parameters<typeof renderScreenshot>[0]> = {}) =>
-    renderScreenshot({ pool, guard, url: server.url(path), width, blockConsentModals: false, settings, log, ...extra });
-
-  beforeAll(async () => {
-    server = await startPageServer();
-    pool = createBrowserPool({ concurrency: 2, recycleAfter: 200, log });
-    await pool.warmUp();
-  });
-  afterAll(async () => {
-    await pool?.close();
-    await server?.close();
-  });
+  const setup = useRenderSetup();
+  const render = (path: string, width: number, extra: Partial<RenderScreenshotOptions> = {}) => setup.screenshot(setup.server.url(path), width, extra);
 
   it.each([320, 375, 768, 1024, 1920])('renders %i px wide as a JPEG of exactly that width', async (width) => {
     const result = await render('/basic.html', width);
@@ -67,9 +27,9 @@ describe('renderScreenshot', () => {
 
   it('emulates a phone below 500 px and a desktop browser from 500 px', async () => {
     await render('/basic.html', 375);
-    const mobile = server.reports.at(-1);
+    const mobile = setup.server.reports.at(-1);
     await render('/basic.html', 1024);
-    const desktop = server.reports.at(-1);
+    const desktop = setup.server.reports.at(-1);
 
     expect(mobile).toMatchObject({ ua: MOBILE_USER_AGENT, coarse: 'true', touch: 'true', innerWidth: '375', dpr: '1' });
     expect(Number(mobile?.maxTouchPoints)).toBeGreaterThan(0);
@@ -77,7 +37,7 @@ describe('renderScreenshot', () => {
     expect(desktop?.ua).toMatch(/^Mozilla\/5\.0 \(X11; Linux x86_64\) AppleWebKit\/537\.36 \(KHTML, like Gecko\) Chrome\/\d+\.0\.0\.0 Safari\/537\.36$/);
     expect(desktop?.ua).not.toMatch(/Headless|Mobile/);
     // The same user agent on the wire.
-    const documentRequests = server.requests.filter((r) => r.path === '/basic.html');
+    const documentRequests = setup.server.requests.filter((r) => r.path === '/basic.html');
     expect(documentRequests.at(-1)?.headers['user-agent']).toBe(desktop?.ua);
   });
 
@@ -104,23 +64,23 @@ describe('renderScreenshot', () => {
     expect(near(await pixel(result.jpeg, 10, 10), GREEN)).toBe(true);
     // Settle, scroll and after-scroll budgets, plus a few seconds for navigation and capture.
     expect(elapsed).toBeLessThan(limits.settleMs + limits.scrollMs + limits.afterScrollMs + 4_000);
-    expect(server.hits('/poll')).toBeGreaterThan(5);
+    expect(setup.server.hits('/poll')).toBeGreaterThan(5);
   });
 
   it('scrolls so that lazy content below the fold loads before the capture', async () => {
-    const before = { io: server.hits('/lazy.png'), native: server.hits('/lazy-native.png') };
+    const before = { io: setup.server.hits('/lazy.png'), native: setup.server.hits('/lazy-native.png') };
     const result = await render('/lazy.html', 1024);
-    expect(server.hits('/lazy.png')).toBe(before.io + 1);
-    expect(server.hits('/lazy-native.png')).toBe(before.native + 1);
+    expect(setup.server.hits('/lazy.png')).toBe(before.io + 1);
+    expect(setup.server.hits('/lazy-native.png')).toBe(before.native + 1);
     // Both images are in the capture (green), not their red placeholders.
     expect(near(await pixel(result.jpeg, 100, 5100), GREEN)).toBe(true);
     expect(near(await pixel(result.jpeg, 100, 6300), GREEN)).toBe(true);
   });
 
   it('scrolls to the bottom even when frames come so slowly that the pass runs out of time on the way', async () => {
-    const before = server.hits('/slow-frames.png');
+    const before = setup.server.hits('/slow-frames.png');
     const result = await render('/slow-frames.html', 1024);
-    expect(server.hits('/slow-frames.png')).toBe(before + 1);
+    expect(setup.server.hits('/slow-frames.png')).toBe(before + 1);
     expect(near(await pixel(result.jpeg, 100, 8100), GREEN)).toBe(true);
   }, 30_000);
 
@@ -128,20 +88,20 @@ describe('renderScreenshot', () => {
     ['frames at the usual pace', '/sentinels.html'],
     ['frames so slow that the pass runs out of time and goes on', '/sentinels.html?burn=150'],
   ])('lets a frame lay out every scroll position, so IntersectionObservers see each (%s)', async (_name, path) => {
-    const before = server.hits('/sentinel.png');
+    const before = setup.server.hits('/sentinel.png');
     await render(path, 1024);
-    expect(server.hits('/sentinel.png') - before).toBe(80);
+    expect(setup.server.hits('/sentinel.png') - before).toBe(80);
   }, 30_000);
 
   it('hides consent banners only when asked to, clicking "Accept all" but not "Book a demo"', async () => {
     const shown = await render('/consent.html', 1024);
     expect(near(await pixel(shown.jpeg, 500, 75), RED)).toBe(true);
-    expect(server.reports.some((r) => r.clicked)).toBe(false);
+    expect(setup.server.reports.some((r) => r.clicked)).toBe(false);
 
     const hidden = await render('/consent.html', 1024, { blockConsentModals: true });
     expect(near(await pixel(hidden.jpeg, 500, 75), WHITE)).toBe(true);
-    await server.waitForRequest('/report');
-    expect(server.reports.filter((r) => r.clicked).map((r) => r.clicked)).toEqual(['accept']);
+    await setup.server.waitForRequest('/report');
+    expect(setup.server.reports.filter((r) => r.clicked).map((r) => r.clicked)).toEqual(['accept']);
   });
 
   it('brings a capture over the byte cap under it by re-encoding, keeping its width', async () => {
@@ -162,9 +122,7 @@ describe('renderScreenshot', () => {
   });
 
   it('fails (to be retried) with a readable message when the page cannot be loaded', async () => {
-    const refused = await renderScreenshot({ pool, guard, url: 'http://127.0.0.1:9/', width: 1024, blockConsentModals: false, settings, log }).catch(
-      (e: unknown) => e,
-    );
+    const refused = await setup.screenshot('http://127.0.0.1:9/', 1024).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TransientRenderError);
     expect((refused as Error).message).toBe('Could not load http://127.0.0.1:9/: Connection refused');
 
@@ -172,7 +130,7 @@ describe('renderScreenshot', () => {
     const started = Date.now();
     const hung = await render('/hang', 1024, { settings: quick }).catch((e: unknown) => e);
     expect(hung).toBeInstanceOf(TransientRenderError);
-    expect((hung as Error).message).toMatch(new RegExp(`^(Timed out loading|Could not load) ${server.url('/hang')}.*(timed out|navigation timeout)`, 'i'));
+    expect((hung as Error).message).toMatch(new RegExp(`^(Timed out loading|Could not load) ${setup.server.url('/hang')}.*(timed out|navigation timeout)`, 'i'));
     // The quick navigation timeout, not the 10 s of `settings`, plus opening a context on a busy machine.
     expect(Date.now() - started).toBeLessThan(quick.navigationTimeoutMs + 4_000);
   });
@@ -184,7 +142,7 @@ describe('renderScreenshot', () => {
     setTimeout(() => controller.abort(new Error('lease lost')), 500);
     await expect(rendering).rejects.toThrow('lease lost');
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(pool.stats().active).toBe(0);
+    expect(setup.pool.stats().active).toBe(0);
   });
 
   it('fails (to be retried) rather than hangs on a page whose renderer is stuck in a loop', async () => {

@@ -1,5 +1,5 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { classifyIp, parseIp, type IpKind, type ParsedIp } from './net-ip.js';
+import { classifyIp, parseIp, type IpKind, type ParsedIp } from './ip.js';
 
 /**
  * The SSRF guard: the one check every URL the server fetches passes through (heatmap create, each navigation,
@@ -10,7 +10,7 @@ import { classifyIp, parseIp, type IpKind, type ParsedIp } from './net-ip.js';
  *   host: `http://2130706433/`, `http://0177.0.0.1/`, `http://0x7f.1/`, `http://127.0.0.1./`, percent-encoded and
  *   full-width spellings all become `127.0.0.1`/`localhost` before they are judged.
  * - Host names are compared lower-case and without trailing dots; `*.localhost` is loopback.
- * - Every address a name resolves to must be public (see net-ip.ts for the ranges: RFC 6890 special-purpose IPv4
+ * - Every address a name resolves to must be public (see ip.ts for the ranges: RFC 6890 special-purpose IPv4
  *   including CGNAT, benchmarking and 240/4; IPv6 outside 2000::/3; IPv4-mapped and NAT64 judged by the embedded
  *   IPv4 address). A name that does not resolve is refused ("Could not resolve host"); PostHog lets it through.
  * - The verdict carries the vetted addresses, so the caller connects to exactly those (guarded-fetch.ts) and a DNS

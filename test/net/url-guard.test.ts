@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createUrlGuard, INTERNAL_DOMAIN_SUFFIXES, type UrlVerdict } from '../src/render/url-guard.js';
+import { createUrlGuard, INTERNAL_DOMAIN_SUFFIXES, type UrlVerdict } from '../../src/net/url-guard.js';
 
 /** A fake resolver: public-looking names that point wherever a test needs them to. */
 const DNS: Record<string, string[]> = {

@@ -6,21 +6,21 @@ import { eq } from 'drizzle-orm';
 import { pino } from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
-import { openDatabase } from '../src/db/client.js';
-import { savedHeatmaps } from '../src/db/schema/index.js';
-import { createHeatmapRenderHandler, type HeatmapRenderDeps, type RenderRequest } from '../src/modules/heatmaps/jobs.js';
-import type { Job } from '../src/jobs/queue.js';
-import type { Worker } from '../src/jobs/worker.js';
-import { PermanentRenderError, TransientRenderError } from '../src/render/errors.js';
-import { startWorker } from '../src/runtime.js';
-import type { SavedHeatmapRow } from '../src/modules/heatmaps/repository.js';
-import { ok } from './helpers/api.js';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
-import { type PageServer, startPageServer } from './helpers/page-server.js';
-import { spawnEntry, stop } from './helpers/process.js';
+import { PermanentRenderError, TransientRenderError } from '../../../src/browser/errors.js';
+import { loadConfig } from '../../../src/config.js';
+import { createContainer } from '../../../src/container.js';
+import { openDatabase } from '../../../src/db/client.js';
+import { savedHeatmaps } from '../../../src/db/schema/index.js';
+import { createHeatmapRenderHandler, type HeatmapRenderDeps, type RenderRequest } from '../../../src/modules/heatmaps/jobs.js';
+import type { Job } from '../../../src/jobs/queue.js';
+import type { Worker } from '../../../src/jobs/worker.js';
+import { startWorker } from '../../../src/runtime.js';
+import type { SavedHeatmapRow } from '../../../src/modules/heatmaps/repository.js';
+import { ok } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { adminQuery, databaseUrl, TEST_DATABASE_URL } from '../../helpers/database.js';
+import { type PageServer, startPageServer } from '../../helpers/page-server.js';
+import { spawnEntry, stop } from '../../helpers/process.js';
 
 /** Real Chromium on pages served by the test on 127.0.0.1, which the test config lets through the SSRF guard. */
 const RENDER_ENV = {
@@ -243,9 +243,9 @@ describe.runIf(TEST_DATABASE_URL)('a worker process killed mid-render', { timeou
     let survivor: Worker | undefined;
     try {
       const { team, user } = await services.accounts.createAccount({ email: 'kill@example.com', password: null, firstName: 'Kill' }).then((r) => ({ team: r.team, user: r.user }));
-      const key = (await services.apiKeys.create({ user, key: null, session: null }, { label: 'k', scopes: ['*'] })).value!;
+      const key = (await services.admin.apiKeys.create({ user, key: null, session: null }, { label: 'k', scopes: ['*'] })).value!;
       const child = spawnEntry('src/worker.ts', env);
-      const app = await import('../src/app.js').then((m) => m.buildApp(services));
+      const app = await import('../../../src/app.js').then((m) => m.buildApp(services));
       const created = ok(
         await app.inject({ method: 'POST', url: `/api/projects/${team.id}/saved/`, headers: bearer(key), payload: { url: pages.url('/basic.html'), widths: [320, 480, 640, 800] } }),
         201,
@@ -265,7 +265,7 @@ describe.runIf(TEST_DATABASE_URL)('a worker process killed mid-render', { timeou
       await app.close();
     } finally {
       await survivor?.stop({ timeoutMs: 1000 });
-      await services.renderer.close();
+      await services.browser.close();
       await database.close();
       await adminQuery(`drop database if exists ${name} with (force)`);
       await fs.rm(dataDir, { recursive: true, force: true });

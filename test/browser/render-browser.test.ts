@@ -4,22 +4,12 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { chromium, type Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkChromium, createBrowserPool, findChromium, POOL_DISABLED_FEATURES, type BrowserPool } from '../src/render/browser.js';
-import { BrowserUnavailableError, isPermanentRenderError, TransientRenderError } from '../src/render/errors.js';
-import { renderScreenshot, type RenderSettings } from '../src/render/screenshot.js';
-import { createUrlGuard } from '../src/render/url-guard.js';
-import { startPageServer, type PageServer } from './helpers/page-server.js';
+import { describe, expect, it } from 'vitest';
+import { checkChromium, findChromium } from '../../src/browser/chromium.js';
+import { BrowserUnavailableError, isPermanentRenderError, TransientRenderError } from '../../src/browser/errors.js';
+import { createBrowserPool, POOL_DISABLED_FEATURES, type BrowserPool } from '../../src/browser/pool.js';
+import { log, screenshot, useRenderSetup } from '../helpers/browser.js';
 
-const log = pino({ level: 'silent' });
-const settings: RenderSettings = {
-  navigationTimeoutMs: 10_000,
-  settleTimeoutMs: 2_000,
-  heightCapPx: 16_384,
-  maxBytes: 20 * 1024 * 1024,
-  jpegQuality: 70,
-};
-const guard = createUrlGuard({ allowedHosts: ['127.0.0.1'] });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
@@ -83,9 +73,7 @@ describe('a pool without a browser', () => {
   it('fails renders for good, saying what to install or set', async () => {
     const pool = createBrowserPool({ chromiumPath: '/nonexistent/chromium', concurrency: 2, recycleAfter: 10, log });
     expect(pool.available).toBe(false);
-    const error = await renderScreenshot({ pool, guard, url: 'http://127.0.0.1:9/', width: 1024, blockConsentModals: false, settings, log }).catch(
-      (e: unknown) => e,
-    );
+    const error = await screenshot(pool, 'http://127.0.0.1:9/', 1024).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BrowserUnavailableError);
     expect(isPermanentRenderError(error)).toBe(true);
     expect((error as Error).message).toMatch(/CHROMIUM_PATH=\/nonexistent\/chromium.*apt-get install chromium/);
@@ -117,21 +105,18 @@ async function chromeTargets(browser: Browser): Promise<string[]> {
 }
 
 describe('the browser pool', () => {
-  let server: PageServer;
-  beforeAll(async () => {
-    server = await startPageServer();
-  });
-  afterAll(() => server?.close());
+  // Each test makes the pool it is about.
+  const setup = useRenderSetup({ pool: false });
 
   it('gives Chromium no network of its own: an unrouted page cannot load anything', async () => {
     const pool = createBrowserPool({ concurrency: 1, recycleAfter: 10, log });
     try {
-      const before = server.requests.length;
+      const before = setup.server.requests.length;
       const error = await pool
-        .withPage({}, (page) => page.goto(server.url('/basic.html'), { timeout: 5_000 }))
+        .withPage({}, (page) => page.goto(setup.server.url('/basic.html'), { timeout: 5_000 }))
         .catch((e: unknown) => e);
       expect(String(error)).toMatch(/ERR_NAME_NOT_RESOLVED/);
-      expect(server.requests.length).toBe(before);
+      expect(setup.server.requests.length).toBe(before);
     } finally {
       await pool.close();
     }
@@ -175,8 +160,8 @@ describe('the browser pool', () => {
       const { browserPid } = pool.stats();
       expect(browserPid).toBeGreaterThan(0);
 
-      const interrupted = renderScreenshot({ pool, guard, url: server.url('/never-settles.html'), width: 1024, blockConsentModals: false, settings, log });
-      await until(() => server.hits('/poll') > 0);
+      const interrupted = screenshot(pool, setup.server.url('/never-settles.html'), 1024);
+      await until(() => setup.server.hits('/poll') > 0);
       process.kill(browserPid!, 'SIGKILL');
       const error = await interrupted.catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TransientRenderError);
@@ -184,7 +169,7 @@ describe('the browser pool', () => {
       expect(isPermanentRenderError(error)).toBe(false);
       await until(() => !pool.stats().connected);
 
-      const result = await renderScreenshot({ pool, guard, url: server.url('/basic.html'), width: 1024, blockConsentModals: false, settings, log });
+      const result = await screenshot(pool, setup.server.url('/basic.html'), 1024);
       expect(result.width).toBe(1024);
       const stats = pool.stats();
       expect(stats).toMatchObject({ launches: 2, crashes: 1, connected: true, active: 0 });
@@ -257,7 +242,7 @@ describe('the browser pool', () => {
       // and in the render proper.
       for (const delayMs of [0, 2, 5, 10, 15, 20, 30, 40, 60, 80, 100, 150, 200]) {
         const controller = new AbortController();
-        const rendering = renderScreenshot({ pool, guard, url: server.url('/never-settles.html'), width: 1024, blockConsentModals: false, settings, log, signal: controller.signal });
+        const rendering = screenshot(pool, setup.server.url('/never-settles.html'), 1024, { signal: controller.signal });
         await sleep(delayMs);
         const abortedAt = Date.now();
         controller.abort(new Error(`aborted after ${delayMs} ms`));
