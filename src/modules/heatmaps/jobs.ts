@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
-import type { JobDefinitions, JobEnqueuer, JobLogger } from '../../jobs/queue.js';
+import type { JobDefinitions, JobEnqueuer } from '../../jobs/queue.js';
 import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { HeatmapsRepository } from './repository.js';
+import type { RenderRequest } from './screenshots/renderer.js';
 import { resolveWidths, STALE_PROCESSING_MS } from './rules.js';
 
 /** One attempt and three retries (2, 4 and 8 s apart), as PostHog's task. */
@@ -26,25 +27,6 @@ export function enqueueHeatmapRender(queue: HeatmapJobQueue, payload: RenderPayl
 
 async function scheduleRecover(queue: HeatmapJobQueue, delayMs = 0): Promise<void> {
   await queue.enqueue('heatmaps.recover', {}, { dedupeKey: RECOVER_DEDUPE_KEY, delayMs });
-}
-
-/** One width as the renderer hands it over. */
-export interface RenderedWidth {
-  width: number;
-  jpeg: Buffer;
-  /** The renderer's time for this width (see ScreenshotResult.durationMs). */
-  durationMs: number;
-}
-
-export interface RenderRequest {
-  url: string;
-  /** The widths to render, in order; the renderer shares one page among the widths of each device kind. */
-  widths: readonly number[];
-  blockConsentModals: boolean;
-  signal: AbortSignal;
-  log: JobLogger;
-  /** Each width as soon as it is rendered; answering false stops the render (a newer generation took over). */
-  onScreenshot(shot: RenderedWidth): Promise<boolean>;
 }
 
 export interface HeatmapRenderDeps {
