@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MembershipLevel, type MembershipLevelValue } from '../src/db/schema/index.js';
+import { MembershipLevel, type MembershipLevelValue } from '../src/db/enums.js';
 import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
 import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
 import { expectPostHogSchema } from './helpers/posthog-schemas.js';

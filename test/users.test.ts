@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { MembershipLevel, users } from '../src/db/schema/index.js';
+import { MembershipLevel } from '../src/db/enums.js';
+import { users } from '../src/db/schema/index.js';
 import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
 import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
 import { expectPostHogSchema } from './helpers/posthog-schemas.js';

@@ -1,4 +1,5 @@
-import type { MembershipLevelValue, OrganizationRow, TeamRow, UserRow } from '../db/schema/index.js';
+import type { MembershipLevelValue } from '../db/enums.js';
+import type { OrganizationRow, TeamRow, UserRow } from '../db/schema/index.js';
 
 /** What the commands print. */
 

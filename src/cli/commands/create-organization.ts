@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MembershipLevel } from '../../db/schema/index.js';
+import { MembershipLevel } from '../../db/enums.js';
 import { parseInput } from '../../lib/validation.js';
 import { CreateOrganizationBody } from '../../modules/identity/index.js';
 import { organizationOut, projectOut, userOut } from '../output.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, Option } from 'commander';
-import { MembershipLevel } from '../../db/schema/index.js';
+import { MembershipLevel } from '../../db/enums.js';
 import { ValidationError } from '../../lib/errors.js';
 import { parseInput } from '../../lib/validation.js';
 import { SignupBody } from '../../modules/auth/index.js';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { PERSISTED_FOLDER_TYPES } from '../enums.js';
 import { createdAt, timestamptz, updatedAt } from './columns.js';
 import { projects, teams } from './teams.js';
 import { users } from './users.js';
@@ -86,8 +87,6 @@ export const fileSystemShortcuts = pgTable(
   },
   (t) => [index('file_system_shortcuts_owner').on(t.teamId, t.userId), index('file_system_shortcuts_user').on(t.userId)],
 );
-
-export const PERSISTED_FOLDER_TYPES = ['home', 'pinned', 'custom_products'] as const;
 
 /** Per-user sidebar state (PostHog's PersistedFolder): one row per team, user and type. */
 export const persistedFolders = pgTable(

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, customType, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { HEATMAP_STATUSES, HEATMAP_TYPES } from '../enums.js';
 import { createdAt, updatedAt } from './columns.js';
 import { teams } from './teams.js';
 import { users } from './users.js';
@@ -9,9 +10,6 @@ const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
   dataType: () => 'bytea',
   fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
 });
-
-export const HEATMAP_TYPES = ['screenshot', 'iframe', 'recording'] as const;
-export const HEATMAP_STATUSES = ['processing', 'completed', 'failed'] as const;
 
 export const savedHeatmaps = pgTable(
   'saved_heatmaps',

@@ -1,10 +1,8 @@
 import { index, integer, pgTable, smallint, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { MembershipLevel, type MembershipLevelValue } from '../enums.js';
 import { createdAt, updatedAt } from './columns.js';
 import { organizations } from './organizations.js';
 import { users } from './users.js';
-
-export const MembershipLevel = { member: 1, admin: 8, owner: 15 } as const;
-export type MembershipLevelValue = (typeof MembershipLevel)[keyof typeof MembershipLevel];
 
 export const organizationMemberships = pgTable(
   'organization_memberships',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HEATMAP_STATUSES, HEATMAP_TYPES } from '../../db/schema/heatmaps.js';
+import { HEATMAP_STATUSES, HEATMAP_TYPES } from '../../db/enums.js';
 import { query } from '../../http/query.js';
 import { isDjangoUrl } from '../../lib/urls.js';
 import { DateTime } from '../../lib/wire.js';

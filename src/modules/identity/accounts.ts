@@ -3,7 +3,8 @@ import type { Db } from '../../db/client.js';
 import { ValidationError } from '../../lib/errors.js';
 import { newProjectApiToken, newSecretApiToken, newUuid, randomToken } from '../../lib/ids.js';
 import { hashPassword } from './passwords.js';
-import { MembershipLevel, type MembershipLevelValue, type OrganizationRow, type ProjectRow, type TeamRow, type UserRow } from '../../db/schema/index.js';
+import { MembershipLevel, type MembershipLevelValue } from '../../db/enums.js';
+import type { OrganizationRow, ProjectRow, TeamRow, UserRow } from '../../db/schema/index.js';
 import type { IdentityRepository } from './repository.js';
 
 export const DEFAULT_PROJECT_NAME = 'Default project';

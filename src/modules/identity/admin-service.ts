@@ -1,4 +1,5 @@
-import { MembershipLevel, type MembershipLevelValue, type OrganizationRow, type TeamRow, type UserRow } from '../../db/schema/index.js';
+import { MembershipLevel, type MembershipLevelValue } from '../../db/enums.js';
+import type { OrganizationRow, TeamRow, UserRow } from '../../db/schema/index.js';
 import { ValidationError } from '../../lib/errors.js';
 import type { AccountService, NewUserInput } from './accounts.js';
 import type { IdentityRepository, OrganizationWithLevel } from './repository.js';

@@ -1,4 +1,4 @@
-import { MembershipLevel } from '../../db/schema/index.js';
+import { MembershipLevel } from '../../db/enums.js';
 import { PermissionDeniedError } from '../../lib/errors.js';
 import type { PageParams } from '../../lib/wire.js';
 import type { Actor } from './actor.js';

@@ -1,4 +1,5 @@
-import { MembershipLevel, type TeamRow } from '../../db/schema/index.js';
+import { MembershipLevel } from '../../db/enums.js';
+import type { TeamRow } from '../../db/schema/index.js';
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
 import type { PageParams } from '../../lib/wire.js';
 import type { Actor } from './actor.js';

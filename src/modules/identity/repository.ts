@@ -1,8 +1,7 @@
 import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { isUuid } from '../../lib/ids.js';
+import type { MembershipLevelValue } from '../../db/enums.js';
 import {
-  type MembershipLevelValue,
   type OrganizationRow,
   organizationMemberships,
   organizations,
@@ -13,6 +12,7 @@ import {
   type UserRow,
   users,
 } from '../../db/schema/index.js';
+import { isUuid } from '../../lib/ids.js';
 
 export type NewUser = typeof users.$inferInsert;
 export type OrganizationWithLevel = OrganizationRow & { membershipLevel: MembershipLevelValue | null };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PERSISTED_FOLDER_TYPES } from '../../db/schema/file-system.js';
+import { PERSISTED_FOLDER_TYPES } from '../../db/enums.js';
 import { DateTime, pageSchema } from '../../lib/wire.js';
 
 export const DEFAULT_PROTOCOL = 'products://';

@@ -1,0 +1,12 @@
+/**
+ * The fixed value sets some columns hold. They live apart from the tables so that contracts and services can use them
+ * without importing table objects, which only repositories do.
+ */
+
+export const MembershipLevel = { member: 1, admin: 8, owner: 15 } as const;
+export type MembershipLevelValue = (typeof MembershipLevel)[keyof typeof MembershipLevel];
+
+export const PERSISTED_FOLDER_TYPES = ['home', 'pinned', 'custom_products'] as const;
+
+export const HEATMAP_TYPES = ['screenshot', 'iframe', 'recording'] as const;
+export const HEATMAP_STATUSES = ['processing', 'completed', 'failed'] as const;
