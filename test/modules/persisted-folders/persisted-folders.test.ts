@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { persistedFolders } from '../src/db/schema/index.js';
-import { denied, expectError, invalid, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { persistedFolders } from '../../../src/db/schema/index.js';
+import { denied, expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 const FIELDS = ['id', 'type', 'protocol', 'path', 'created_at', 'updated_at'];
 const TYPE_TAKEN = invalid('A persisted folder of this type already exists.', 'type', 'unique');

@@ -1,10 +1,10 @@
 import { and, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobs, savedHeatmaps } from '../src/db/schema/index.js';
-import { denied, expectError, invalid, notFound, ok } from './helpers/api.js';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { jobs, savedHeatmaps } from '../../../src/db/schema/index.js';
+import { denied, expectError, invalid, notFound, ok } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 /** A public address literal: no DNS needed on this closed network, and the SSRF guard lets it through. */
 const PAGE = 'http://93.184.215.14/pricing';

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows } from '../src/db/client.js';
-import { epochMs, isoZ } from '../src/lib/time.js';
-import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
+import { queryRows } from '../../../src/db/client.js';
+import { epochMs, isoZ } from '../../../src/lib/time.js';
+import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
 
 const KEY_FIELDS = [
   'id',

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MembershipLevel, type MembershipLevelValue } from '../src/db/schema/index.js';
-import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { MembershipLevel, type MembershipLevelValue } from '../../../src/db/schema/index.js';
+import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 const ORGANIZATION_FIELDS = [
   'id',

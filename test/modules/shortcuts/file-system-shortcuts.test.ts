@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSystemShortcuts, teams } from '../src/db/schema/index.js';
-import { newProjectApiToken, newUuid } from '../src/lib/ids.js';
-import { denied, expectError, invalid, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { fileSystemShortcuts, teams } from '../../../src/db/schema/index.js';
+import { newProjectApiToken, newUuid } from '../../../src/lib/ids.js';
+import { denied, expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 const FIELDS = ['id', 'path', 'type', 'ref', 'href', 'order', 'created_at'];
 const MISSING_WRITE = denied("API key missing required scope 'file_system_shortcut:write'");

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MembershipLevel } from '../src/db/schema/index.js';
-import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { MembershipLevel } from '../../../src/db/schema/index.js';
+import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 describe('/api/users/', () => {
   let ctx: TestContext;

@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSystem, fileSystemShortcuts, fileSystemViewLogs, savedHeatmaps, teams } from '../src/db/schema/index.js';
-import { denied, expectError, invalid, notFound, ok } from './helpers/api.js';
-import { bearer, createTestContext, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { fileSystem, fileSystemShortcuts, fileSystemViewLogs, savedHeatmaps, teams } from '../../../src/db/schema/index.js';
+import { denied, expectError, invalid, notFound, ok } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestContext } from '../../helpers/context.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 type Entry = {
   id: string;
