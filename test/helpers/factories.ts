@@ -69,7 +69,7 @@ export function factories(ctx: TestContext) {
     },
 
     /** The headers of a browser that just logged the user in: the cookies and the CSRF token. */
-    async session(user: UserRow): Promise<Record<string, string>> {
+    async session(user: UserRow): Promise<ReturnType<typeof sessionHeaders>> {
       return sessionHeaders(await ctx.login(user.email));
     },
 
