@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ok } from './helpers/api.js';
-import { bearer, createTestContext, type TestContext } from './helpers/context.js';
-import { ERRATA, expectPostHogSchema, POSTHOG_OPENAPI_PATH, postHogSchemaErrors, postHogSchemaNames } from './helpers/posthog-schemas.js';
+import { ok } from '../helpers/api.js';
+import { bearer, createTestContext, type TestContext } from '../helpers/context.js';
+import { ERRATA, expectPostHogSchema, POSTHOG_OPENAPI_PATH, postHogSchemaErrors, postHogSchemaNames } from '../helpers/posthog-schemas.js';
 
 /** The validator itself: it must accept what PostHog really sends and reject what it does not. */
 describe('PostHog schema helper', () => {
@@ -22,7 +22,7 @@ describe('PostHog schema helper', () => {
     expect(POSTHOG_OPENAPI_PATH.pathname).toMatch(/\/test\/fixtures\/posthog-openapi\.yaml$/);
     expect(postHogSchemaNames()).toEqual(expect.arrayContaining(['User', 'Organization', 'OrganizationBasic', 'TeamBasic', 'UserBasic']));
     // Next to the shared reference (a developer checkout), the copy must not drift from it.
-    const shared = new URL('../shared/reference/posthog-openapi.yaml', new URL('..', import.meta.url));
+    const shared = new URL('../shared/reference/posthog-openapi.yaml', new URL('../..', import.meta.url));
     if (existsSync(shared)) expect(readFileSync(POSTHOG_OPENAPI_PATH, 'utf8')).toBe(readFileSync(shared, 'utf8'));
   });
 

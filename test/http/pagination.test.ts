@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPage, PaginationQuery, pageParams, quotePlus } from '../src/http/pagination.js';
-import { bearer, createTestContext, type TestContext } from './helpers/context.js';
+import { buildPage, PaginationQuery, pageParams, quotePlus } from '../../src/http/pagination.js';
+import { bearer, createTestContext, type TestContext } from '../helpers/context.js';
 
 describe('DRF limit/offset pagination', () => {
   it('parses limit and offset leniently', () => {

@@ -5,18 +5,18 @@ import { fileURLToPath } from 'node:url';
 import { and, eq, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
-import { type Database, openDatabase } from '../src/db/client.js';
-import { jobs, sessions, users } from '../src/db/schema/index.js';
-import { startAppWorker } from '../src/jobs/app-worker.js';
-import { MAINTENANCE_PURGE_DEDUPE_KEY, MAINTENANCE_PURGE_INTERVAL_MS } from '../src/jobs/maintenance.js';
-import { createJobQueue, exponentialBackoffMs, type Job, type JobQueue, type JobQueueDeps } from '../src/jobs/queue.js';
-import { assertEveryKindHasHandler, type JobHandlers } from '../src/jobs/registry.js';
-import { createWorker, NonRetryableJobError, type Worker, type WorkerOptions } from '../src/jobs/worker.js';
-import { epochMs } from '../src/lib/time.js';
-import { openTestDatabase } from './helpers/database.js';
-import { capturingLogger, postgresUrlOf, sleep, testJobDefinitions, waitFor } from './helpers/jobs.js';
+import { loadConfig } from '../../src/config.js';
+import { createContainer } from '../../src/container.js';
+import { type Database, openDatabase } from '../../src/db/client.js';
+import { jobs, sessions, users } from '../../src/db/schema/index.js';
+import { startAppWorker } from '../../src/jobs/app-worker.js';
+import { MAINTENANCE_PURGE_DEDUPE_KEY, MAINTENANCE_PURGE_INTERVAL_MS } from '../../src/jobs/maintenance.js';
+import { createJobQueue, exponentialBackoffMs, type Job, type JobQueue, type JobQueueDeps } from '../../src/jobs/queue.js';
+import { assertEveryKindHasHandler, type JobHandlers } from '../../src/jobs/registry.js';
+import { createWorker, NonRetryableJobError, type Worker, type WorkerOptions } from '../../src/jobs/worker.js';
+import { epochMs } from '../../src/lib/time.js';
+import { openTestDatabase } from '../helpers/database.js';
+import { capturingLogger, postgresUrlOf, sleep, testJobDefinitions, waitFor } from '../helpers/jobs.js';
 
 type TestDefs = typeof testJobDefinitions;
 type TestQueue = JobQueue<TestDefs>;
@@ -594,7 +594,7 @@ describe('housekeeping', () => {
 });
 
 describe.runIf(onPostgres)('a worker process killed mid-job', () => {
-  const childScript = fileURLToPath(new URL('./helpers/blocking-job-worker.ts', import.meta.url));
+  const childScript = fileURLToPath(new URL('../helpers/blocking-job-worker.ts', import.meta.url));
 
   it('has its job picked up by a worker in another process once its lease expires', async () => {
     const queue = newQueue();

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { personalApiKeys, sessions, users } from '../src/db/schema/index.js';
-import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
+import { personalApiKeys, sessions, users } from '../../../src/db/schema/index.js';
+import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from '../../helpers/context.js';
 
 const denied = (detail: string) => ({ type: 'authentication_error', code: 'permission_denied', detail, attr: null });
 const failed = (detail: string) => ({ type: 'authentication_error', code: 'authentication_failed', detail, attr: null });

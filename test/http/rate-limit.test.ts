@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
+import { bearer, createTestContext, type TestAccount, type TestContext } from '../helpers/context.js';
 
 describe('throttling per personal API key', () => {
   let ctx: TestContext;

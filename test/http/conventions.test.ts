@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, createTestContext, type TestContext } from './helpers/context.js';
+import { bearer, createTestContext, type TestContext } from '../helpers/context.js';
 
 const error = (type: string, code: string, detail: string, attr: string | null = null) => ({ type, code, detail, attr });
 

@@ -2,19 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
-import type { Database } from '../src/db/client.js';
-import { fileSystem, users } from '../src/db/schema/index.js';
-import { splitPath } from '../src/modules/file-system/paths.js';
+import { loadConfig } from '../../../src/config.js';
+import { createContainer } from '../../../src/container.js';
+import type { Database } from '../../../src/db/client.js';
+import { fileSystem, users } from '../../../src/db/schema/index.js';
+import { splitPath } from '../../../src/modules/file-system/paths.js';
 import {
   HOG_FUNCTION_TYPES,
   parseSearch,
   type SearchConditionOptions,
   type SearchToken,
   searchCondition,
-} from '../src/modules/file-system/repository-search.js';
-import { openTestDatabase } from './helpers/database.js';
+} from '../../../src/modules/file-system/repository-search.js';
+import { openTestDatabase } from '../../helpers/database.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // parseSearch: expectations are the output of PostHog's tokenize_search + token loop (Python 3.11 shlex).

@@ -1,39 +1,51 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { persistedFolders } from '../src/db/schema/index.js';
-import { denied, expectError, invalid, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { bearer, createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { persistedFolders } from '../../../src/db/schema/index.js';
+import { type AccessRow, accessTable, teamRows } from '../../helpers/access-table.js';
+import { expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestContext } from '../../helpers/context.js';
+import { type Factories, factories } from '../../helpers/factories.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 const FIELDS = ['id', 'type', 'protocol', 'path', 'created_at', 'updated_at'];
 const TYPE_TAKEN = invalid('A persisted folder of this type already exists.', 'type', 'unique');
-const MISSING_WRITE = denied("API key missing required scope 'persisted_folder:write'");
-const MISSING_READ = denied("API key missing required scope 'persisted_folder:read'");
-const NO_PROJECT_ACCESS = denied("You don't have access to the project.");
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
 describe('persisted folders', () => {
   let ctx: TestContext;
+  let make: Factories;
 
   beforeAll(async () => {
     ctx = await createTestContext();
+    make = factories(ctx);
   });
   afterAll(() => ctx.close());
 
   /** A fresh user with their own organization and team, so every test starts with no folders. */
   async function freshUser() {
-    const account = await ctx.newAccount();
-    const key = await ctx.newKey(account.user);
+    const account = await make.tenant();
     const base = `/api/projects/${account.teamId}/persisted_folder/`;
-    return { account, key, base, call: ctx.client(key) };
+    return { account, key: account.key, base, call: account.call };
   }
 
-  /** Another user in the same organization (and so the same team). */
-  async function teammate(account: TestAccount) {
-    const user = await ctx.newMember(account.organizationId);
-    return { user, key: await ctx.newKey(user) };
-  }
+  /** The owner's home folder (made again, or made anew after a delete), and the check that it is as made. */
+  const home: AccessRow['object'] = async (owner) => {
+    const made = await make.persistedFolder(owner, { type: 'home', path: 'Guarded' });
+    return { id: made.id, intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/persisted_folder/${made.id}/`))).toEqual(made) };
+  };
+
+  accessTable(
+    () => ctx,
+    teamRows([
+      { method: 'GET', path: '/persisted_folder/', scope: 'persisted_folder:read', status: 200 },
+      { method: 'POST', path: '/persisted_folder/', scope: 'persisted_folder:write', body: { type: 'pinned' }, status: 201 },
+      { method: 'GET', path: '/persisted_folder/:id/', scope: 'persisted_folder:read', object: home, status: 200 },
+      { method: 'PATCH', path: '/persisted_folder/:id/', scope: 'persisted_folder:write', object: home, body: { path: 'Patched' }, status: 200 },
+      { method: 'PUT', path: '/persisted_folder/:id/', scope: 'persisted_folder:write', object: home, body: { type: 'home', path: 'Put' }, status: 200 },
+      { method: 'DELETE', path: '/persisted_folder/:id/', scope: 'persisted_folder:write', object: home, status: 204 },
+    ]),
+  );
 
   const rowsOf = (teamId: number, userId: number) =>
     ctx.database.db
@@ -257,7 +269,7 @@ describe('persisted folders', () => {
     it("keeps each user's folders private within a team: another user's rows are 404 and absent from lists", async () => {
       const { account, base, call } = await freshUser();
       const mine = ok(await call('POST', base, { type: 'home', path: 'Mine' }), 201);
-      const other = await teammate(account);
+      const other = await make.member(account);
       const asOther = (method: Method, url: string, payload?: object) => call(method, url, payload, other.key);
 
       expect(ok(await asOther('GET', base))).toMatchObject({ count: 0, results: [] });
@@ -279,62 +291,17 @@ describe('persisted folders', () => {
     it('keeps folders per team: another project of the organization has its own', async () => {
       const { account, base, call } = await freshUser();
       const mine = ok(await call('POST', base, { type: 'home', path: 'First' }), 201);
-      const second = await ctx.services.accounts.createProject(account.organizationId, 'Second', null);
-      const secondBase = `/api/projects/${second.team.id}/persisted_folder/`;
+      const secondBase = `/api/projects/${await make.project(account)}/persisted_folder/`;
       expect(ok(await call('GET', secondBase)).count).toBe(0);
       expectError(await call('GET', `${secondBase}${mine.id}/`), 404, notFound());
       const there = ok(await call('POST', secondBase, { type: 'home', path: 'Second' }), 201);
       expect(there.id).not.toBe(mine.id);
       expect(ok(await call('GET', `${base}${mine.id}/`)).path).toBe('First');
     });
-
-    it("refuses another organization's project with 403, and its ids are 404 in one's own", async () => {
-      const { account, base, call } = await freshUser();
-      const mine = ok(await call('POST', base, { type: 'home' }), 201);
-      const intruder = await freshUser();
-      const asIntruder = (method: Method, url: string, payload?: object) => call(method, url, payload, intruder.key);
-      expectError(await asIntruder('GET', base), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('POST', base, { type: 'home' }), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('GET', `${base}${mine.id}/`), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('PATCH', `${base}${mine.id}/`, { path: 'x' }), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('PUT', `${base}${mine.id}/`, { type: 'home' }), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('DELETE', `${base}${mine.id}/`), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('GET', `/api/environments/${account.teamId}/persisted_folder/`), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('GET', `${intruder.base}${mine.id}/`), 404, notFound());
-      expectError(await asIntruder('DELETE', `${intruder.base}${mine.id}/`), 404, notFound());
-      expect(ok(await call('GET', `${base}${mine.id}/`))).toEqual(mine);
-    });
   });
 
+  // Scopes, both prefixes, another organization's refusals and its 404s for this organization's ids: the access table.
   describe('scopes and prefixes', () => {
-    it('needs persisted_folder:read to read and persisted_folder:write for every change', async () => {
-      const { account, base, call } = await freshUser();
-      const created = ok(await call('POST', base, { type: 'home' }), 201);
-      const reader = await ctx.newKey(account.user, { scopes: ['persisted_folder:read'] });
-      const writer = await ctx.newKey(account.user, { scopes: ['persisted_folder:write'] });
-      const stranger = await ctx.newKey(account.user, { scopes: ['file_system:write', 'file_system_shortcut:write'] });
-      const detail = `${base}${created.id}/`;
-
-      expect(ok(await call('GET', base, undefined, reader)).count).toBe(1);
-      expect(ok(await call('GET', detail, undefined, reader)).id).toBe(created.id);
-      expectError(await call('POST', base, { type: 'pinned' }, reader), 403, MISSING_WRITE);
-      expectError(await call('PATCH', detail, { path: 'x' }, reader), 403, MISSING_WRITE);
-      expectError(await call('PUT', detail, { type: 'home' }, reader), 403, MISSING_WRITE);
-      expectError(await call('DELETE', detail, undefined, reader), 403, MISSING_WRITE);
-
-      expectError(await call('GET', base, undefined, stranger), 403, MISSING_READ);
-      expectError(await call('GET', detail, undefined, stranger), 403, MISSING_READ);
-      expectError(await call('POST', base, { type: 'pinned' }, stranger), 403, MISSING_WRITE);
-
-      // Write implies read.
-      expect(ok(await call('GET', base, undefined, writer)).count).toBe(1);
-      expect(ok(await call('GET', detail, undefined, writer)).id).toBe(created.id);
-      expect(ok(await call('POST', base, { type: 'pinned' }, writer), 201).type).toBe('pinned');
-      expect(ok(await call('PATCH', detail, { path: 'w' }, writer)).path).toBe('w');
-      expect(ok(await call('PUT', detail, { type: 'home', path: 'v' }, writer)).path).toBe('v');
-      expect((await call('DELETE', detail, undefined, writer)).statusCode).toBe(204);
-    });
-
     it('answers under /api/environments/ and @current, with or without the trailing slash', async () => {
       const { account, key, base, call } = await freshUser();
       const env = `/api/environments/${account.teamId}/persisted_folder`;

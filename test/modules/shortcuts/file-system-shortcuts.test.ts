@@ -1,49 +1,53 @@
-import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSystemShortcuts, teams } from '../src/db/schema/index.js';
-import { newProjectApiToken, newUuid } from '../src/lib/ids.js';
-import { denied, expectError, invalid, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { createTestContext, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { fileSystemShortcuts } from '../../../src/db/schema/index.js';
+import { newUuid } from '../../../src/lib/ids.js';
+import { type AccessRow, accessTable, teamRows } from '../../helpers/access-table.js';
+import { expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { type Factories, factories } from '../../helpers/factories.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 const FIELDS = ['id', 'path', 'type', 'ref', 'href', 'order', 'created_at'];
-const MISSING_WRITE = denied("API key missing required scope 'file_system_shortcut:write'");
-const MISSING_READ = denied("API key missing required scope 'file_system_shortcut:read'");
-const NO_PROJECT_ACCESS = denied("You don't have access to the project.");
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 type Shortcut = { id: string; path: string; order: number };
 
 describe('file system shortcuts', () => {
   let ctx: TestContext;
+  let make: Factories;
 
   beforeAll(async () => {
     ctx = await createTestContext();
+    make = factories(ctx);
   });
   afterAll(() => ctx.close());
 
   /** A fresh user with their own organization and team, so every test starts with no shortcuts. */
   async function freshUser() {
-    const account = await ctx.newAccount();
-    const key = await ctx.newKey(account.user);
+    const account = await make.tenant();
     const base = `/api/projects/${account.teamId}/file_system_shortcut/`;
-    return { account, key, base, call: ctx.client(key) };
+    return { account, key: account.key, base, call: account.call };
   }
 
-  async function teammate(account: TestAccount) {
-    const user = await ctx.newMember(account.organizationId);
-    return { user, key: await ctx.newKey(user) };
-  }
+  let guarded = 0;
+  /** A shortcut of the owner's (a new one each time), and the check that it is as made. */
+  const shortcut: AccessRow['object'] = async (owner) => {
+    const made = await make.shortcut(owner, { path: `Guarded ${(guarded += 1)}` });
+    return { id: made.id, intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/file_system_shortcut/${made.id}/`))).toEqual(made) };
+  };
 
-  /** A second environment (team) of the account's project, which Burrow's API has no way to create yet. */
-  async function siblingEnvironment(account: TestAccount): Promise<number> {
-    const [team] = await ctx.database.db
-      .insert(teams)
-      .values({ uuid: randomUUID(), organizationId: account.organizationId, projectId: account.teamId, name: 'Staging', apiToken: newProjectApiToken() })
-      .returning();
-    return team!.id;
-  }
+  accessTable(
+    () => ctx,
+    teamRows([
+      { method: 'GET', path: '/file_system_shortcut/', scope: 'file_system_shortcut:read', status: 200 },
+      { method: 'POST', path: '/file_system_shortcut/', scope: 'file_system_shortcut:write', body: { path: 'Made by the table' }, status: 201 },
+      { method: 'GET', path: '/file_system_shortcut/:id/', scope: 'file_system_shortcut:read', object: shortcut, status: 200 },
+      { method: 'PATCH', path: '/file_system_shortcut/:id/', scope: 'file_system_shortcut:write', object: shortcut, body: { path: 'Patched' }, status: 200 },
+      { method: 'PUT', path: '/file_system_shortcut/:id/', scope: 'file_system_shortcut:write', object: shortcut, body: { path: 'Put' }, status: 200 },
+      { method: 'DELETE', path: '/file_system_shortcut/:id/', scope: 'file_system_shortcut:write', object: shortcut, status: 204 },
+    ]),
+  );
 
   /** A row as PostHog's tests make them (FileSystemShortcut.objects.create), bypassing the API. */
   const insertRow = async (account: TestAccount, values: { path: string; type?: string; order?: number; teamId?: number; createdAt?: string }) => {
@@ -229,7 +233,7 @@ describe('file system shortcuts', () => {
     it("keeps each user's shortcuts private: another user's are 404 and absent from lists", async () => {
       const { account, base, call } = await freshUser();
       const mine = ok(await call('POST', base, { path: 'file-me.txt', type: 'temp' }), 201);
-      const other = await teammate(account);
+      const other = await make.member(account);
       const asOther = (method: Method, url: string, payload?: object) => call(method, url, payload, other.key);
 
       expect(ok(await asOther('GET', base))).toMatchObject({ count: 0, results: [] });
@@ -249,7 +253,7 @@ describe('file system shortcuts', () => {
 
     it("spans the project's environments, except hog function shortcuts, which stay in their own", async () => {
       const { account, base, call } = await freshUser();
-      const staging = await siblingEnvironment(account);
+      const staging = await make.environment(account);
       const stagingBase = `/api/environments/${staging}/file_system_shortcut/`;
       const insight = ok(await call('POST', base, { path: 'Insight', type: 'insight', ref: 'abc' }), 201);
       const destination = ok(await call('POST', base, { path: 'Webhook', type: 'hog_function/destination', ref: 'h1' }), 201);
@@ -267,59 +271,14 @@ describe('file system shortcuts', () => {
       expect(ok(await call('GET', `${base}${insight.id}/`)).path).toBe('Moved');
 
       // Another project of the organization sees none of them.
-      const other = await ctx.services.accounts.createProject(account.organizationId, 'Other', null);
-      const otherBase = `/api/projects/${other.team.id}/file_system_shortcut/`;
+      const otherBase = `/api/projects/${await make.project(account, 'Other')}/file_system_shortcut/`;
       expect(ok(await call('GET', otherBase)).count).toBe(0);
       expectError(await call('GET', `${otherBase}${insight.id}/`), 404, notFound());
     });
-
-    it("refuses another organization's project with 403, and its ids are 404 in one's own", async () => {
-      const { account, base, call } = await freshUser();
-      const mine = ok(await call('POST', base, { path: 'Private' }), 201);
-      const intruder = await freshUser();
-      const asIntruder = (method: Method, url: string, payload?: object) => call(method, url, payload, intruder.key);
-      expectError(await asIntruder('GET', base), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('POST', base, { path: 'x' }), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('GET', `${base}${mine.id}/`), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('PATCH', `${base}${mine.id}/`, { path: 'x' }), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('PUT', `${base}${mine.id}/`, { path: 'x' }), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('DELETE', `${base}${mine.id}/`), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('GET', `/api/environments/${account.teamId}/file_system_shortcut/`), 403, NO_PROJECT_ACCESS);
-      expectError(await asIntruder('GET', `${intruder.base}${mine.id}/`), 404, notFound());
-      expectError(await asIntruder('PATCH', `${intruder.base}${mine.id}/`, { path: 'x' }), 404, notFound());
-      expectError(await asIntruder('DELETE', `${intruder.base}${mine.id}/`), 404, notFound());
-      expect(ok(await call('GET', `${base}${mine.id}/`))).toEqual(mine);
-    });
   });
 
+  // Scopes, both prefixes, another organization's refusals and its 404s for this organization's ids: the access table.
   describe('scopes and prefixes', () => {
-    it('needs file_system_shortcut:read to read and file_system_shortcut:write for every change', async () => {
-      const { account, base, call } = await freshUser();
-      const created = ok(await call('POST', base, { path: 'Scoped' }), 201);
-      const reader = await ctx.newKey(account.user, { scopes: ['file_system_shortcut:read'] });
-      const writer = await ctx.newKey(account.user, { scopes: ['file_system_shortcut:write'] });
-      const stranger = await ctx.newKey(account.user, { scopes: ['file_system:write', 'persisted_folder:write'] });
-      const detail = `${base}${created.id}/`;
-
-      expect(ok(await call('GET', base, undefined, reader)).count).toBe(1);
-      expect(ok(await call('GET', detail, undefined, reader)).id).toBe(created.id);
-      expectError(await call('POST', base, { path: 'x' }, reader), 403, MISSING_WRITE);
-      expectError(await call('PATCH', detail, { path: 'x' }, reader), 403, MISSING_WRITE);
-      expectError(await call('PUT', detail, { path: 'x' }, reader), 403, MISSING_WRITE);
-      expectError(await call('DELETE', detail, undefined, reader), 403, MISSING_WRITE);
-
-      expectError(await call('GET', base, undefined, stranger), 403, MISSING_READ);
-      expectError(await call('GET', detail, undefined, stranger), 403, MISSING_READ);
-      expectError(await call('DELETE', detail, undefined, stranger), 403, MISSING_WRITE);
-
-      expect(ok(await call('GET', base, undefined, writer)).count).toBe(1);
-      expect(ok(await call('GET', detail, undefined, writer)).id).toBe(created.id);
-      expect(ok(await call('POST', base, { path: 'w' }, writer), 201).path).toBe('w');
-      expect(ok(await call('PATCH', detail, { path: 'p' }, writer)).path).toBe('p');
-      expect(ok(await call('PUT', detail, { path: 'q' }, writer)).path).toBe('q');
-      expect((await call('DELETE', detail, undefined, writer)).statusCode).toBe(204);
-    });
-
     it('answers under /api/environments/ and @current, with or without the trailing slash, and for sessions', async () => {
       const { account, base, call } = await freshUser();
       const created = ok(await call('POST', `/api/environments/${account.teamId}/file_system_shortcut`, { path: 'Env' }), 201);

@@ -2,8 +2,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { generateOpenApi } from '../src/openapi.js';
-import { ROOT } from './helpers/process.js';
+import { generateOpenApi } from '../../src/openapi.js';
+import { ROOT } from '../helpers/process.js';
 
 describe('openapi.yaml', () => {
   it('is what `npm run openapi` generates from the routes (run it and commit the file when this fails)', async () => {

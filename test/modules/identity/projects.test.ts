@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MembershipLevel, type MembershipLevelValue } from '../src/db/enums.js';
-import { denied, expectError, invalid, notAuthenticated, notFound, ok, sessionHeaders } from './helpers/api.js';
-import { bearer, createTestContext, STRONG_PASSWORD, type TestAccount, type TestContext } from './helpers/context.js';
-import { expectPostHogSchema } from './helpers/posthog-schemas.js';
+import { MembershipLevel } from '../../../src/db/enums.js';
+import { type AccessRow, accessTable } from '../../helpers/access-table.js';
+import { denied, expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
+import { bearer, createTestContext, type TestContext } from '../../helpers/context.js';
+import { type Factories, factories, type Tenant } from '../../helpers/factories.js';
+import { expectPostHogSchema } from '../../helpers/posthog-schemas.js';
 
 const PROJECT_BASIC_FIELDS = [
   'id',
@@ -24,21 +26,28 @@ const INSUFFICIENT = denied('Your organization access level is insufficient.');
 
 describe('/api/projects/ and /api/environments/', () => {
   let ctx: TestContext;
-  let members = 0;
+  let make: Factories;
   beforeAll(async () => {
     ctx = await createTestContext();
+    make = factories(ctx);
   });
   afterAll(() => ctx.close());
 
-  async function member(organizationId: string, level: MembershipLevelValue) {
-    members += 1;
-    const user = await ctx.services.accounts.createMember(
-      { email: `project-member-${members}-${Date.now()}@example.com`, password: STRONG_PASSWORD, firstName: `Member${members}` },
-      organizationId,
-      level,
-    );
-    return { user, key: await ctx.newKey(user) };
-  }
+  /** The owner's project, which a refused PATCH must leave alone. */
+  const unchanged: AccessRow['object'] = async (owner) => {
+    const before = ok(await owner.call('GET', `/api/projects/${owner.teamId}/`));
+    return { id: '', intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/`))).toEqual(before) };
+  };
+
+  // Keys, scopes, credentials and another organization's 403s for every route.
+  accessTable(() => ctx, [
+    { method: 'GET', path: '/api/projects/', scope: 'project:read', status: 200 },
+    { method: 'POST', path: '/api/projects/', scope: 'project:write', body: { name: 'Made by the table' }, status: 201 },
+    { method: 'GET', path: '/api/projects/:team/', scope: 'project:read', status: 200 },
+    { method: 'PATCH', path: '/api/projects/:team/', scope: 'project:write', object: unchanged, body: { name: 'Renamed by the table' }, status: 200 },
+    { method: 'GET', path: '/api/environments/', scope: 'project:read', status: 200 },
+    { method: 'GET', path: '/api/environments/:team/', scope: 'project:read', status: 200 },
+  ]);
 
   const get = (url: string, headers: Record<string, string>) => ctx.app.inject({ url, headers });
   const post = (url: string, headers: Record<string, string>, payload: unknown) => ctx.app.inject({ method: 'POST', url, headers, payload: payload as object });
@@ -69,25 +78,20 @@ describe('/api/projects/ and /api/environments/', () => {
     });
 
     it('/api/environments/ is a DRF page of PostHog\'s TeamBasic', async () => {
-      const account = await ctx.newAccount();
-      const key = bearer(await ctx.newKey(account.user));
+      const account = await make.tenant();
+      const key = account.headers;
       const page = ok(await get('/api/environments/', key));
       expect(page).toMatchObject({ count: 1, next: null, previous: null });
       const [team] = page.results;
       expectPostHogSchema(team, 'TeamBasic');
       expect(team).toMatchObject({ id: account.teamId, organization: account.organizationId, project_id: account.teamId, name: 'Default project' });
     });
-
-    it('needs credentials', async () => {
-      expectError(await get('/api/projects/', {}), 401, notAuthenticated);
-      expectError(await get('/api/environments/', {}), 401, notAuthenticated);
-    });
   });
 
   describe('create', () => {
     it('an owner creates a project in the current organization and switches to it', async () => {
-      const account = await ctx.newAccount();
-      const key = bearer(await ctx.newKey(account.user));
+      const account = await make.tenant();
+      const key = account.headers;
       const body = ok(await post('/api/projects/', key, { name: 'Website', timezone: 'Europe/Berlin' }), 201);
       expect(body).toMatchObject({
         name: 'Website',
@@ -118,8 +122,8 @@ describe('/api/projects/ and /api/environments/', () => {
 
     it('admins may create; members get 403', async () => {
       const owner = await ctx.newAccount();
-      const admin = await member(owner.organizationId, MembershipLevel.admin);
-      const plain = await member(owner.organizationId, MembershipLevel.member);
+      const admin = await make.member(owner, MembershipLevel.admin);
+      const plain = await make.member(owner, MembershipLevel.member);
       ok(await post('/api/projects/', bearer(admin.key), { name: 'By admin' }), 201);
       expectError(await post('/api/projects/', bearer(plain.key), { name: 'By member' }), 403, INSUFFICIENT);
       const session = await ctx.login(plain.user.email);
@@ -129,26 +133,20 @@ describe('/api/projects/ and /api/environments/', () => {
     });
 
     it('validates fields', async () => {
-      const account = await ctx.newAccount();
-      const key = bearer(await ctx.newKey(account.user));
+      const account = await make.tenant();
+      const key = account.headers;
       expectError(await post('/api/projects/', key, { name: '' }), 400, invalid('This field may not be blank.', 'name', 'blank'));
       expectError(await post('/api/projects/', key, { timezone: 'Mars/Olympus' }), 400, invalid('"Mars/Olympus" is not a valid choice.', 'timezone', 'invalid_choice'));
       expect(ok(await get('/api/projects/', key)).count).toBe(1);
     });
-
-    it('project:write is needed with a key', async () => {
-      const account = await ctx.newAccount();
-      const key = bearer(await ctx.newKey(account.user, { scopes: ['project:read'] }));
-      expectError(await post('/api/projects/', key, { name: 'x' }), 403, denied("API key missing required scope 'project:write'"));
-    });
   });
 
   describe('retrieve and update', () => {
-    let account: TestAccount;
+    let account: Tenant;
     let key: Record<string, string>;
     beforeAll(async () => {
-      account = await ctx.newAccount();
-      key = bearer(await ctx.newKey(account.user));
+      account = await make.tenant();
+      key = account.headers;
     });
 
     it('retrieves by id and by @current under both prefixes', async () => {
@@ -198,8 +196,8 @@ describe('/api/projects/ and /api/environments/', () => {
     });
 
     it('PATCH by id and @current changes names and settings, and keeps the rest', async () => {
-      const own = await ctx.newAccount();
-      const ownKey = bearer(await ctx.newKey(own.user));
+      const own = await make.tenant();
+      const ownKey = own.headers;
       const first = ok(
         await patch(`/api/projects/${own.teamId}/`, ownKey, {
           name: 'Renamed',
@@ -252,45 +250,32 @@ describe('/api/projects/ and /api/environments/', () => {
 
     it('members of the organization may read and edit its projects', async () => {
       const owner = await ctx.newAccount();
-      const plain = await member(owner.organizationId, MembershipLevel.member);
+      const plain = await make.member(owner, MembershipLevel.member);
       const body = ok(await get(`/api/projects/${owner.teamId}/`, bearer(plain.key)));
       expect(body.effective_membership_level).toBe(MembershipLevel.member);
       expect(body.user_access_level).toBe('member');
       ok(await patch(`/api/projects/${owner.teamId}/`, bearer(plain.key), { session_recording_opt_in: true }));
     });
-
-    it('project:read reads; writing needs project:write', async () => {
-      const reader = bearer(await ctx.newKey(account.user, { scopes: ['project:read'] }));
-      ok(await get(`/api/projects/${account.teamId}/`, reader));
-      ok(await get(`/api/environments/${account.teamId}/`, reader));
-      ok(await get('/api/projects/', reader));
-      ok(await get('/api/environments/', reader));
-      expectError(await patch(`/api/projects/${account.teamId}/`, reader, { name: 'x' }), 403, denied("API key missing required scope 'project:write'"));
-      const unrelated = bearer(await ctx.newKey(account.user, { scopes: ['user:read'] }));
-      expectError(await get(`/api/projects/${account.teamId}/`, unrelated), 403, denied("API key missing required scope 'project:read'"));
-      expectError(await get('/api/environments/', unrelated), 403, denied("API key missing required scope 'project:read'"));
-    });
   });
 
   describe('tenant isolation', () => {
-    let mine: TestAccount;
-    let theirs: TestAccount;
+    let mine: Tenant;
+    let theirs: Tenant;
     let key: Record<string, string>;
     beforeAll(async () => {
-      mine = await ctx.newAccount({ organizationName: 'Mine' });
-      theirs = await ctx.newAccount({ organizationName: 'Theirs' });
-      key = bearer(await ctx.newKey(mine.user));
+      mine = await make.tenant({ organizationName: 'Mine' });
+      theirs = await make.tenant({ organizationName: 'Theirs' });
+      key = mine.headers;
     });
 
-    it('another organization\'s team is 403 under both prefixes, with a key or a session', async () => {
-      const session = await ctx.login(mine.user.email);
-      for (const headers of [key, sessionHeaders(session)]) {
-        for (const prefix of ['projects', 'environments']) {
-          expectError(await get(`/api/${prefix}/${theirs.teamId}/`, headers), 403, NO_ACCESS);
-        }
-        expectError(await patch(`/api/projects/${theirs.teamId}/`, headers, { name: 'Pwned' }), 403, NO_ACCESS);
+    // With a key: the access table.
+    it('another organization\'s team is 403 under both prefixes for a browser session too, and stays as it was', async () => {
+      const session = sessionHeaders(await ctx.login(mine.user.email));
+      for (const prefix of ['projects', 'environments']) {
+        expectError(await get(`/api/${prefix}/${theirs.teamId}/`, session), 403, NO_ACCESS);
       }
-      expect(ok(await get(`/api/projects/${theirs.teamId}/`, bearer(await ctx.newKey(theirs.user)))).name).toBe('Default project');
+      expectError(await patch(`/api/projects/${theirs.teamId}/`, session, { name: 'Pwned' }), 403, NO_ACCESS);
+      expect(ok(await get(`/api/projects/${theirs.teamId}/`, theirs.headers)).name).toBe('Default project');
     });
 
     it('an unknown or malformed team id is 404 "Project not found."', async () => {
@@ -328,8 +313,8 @@ describe('/api/projects/ and /api/environments/', () => {
     });
 
     it('scoped_organizations: a team of another of the user\'s organizations is 403', async () => {
-      const account = await ctx.newAccount();
-      const full = bearer(await ctx.newKey(account.user));
+      const account = await make.tenant();
+      const full = account.headers;
       const other = ok(await post('/api/organizations/', full, { name: 'Other' }), 201);
       const scoped = bearer(await ctx.newKey(account.user, { scoped_organizations: [account.organizationId] }));
       const message = denied(`API key does not have access to the requested organization: ID ${other.id}.`);

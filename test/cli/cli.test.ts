@@ -3,26 +3,24 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { createContainer } from '../src/container.js';
-import { MembershipLevel } from '../src/db/enums.js';
-import { organizationMemberships, users } from '../src/db/schema/index.js';
-import { maskKeyValue } from '../src/lib/ids.js';
-import { openConfiguredDatabase } from '../src/runtime.js';
-import { STRONG_PASSWORD } from './helpers/context.js';
-import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
+import { loadConfig } from '../../src/config.js';
+import { createContainer } from '../../src/container.js';
+import { MembershipLevel } from '../../src/db/enums.js';
+import { organizationMemberships, users } from '../../src/db/schema/index.js';
+import { maskKeyValue } from '../../src/lib/ids.js';
+import { openConfiguredDatabase } from '../../src/runtime.js';
+import { STRONG_PASSWORD } from '../helpers/context.js';
+import { adminQuery, databaseUrl, TEST_DATABASE_URL } from '../helpers/database.js';
+import { ROOT } from '../helpers/process.js';
 
 /**
  * The CLI as an operator runs it: a real child process per command, on a database of its own (PGlite under a
  * temporary DATA_DIR, or an empty Postgres database when DATABASE_URL is set), so `migrate` really migrates.
  * The tests run in order and build on each other's output; each process start costs a couple of seconds.
  */
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Run {
   code: number | null;
