@@ -1,6 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Actor, OrganizationWithLevel, TeamAccess } from '../modules/identity/index.js';
+
+// What the auth plugin puts on the request (see the FastifyRequest augmentation in auth.ts), without its nulls.
+type Actor = NonNullable<FastifyRequest['actor']>;
+type TeamAccess = NonNullable<FastifyRequest['teamAccess']>;
+type OrganizationAccess = NonNullable<FastifyRequest['organizationAccess']>;
 
 /** A module's routes: a plugin that already holds the module's own service. */
 export type RoutePlugin = FastifyPluginAsyncZod;
@@ -18,5 +22,5 @@ export const actorOf = (request: FastifyRequest): Actor => resolved(request.acto
 
 export const teamOf = (request: FastifyRequest): TeamAccess => resolved(request.teamAccess, 'team', request);
 
-export const organizationOf = (request: FastifyRequest): OrganizationWithLevel =>
+export const organizationOf = (request: FastifyRequest): OrganizationAccess =>
   resolved(request.organizationAccess, 'organization', request);
