@@ -1,7 +1,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_SCOPE_OBJECTS } from '../../src/access/scopes.js';
-import { denied, expectError, notAuthenticated, notFound } from './api.js';
+import { denied, expectError, notAuthenticated, notFound, ok } from './api.js';
 import type { TestContext } from './context.js';
 import { type Caller, factories, type Method, type Tenant } from './factories.js';
 
@@ -33,6 +33,12 @@ export interface AccessObject {
   id: string;
   /** Asserts the object is as it was made. */
   intact?: () => Promise<void>;
+}
+
+/** An object the owner reads back at `url`: intact while a GET there still answers `made` (by default, what it answers now). */
+export async function readBack(owner: Tenant, id: string, url: string, made?: unknown): Promise<AccessObject> {
+  const expected = made ?? ok(await owner.call('GET', url));
+  return { id, intact: async () => expect(ok(await owner.call('GET', url))).toEqual(expected) };
 }
 
 export interface AccessRow {

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSystem, fileSystemShortcuts, fileSystemViewLogs, savedHeatmaps } from '../../../src/db/schema/index.js';
-import { type AccessRow, accessTable, teamRows } from '../../helpers/access-table.js';
+import { type AccessRow, accessTable, readBack, teamRows } from '../../helpers/access-table.js';
 import { expectError, invalid, notFound, ok } from '../../helpers/api.js';
 import { bearer, createTestContext, type TestContext } from '../../helpers/context.js';
 import { type Factories, factories } from '../../helpers/factories.js';
@@ -45,7 +45,7 @@ describe('project tree', () => {
   /** A folder of the owner's tree (a new one each time), and the check that it is as made. */
   const folder: AccessRow['object'] = async (owner) => {
     const entry = await make.treeEntry(owner, `Guarded ${(guarded += 1)}`, { type: 'folder' });
-    return { id: entry.id, intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/file_system/${entry.id}/`))).toEqual(entry) };
+    return readBack(owner, entry.id, `/api/projects/${owner.teamId}/file_system/${entry.id}/`, entry);
   };
 
   accessTable(

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobs, savedHeatmaps } from '../../../src/db/schema/index.js';
 import { createHeatmapsRepository } from '../../../src/modules/heatmaps/repository.js';
-import { type AccessRow, accessTable, teamRows } from '../../helpers/access-table.js';
+import { type AccessRow, accessTable, readBack, teamRows } from '../../helpers/access-table.js';
 import { expectError, invalid, notFound, ok } from '../../helpers/api.js';
 import { bearer, createTestContext, type TestContext } from '../../helpers/context.js';
 import { type Factories, factories, PAGE, type Tenant } from '../../helpers/factories.js';
@@ -38,10 +38,7 @@ describe('saved heatmaps', () => {
     (id: 'short_id' | 'id' = 'short_id'): AccessRow['object'] =>
     async (owner) => {
       const heatmap = await make.heatmap(owner, { name: 'Guarded' });
-      return {
-        id: heatmap[id],
-        intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/saved/${heatmap.short_id}/`))).toEqual(heatmap),
-      };
+      return readBack(owner, heatmap[id], `/api/projects/${owner.teamId}/saved/${heatmap.short_id}/`, heatmap);
     };
 
   accessTable(

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { persistedFolders } from '../../../src/db/schema/index.js';
-import { type AccessRow, accessTable, teamRows } from '../../helpers/access-table.js';
+import { type AccessRow, accessTable, readBack, teamRows } from '../../helpers/access-table.js';
 import { expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
 import { bearer, createTestContext, type TestContext } from '../../helpers/context.js';
 import { type Factories, factories } from '../../helpers/factories.js';
@@ -32,7 +32,7 @@ describe('persisted folders', () => {
   /** The owner's home folder (made again, or made anew after a delete), and the check that it is as made. */
   const home: AccessRow['object'] = async (owner) => {
     const made = await make.persistedFolder(owner, { type: 'home', path: 'Guarded' });
-    return { id: made.id, intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/persisted_folder/${made.id}/`))).toEqual(made) };
+    return readBack(owner, made.id, `/api/projects/${owner.teamId}/persisted_folder/${made.id}/`, made);
   };
 
   accessTable(

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileSystemShortcuts } from '../../../src/db/schema/index.js';
 import { newUuid } from '../../../src/lib/ids.js';
-import { type AccessRow, accessTable, teamRows } from '../../helpers/access-table.js';
+import { type AccessRow, accessTable, readBack, teamRows } from '../../helpers/access-table.js';
 import { expectError, invalid, notFound, ok, sessionHeaders } from '../../helpers/api.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
 import { type Factories, factories } from '../../helpers/factories.js';
@@ -34,7 +34,7 @@ describe('file system shortcuts', () => {
   /** A shortcut of the owner's (a new one each time), and the check that it is as made. */
   const shortcut: AccessRow['object'] = async (owner) => {
     const made = await make.shortcut(owner, { path: `Guarded ${(guarded += 1)}` });
-    return { id: made.id, intact: async () => expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/file_system_shortcut/${made.id}/`))).toEqual(made) };
+    return readBack(owner, made.id, `/api/projects/${owner.teamId}/file_system_shortcut/${made.id}/`, made);
   };
 
   accessTable(
