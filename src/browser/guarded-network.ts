@@ -5,7 +5,7 @@ import type { UrlGuard } from '../net/url-guard.js';
 import type { RenderLogger } from './pool.js';
 
 /**
- * Every request of a render's browser context goes through here (DESIGN.md Security stance): the URL passes the
+ * Every request of a render's browser context goes through here: the URL passes the
  * SSRF guard and Node performs the request on the vetted address (guardedFetch), and the browser gets the
  * answer through route.fulfill, or a `blockedbyclient` failure when the guard refuses.
  *

@@ -5,7 +5,7 @@ import { findChromium, missingChromium } from './chromium.js';
 import { BrowserUnavailableError, firstLine, TransientRenderError } from './errors.js';
 
 /**
- * One warm Chromium per process (DESIGN.md habit 12, style-anchors §7.4): launched on first use, one browser
+ * One warm Chromium per process: launched on first use, one browser
  * context per render, a semaphore bounding how many contexts are open at once, a fresh browser after
  * `recycleAfter` contexts (the old one closes once its last context does), and a relaunch on the next render when
  * the browser process dies.
@@ -21,7 +21,7 @@ export type RenderLogger = Pick<BaseLogger, 'debug' | 'info' | 'warn' | 'error'>
 /**
  * Playwright's own `--disable-features` list (playwright-core's chromiumSwitches, for the version package-lock.json
  * pins). Chromium reads only the last `--disable-features` switch, so turning off a feature of our own means passing
- * Playwright's list again; test/render-browser.test.ts fails when an upgrade of Playwright changes it.
+ * Playwright's list again; test/browser/render-browser.test.ts fails when an upgrade of Playwright changes it.
  */
 const PLAYWRIGHT_DISABLED_FEATURES = [
   'AvoidUnnecessaryBeforeUnloadCheckSync',

@@ -1,5 +1,5 @@
 /**
- * Run in a child process by test/jobs.test.ts: a job worker whose test.block handler never returns, so the test
+ * Run in a child process by test/jobs/jobs.test.ts: a job worker whose test.block handler never returns, so the test
  * can SIGKILL it mid-job. Arguments: <postgres url> <worker id> <lease ms>.
  */
 import pino from 'pino';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Database } from '../../src/db/client.js';
 import { databaseUrl, TEST_DATABASE_URL } from './database.js';
 
-/** Job kinds the queue tests run; the app's own kinds live in src/jobs/kinds.ts. */
+/** Job kinds the queue tests run; the app's own kinds live in each area's jobs.ts. */
 export const testJobDefinitions = {
   'test.record': z.object({ n: z.number().int() }),
   'test.block': z.object({}),
