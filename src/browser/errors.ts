@@ -42,6 +42,14 @@ export class SsrfBlockedError extends PermanentRenderError {
   }
 }
 
+/** The page's host name did not resolve when the render started; it may resolve later, so the render is retried. */
+export class HostNotResolvedError extends TransientRenderError {
+  override name = 'HostNotResolvedError';
+  constructor(host: string) {
+    super(`Could not resolve host ${host}: the name has no address in this server's DNS`);
+  }
+}
+
 /** No Chromium to render with: CHROMIUM_PATH points nowhere, or none is installed where we look. */
 export class BrowserUnavailableError extends PermanentRenderError {
   override name = 'BrowserUnavailableError';

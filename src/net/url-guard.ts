@@ -12,7 +12,9 @@ import { classifyIp, parseIp, type IpKind, type ParsedIp } from './ip.js';
  * - Host names are compared lower-case and without trailing dots; `*.localhost` is loopback.
  * - Every address a name resolves to must be public (see ip.ts for the ranges: RFC 6890 special-purpose IPv4
  *   including CGNAT, benchmarking and 240/4; IPv6 outside 2000::/3; IPv4-mapped and NAT64 judged by the embedded
- *   IPv4 address). A name that does not resolve is refused ("Could not resolve host"); PostHog lets it through.
+ *   IPv4 address). A name that does not resolve is refused ("Could not resolve host", with `unresolved` set, so
+ *   that a caller that only stores the URL for later, as heatmap create does, can let it through as PostHog does;
+ *   nothing is ever fetched from a name that did not resolve).
  * - The verdict carries the vetted addresses, so the caller connects to exactly those (guarded-fetch.ts) and a DNS
  *   answer that changes between check and connect (rebinding) cannot reach another address.
  *
@@ -26,7 +28,10 @@ import { classifyIp, parseIp, type IpKind, type ParsedIp } from './ip.js';
  *   127.0.0.1 is still refused, so open an intranet name by listing the name.
  */
 
-export type UrlVerdict = { allowed: true; url: URL; addresses: string[] } | { allowed: false; reason: string };
+export type UrlVerdict =
+  | { allowed: true; url: URL; addresses: string[] }
+  /** `unresolved`: the URL passed every other check, but its host name did not resolve (now). */
+  | { allowed: false; reason: string; unresolved?: { host: string } };
 
 export interface UrlGuard {
   /** Parses, checks scheme/host/suffix/literal IPs, resolves DNS and checks every resolved address. */
@@ -130,7 +135,7 @@ export function createUrlGuard(options: UrlGuardOptions): UrlGuard {
         if (reason) return refuse(reason);
       }
       const addresses = await resolve(host);
-      if (!addresses) return refuse(REASONS.unresolved);
+      if (!addresses) return { allowed: false, reason: REASONS.unresolved, unresolved: { host } };
       if (!listedName) {
         for (const ip of addresses) {
           if (classifyIp(ip) !== 'public') return refuse(REASONS.targetIp(ip.text));

@@ -211,6 +211,19 @@ describe('URL guard: refused forms', () => {
     expect(dns.calls).toHaveLength(1);
   });
 
+  it('marks only a name that did not resolve as unresolved, with its host, so create can let it through', async () => {
+    expect(await guard.check('http://NO-SUCH-HOST.example./')).toEqual({
+      allowed: false,
+      reason: 'Could not resolve host',
+      unresolved: { host: 'no-such-host.example' },
+    });
+    for (const url of ['http://rebind.example.com/', 'http://10.0.0.1/', 'http://printer.corp/', 'http://localhost/']) {
+      const verdict = await guard.check(url);
+      expect(verdict.allowed, url).toBe(false);
+      expect(verdict, url).not.toHaveProperty('unresolved');
+    }
+  });
+
   it('refuses a lookup that throws synchronously or never answers', async () => {
     const throwing = createUrlGuard({
       allowedHosts: [],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import type { JobDefinitions, JobEnqueuer } from '../../jobs/queue.js';
+import { HostNotResolvedError } from '../../browser/errors.js';
 import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { HeatmapsRepository } from './repository.js';
@@ -56,6 +57,8 @@ export function createHeatmapRenderHandler(deps: HeatmapRenderDeps): JobHandler<
     const heatmapLog = log.child({ heatmapId: heatmap.id, generation });
     try {
       const verdict = await deps.guard.check(heatmap.url);
+      // Create lets a name that does not resolve through, as PostHog does; the render needs it to resolve now.
+      if (!verdict.allowed && verdict.unresolved) throw new HostNotResolvedError(verdict.unresolved.host);
       if (!verdict.allowed) {
         await deps.heatmaps.markFailed(heatmap.id, generation, `SSRF blocked: ${verdict.reason}`);
         return;

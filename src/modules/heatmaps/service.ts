@@ -101,11 +101,15 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
     return serialize(row);
   }
 
-  /** PostHog's validate_url: one concrete page (no pattern characters) that the SSRF guard lets through. */
+  /**
+   * PostHog's validate_url: one concrete page (no pattern characters) that the SSRF guard lets through. A name that
+   * does not resolve here is not a refusal (PostHog lets DNS failures through: an offline or intranet install may
+   * save a heatmap of a public site); a render then fails, readably, while it still does not resolve.
+   */
   async function validatePageUrl(url: string): Promise<void> {
     if (URL_PATTERN_CHARS.test(url)) throw new ValidationError('Wildcards are not allowed in the page URL.', 'url');
     const verdict = await guard.check(url);
-    if (!verdict.allowed) throw new ValidationError(verdict.reason || 'URL not allowed', 'url');
+    if (!verdict.allowed && !verdict.unresolved) throw new ValidationError(verdict.reason || 'URL not allowed', 'url');
   }
 
   const enqueueRender = (team: TeamAccess, id: string, tx: Db, requestId?: string) =>

@@ -114,6 +114,14 @@ describe('rendering saved heatmaps', { timeout: 180_000 }, () => {
     expect(done.exception.length).toBeLessThan(4001);
   });
 
+  it('fails a render whose host name still does not resolve, saying so', async () => {
+    const created = ok(await ctx.app.inject({ method: 'POST', url: `${base}/saved/`, headers: bearer(key), payload: { url: 'https://gone.burrow-nowhere.invalid/', type: 'iframe' } }), 201);
+    await ctx.database.db.update(savedHeatmaps).set({ type: 'screenshot', status: 'processing' }).where(eq(savedHeatmaps.id, created.id));
+    await ctx.services.queue.enqueue('heatmap.render', { heatmapId: created.id, teamId: account.teamId }, { maxAttempts: 1 });
+    const done = await finished(created.short_id);
+    expect(done).toMatchObject({ status: 'failed', exception: "Could not resolve host gone.burrow-nowhere.invalid: the name has no address in this server's DNS" });
+  });
+
   it('resumes an interrupted render with the widths it has not stored yet', async () => {
     const created = ok(
       await ctx.app.inject({ method: 'POST', url: `${base}/saved/`, headers: bearer(key), payload: { url: pages.url('/basic.html'), widths: [400, 500, 600] } }),
@@ -136,7 +144,15 @@ describe('rendering saved heatmaps', { timeout: 180_000 }, () => {
 
 describe('the heatmap.render handler', () => {
   /** The handler with a fake repository and a fake renderer, which hands over `widths` as it is asked to. */
-  function harness(options: { stored?: number[]; storeAnswers?: (width: number) => boolean; fail?: { after: number; error: Error }; attempts?: number } = {}) {
+  function harness(
+    options: {
+      stored?: number[];
+      storeAnswers?: (width: number) => boolean;
+      fail?: { after: number; error: Error };
+      attempts?: number;
+      verdict?: Awaited<ReturnType<HeatmapRenderDeps['guard']['check']>>;
+    } = {},
+  ) {
     const calls = { render: [] as RenderRequest[], stored: [] as number[], completed: 0, failed: [] as string[] };
     const heatmap = { id: 'h1', teamId: 1, type: 'screenshot', status: 'processing', url: 'http://127.0.0.1/x', targetWidths: [], renderGeneration: 3, blockConsentModals: false };
     const deps: HeatmapRenderDeps = {
@@ -152,7 +168,7 @@ describe('the heatmap.render handler', () => {
         markCompleted: async () => (calls.completed++, true),
         markFailed: async (_id, _generation, exception) => (calls.failed.push(exception), true),
       },
-      guard: { check: async (url: string) => ({ allowed: true as const, url: new URL(url), addresses: ['127.0.0.1'] }) } as unknown as HeatmapRenderDeps['guard'],
+      guard: { check: async (url: string) => options.verdict ?? { allowed: true as const, url: new URL(url), addresses: ['127.0.0.1'] } },
       render: async (request) => {
         calls.render.push(request);
         for (const [i, width] of request.widths.entries()) {
@@ -188,6 +204,23 @@ describe('the heatmap.render handler', () => {
     expect(calls.stored).toEqual([320, 375]);
     expect(calls.completed).toBe(0);
     expect(calls.failed).toEqual([]);
+  });
+
+  it('retries while the page\'s host name does not resolve, then fails it saying so; a refused URL fails at once', async () => {
+    const unresolved = { allowed: false as const, reason: 'Could not resolve host', unresolved: { host: 'nowhere.invalid' } };
+    const early = harness({ verdict: unresolved, attempts: 1 });
+    await expect(early.run()).rejects.toThrow('Could not resolve host nowhere.invalid');
+    expect(early.calls.render).toEqual([]);
+    expect(early.calls.failed).toEqual([]);
+
+    const last = harness({ verdict: unresolved, attempts: 4 });
+    await last.run();
+    expect(last.calls.render).toEqual([]);
+    expect(last.calls.failed).toEqual(["Could not resolve host nowhere.invalid: the name has no address in this server's DNS"]);
+
+    const refused = harness({ verdict: { allowed: false, reason: 'Disallowed target IP: 10.0.0.1' }, attempts: 1 });
+    await refused.run();
+    expect(refused.calls.failed).toEqual(['SSRF blocked: Disallowed target IP: 10.0.0.1']);
   });
 
   it('keeps the widths stored so far and fails for good on a permanent error, retries a transient one', async () => {

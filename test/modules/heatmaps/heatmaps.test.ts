@@ -134,6 +134,19 @@ describe('saved heatmaps', () => {
       ];
       for (const [payload, error] of cases) expectError(await create(payload), 400, error);
     });
+
+    it('saves a page whose host name does not resolve here, of every type, as PostHog does', async () => {
+      // .invalid never resolves (RFC 6761): an offline or intranet install saving a heatmap of a public site.
+      for (const type of ['iframe', 'screenshot'] as const) {
+        const body = ok(await create({ url: `https://${type}.burrow-nowhere.invalid/pricing`, type }), 201);
+        expect(body).toMatchObject({ url: `https://${type}.burrow-nowhere.invalid/pricing`, type, exception: null });
+      }
+      const saved = ok(await create({ url: PAGE, type: 'iframe' }), 201);
+      const moved = await call('PATCH', `${base}/saved/${saved.short_id}/`, { url: 'https://moved.burrow-nowhere.invalid/' });
+      expect(ok(moved).url).toBe('https://moved.burrow-nowhere.invalid/');
+      // What resolves, or is written, as a refused address is still refused.
+      expectError(await call('PATCH', `${base}/saved/${saved.short_id}/`, { url: 'http://10.1.2.3/' }), 400, invalid('Private IP address not allowed', 'url'));
+    });
   });
 
   describe('list', () => {
