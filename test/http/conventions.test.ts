@@ -206,6 +206,36 @@ describe('PostHog conventions', () => {
       expect(text).not.toContain('wrong password here');
       expect(text).toContain('personal_api_key=[Redacted]');
     });
+
+    it('never logs a key sent in the query string, however its name or value is encoded', async () => {
+      const account = await ctx.newAccount();
+      const key = await ctx.newKey(account.user);
+      const body = key.slice('phx_'.length);
+      const percentEncoded = (text: string, pick: RegExp) => text.replace(pick, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+      const queries = [
+        `personal_api_key=${key}`,
+        `personal%5Fapi%5Fkey=${key}`,
+        `personal%5fapi%5fkey=${key}`,
+        `${percentEncoded('personal_api_key', /./g)}=${key}`,
+        `personal_api_key=${percentEncoded(key, /_/g)}`,
+        `personal_api_key=${percentEncoded(key, /./g)}`,
+        `search=x&personal_api_key=${key}&limit=1`,
+        `personal_api_key=not-a-key&personal_api_key=${key}`,
+      ];
+      for (const query of queries) {
+        const response = await ctx.app.inject({ url: `/api/users/@me/?${query}` });
+        expect(response.statusCode, query).toBe(200);
+      }
+      await ctx.app.inject({ url: '/api/users/@me/', headers: bearer(key) });
+      await ctx.app.inject({ method: 'PATCH', url: '/api/users/@me/', payload: { personal_api_key: key, first_name: 'Keyed' } });
+      // A key sent where no key is read is still not logged.
+      await ctx.app.inject({ url: `/api/users/@me/?note=${key}`, headers: bearer(key) });
+      await ctx.app.inject({ url: `/api/${key}/` });
+      const text = ctx.logs!.text;
+      for (const secret of [key, body, percentEncoded(key, /_/g), percentEncoded(body, /./g)]) expect(text).not.toContain(secret);
+      expect(text).toContain('personal%5Fapi%5Fkey=[Redacted]');
+      expect(text).toContain('note=[Redacted]');
+    });
   });
 });
 
