@@ -10,8 +10,7 @@ import { requestContext, requestId } from './http/request-context.js';
 import { applyRouteConventions } from './http/route-conventions.js';
 import { swaggerPlugin } from './http/swagger.js';
 import { validatorCompiler } from './lib/validation.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
 
 export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes'>;
 

@@ -15,6 +15,7 @@ import { createInstanceModule } from './modules/instance/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
+import { VERSION } from './version.js';
 
 /**
  * Composes the areas once: the shared machinery (queue, browser, URL guard), then each area's module with what it
@@ -36,7 +37,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const identity = createIdentityModule({ db, identityChanged });
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
   const auth = createAuthModule({ identity, apiKeys, config, identityChanged });
-  const instance = createInstanceModule({ database, identity, apiKeys, config });
+  const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });

@@ -3,7 +3,7 @@ import type { Database } from '../../db/client.js';
 import type { ApiKeysModule } from '../api-keys/index.js';
 import type { IdentityModule } from '../identity/index.js';
 import { createInstanceRepository } from './repository.js';
-import { healthRoutes } from './routes.js';
+import { instanceRoutes } from './routes.js';
 import { createInstanceService } from './service.js';
 
 export type { InitialCredentials, InstanceService } from './service.js';
@@ -13,10 +13,11 @@ export interface InstanceModuleDeps {
   identity: Pick<IdentityModule, 'directory' | 'accounts'>;
   apiKeys: Pick<ApiKeysModule, 'service'>;
   config: Pick<Config, 'secretKey' | 'adminEmail' | 'dataDir' | 'bootstrap'>;
+  version: string;
 }
 
 /** The instance itself: its health, its shared secret and its first account. */
-export function createInstanceModule({ database, identity, apiKeys, config }: InstanceModuleDeps) {
+export function createInstanceModule({ database, identity, apiKeys, config, version }: InstanceModuleDeps) {
   const service = createInstanceService({
     instance: createInstanceRepository(database.db),
     identity: identity.directory,
@@ -25,7 +26,7 @@ export function createInstanceModule({ database, identity, apiKeys, config }: In
     database,
     config,
   });
-  return { routes: healthRoutes(service), service };
+  return { routes: instanceRoutes(service, version), service };
 }
 
 export type InstanceModule = ReturnType<typeof createInstanceModule>;
