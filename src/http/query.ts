@@ -26,6 +26,19 @@ function lenientCount(allowZero: boolean) {
   };
 }
 
+function listValues(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string' || typeof item === 'number')) return parsed.map(String);
+    } catch {
+      // Not JSON after all: a comma-separated list that starts with "[".
+    }
+  }
+  return trimmed === '' ? [] : trimmed.split(',').map((item) => item.trim());
+}
+
 export const query = {
   /** DRF pagination's `limit`; undefined when absent or not a positive integer. */
   pageLimit: (meta?: { description: string }) => (meta ? text().meta(meta) : text()).transform(lenientCount(false)),
@@ -60,6 +73,16 @@ export const query = {
       if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) return refuse(ctx, DATETIME_FORMAT);
       return new Date(ms).toISOString();
     }),
+
+  /**
+   * Several values of one parameter, however a client sends them: repeated (`refs=a&refs=b`), as a JSON array
+   * (`refs=["a","b"]`, what PostHog's web app's toParams makes of an array) or comma-separated (`refs=a,b`).
+   * An empty value is an empty list.
+   */
+  list: (meta?: { description: string }) =>
+    (meta ? z.union([z.string(), z.array(z.string())]).optional().meta(meta) : z.union([z.string(), z.array(z.string())]).optional()).transform(
+      (value) => (value === undefined ? undefined : [value].flat().flatMap(listValues)),
+    ),
 
   /** A flag read by hand: true for "true", "1", "yes", "on", "t", "y" (any case), false otherwise. */
   flag: (meta?: { description: string }) =>

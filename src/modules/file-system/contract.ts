@@ -79,6 +79,7 @@ export const FileSystemListQuery = z.object({
   search: z.string().optional().meta({ description: 'PostHog’s search language: quoted phrases, -negation, path:, name:, user:, type:, ref:' }),
   search_name_only: query.flag(),
   ref: z.string().optional(),
+  refs: query.list({ description: 'Entries of any of these refs: repeated, a JSON array or comma-separated; ordered as ref' }),
   order_by: z.string().optional().meta({ description: 'path, -path, created_at, -created_at, or ±last_viewed_at for Recents' }),
   limit: query.pageLimit(),
   offset: query.pageOffset(),

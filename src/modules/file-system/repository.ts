@@ -53,10 +53,12 @@ export interface TreeFilters {
   createdBefore?: string;
   search?: TreeSearch;
   ref?: string;
+  /** Any of these refs; an empty list matches nothing. */
+  refs?: string[];
 }
 
 /**
- * List orders: `ref` (canonical rows before shortcuts, then by name), `folders-first` (the default with a depth),
+ * List orders: `ref` (canonical rows before shortcuts, then by name, for ref= and refs=), `folders-first` (the default with a depth),
  * `name` (case-insensitive path), and the `order_by` values PostHog honours.
  */
 export type TreeOrder = 'ref' | 'folders-first' | 'name' | 'path' | '-path' | 'created_at' | '-created_at';
@@ -74,6 +76,7 @@ function filterConditions(filters: TreeFilters): SQL[] {
   const search = filters.search && searchCondition(filters.search.query, { currentUserId: filters.search.currentUserId, searchNameOnly: filters.search.nameOnly });
   if (search) where.push(search);
   if (filters.ref !== undefined) where.push(eq(fileSystem.ref, filters.ref));
+  if (filters.refs !== undefined) where.push(filters.refs.length > 0 ? inArray(fileSystem.ref, filters.refs) : sql`false`);
   return where;
 }
 

@@ -145,11 +145,12 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       createdBefore: query.created_at__lt,
       search: searchOf(actor, query),
       ref: query.ref,
+      refs: query.refs,
     };
   }
 
   function orderOf(query: FileSystemListInput): TreeOrder {
-    if (query.ref !== undefined) return 'ref';
+    if (query.ref !== undefined || query.refs !== undefined) return 'ref';
     switch (query.order_by) {
       case undefined:
         return query.depth !== undefined ? 'folders-first' : 'name';

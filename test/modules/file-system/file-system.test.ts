@@ -133,6 +133,17 @@ describe('project tree', () => {
       expect((await t.paths('?not_type=folder')).length).toBe(4);
       expect(await t.paths('?type__startswith=hog_function/')).toEqual(['Pipelines/Dest']);
       expect((await t.list('?ref=n2')).results.map((e: Entry) => e.shortcut)).toEqual([false, true]);
+      // refs: ref for several values at once, however the list is written; ordered as ref (canonical rows first).
+      const byRefs = (query: string) => t.list(query).then((page) => page.results.map((e: Entry) => `${e.ref}${e.shortcut ? '*' : ''}`));
+      for (const query of ['?refs=n2,h1', `?refs=${encodeURIComponent('["n2","h1"]')}`, '?refs=n2&refs=h1', `?refs=${encodeURIComponent('["h1"]')}&refs=n2`]) {
+        expect(await byRefs(query), query).toEqual(['n2', 'h1', 'n2*']);
+      }
+      expect(await byRefs('?refs=n1')).toEqual(['n1']);
+      expect(await byRefs('?refs=')).toEqual([]);
+      expect(await byRefs(`?refs=${encodeURIComponent('[]')}`)).toEqual([]);
+      expect(await byRefs('?refs=nope')).toEqual([]);
+      expect(await byRefs('?refs=n1,n2&ref=n2')).toEqual(['n2', 'n2*']);
+      expect(await byRefs('?refs=n1,n2&type=notebook&depth=2')).toEqual(['n2', 'n2*']);
       expect((await t.paths(`?created_at__gt=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}`)).length).toBe(8);
       expect(await t.paths(`?created_at__lt=2000-01-01T00:00:00Z`)).toEqual([]);
       expectError(await t.call('GET', '/?created_at__gt=yesterday'), 400, invalid(
