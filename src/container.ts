@@ -39,7 +39,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
 
   const identity = createIdentityModule({ db, identityChanged });
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
-  const auth = createAuthModule({ identity, apiKeys, config, identityChanged });
+  const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis });
   const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
@@ -52,7 +52,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     log,
     queue,
     browser,
-    /** With REDIS_URL: where the throttle's counters are shared. */
+    /** With REDIS_URL: where the throttle and the failed-login counters are shared. */
     redis,
     auth: auth.auth,
     instance: instance.service,

@@ -8,7 +8,7 @@ const CONNECT_WAIT_MS = 1_000;
 const PAUSE_AFTER_FAILURE_MS = 5_000;
 
 /**
- * The Redis that server processes share their throttling counters through (REDIS_URL). Its users
+ * The Redis that server processes share their throttling and failed-login counters through (REDIS_URL). Its users
  * keep their own per-process counters as well and fall back to them whenever `run` answers undefined: Redis down,
  * slow or failing degrades the limits to per process, with one warning per outage, and never fails a request.
  */
@@ -39,13 +39,13 @@ export function createSharedRedis(url: string, log: Logger): SharedRedis {
     pausedUntil = Date.now() + PAUSE_AFTER_FAILURE_MS;
     if (down || closing) return;
     down = true;
-    log.warn({ err: error }, 'Redis is unavailable: throttling counters are per process until it answers again');
+    log.warn({ err: error }, 'Redis is unavailable: throttling and failed-login counters are per process until it answers again');
   }
 
   function markUp(): void {
     if (!down) return;
     down = false;
-    log.info('Redis answers again: throttling counters are shared');
+    log.info('Redis answers again: throttling and failed-login counters are shared');
   }
 
   client.on('error', markDown);

@@ -1,10 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashApiKey } from '../../src/lib/ids.js';
-import { bearer, createTestContext, type TestContext } from '../helpers/context.js';
+import { bearer, createTestContext, STRONG_PASSWORD, type TestContext } from '../helpers/context.js';
 import { waitFor } from '../helpers/jobs.js';
 import { redisNamespace, redisServer } from '../helpers/redis.js';
 
 // Two contexts on one database and one Redis stand for two server processes behind a proxy.
+
+const LOCKED = {
+  type: 'authentication_error',
+  code: 'too_many_failed_attempts',
+  detail: 'Too many failed login attempts. Please try again in 10 minutes.',
+  attr: null,
+};
 
 async function twoServers(env: Record<string, string>): Promise<[TestContext, TestContext]> {
   const a = await createTestContext(env, { captureLogs: true });
@@ -13,8 +20,9 @@ async function twoServers(env: Record<string, string>): Promise<[TestContext, Te
 }
 
 const get = (ctx: TestContext, key: string) => ctx.app.inject({ url: '/api/users/@me/', headers: bearer(key) });
+const login = (ctx: TestContext, email: string, password: string) => ctx.app.inject({ method: 'POST', url: '/api/login/', payload: { email, password } });
 
-describe('throttling shared through Redis (REDIS_URL)', () => {
+describe('limits shared through Redis (REDIS_URL)', () => {
   const redis = redisNamespace();
   let a: TestContext;
   let b: TestContext;
@@ -51,6 +59,33 @@ describe('throttling shared through Redis (REDIS_URL)', () => {
     expect(hour).toBeGreaterThan(60_000);
     expect(hour).toBeLessThanOrEqual(3_600_000);
     expect(a.logs!.text).not.toContain('Redis is unavailable');
+  });
+
+  // Thirty scrypt checks: seconds on a quiet machine, more on a busy one.
+  it('locks an account out after 30 failed logins counted across servers', { timeout: 120_000 }, async () => {
+    const victim = await a.newAccount();
+    const email = victim.user.email;
+    for (let i = 0; i < 15; i += 1) expect((await login(a, email, `wrong ${i}`)).statusCode).toBe(400);
+    for (let i = 15; i < 30; i += 1) expect((await login(b, email, `wrong ${i}`)).statusCode).toBe(400);
+    for (const server of [a, b]) {
+      const locked = await login(server, email, STRONG_PASSWORD);
+      expect(locked.statusCode).toBe(403);
+      expect(locked.json()).toEqual(LOCKED);
+    }
+    const counter = `${redis.prefix}burrow:login-failures:${email}`;
+    expect(await redis.client.get(counter)).toBe('30');
+    const ttl = await redis.client.pttl(counter);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(10 * 60_000);
+  });
+
+  it("clears an account's shared count when it logs in on any server", async () => {
+    const account = await a.newAccount();
+    const counter = `${redis.prefix}burrow:login-failures:${account.user.email}`;
+    expect((await login(a, account.user.email, 'wrong')).statusCode).toBe(400);
+    expect(await redis.client.get(counter)).toBe('1');
+    expect((await login(b, account.user.email.toUpperCase(), STRONG_PASSWORD)).statusCode).toBe(200);
+    expect(await redis.client.exists(counter)).toBe(0);
   });
 });
 
@@ -94,6 +129,8 @@ describe('when Redis is down, hung or back', () => {
     expect(logged(a, UNAVAILABLE)).toBe(1);
     expect(logged(b, UNAVAILABLE)).toBe(1);
     expect(await perProcess()).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+    expect((await login(a, account.user.email, 'wrong')).statusCode).toBe(400);
+    expect((await login(b, account.user.email, STRONG_PASSWORD)).statusCode).toBe(200);
   });
 
   it('shares the budget once Redis is up, without a restart', async () => {
@@ -123,6 +160,8 @@ describe('when Redis is down, hung or back', () => {
     await server.kill();
     await waitFor(() => logged(b, UNAVAILABLE) === 2);
     expect(await perProcess()).toEqual([200, 200, 200, 200, 200, 200, 429, 429]);
+    expect((await login(a, account.user.email, 'wrong')).statusCode).toBe(400);
+    expect((await login(b, account.user.email, STRONG_PASSWORD)).statusCode).toBe(200);
   });
 
   it('shares again when Redis is back', async () => {
