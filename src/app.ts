@@ -9,13 +9,14 @@ import { errorHandler } from './http/error-handler.js';
 import { requestContext, requestId } from './http/request-context.js';
 import { applyRouteConventions } from './http/route-conventions.js';
 import { swaggerPlugin } from './http/swagger.js';
+import { sharedThrottleStore } from './http/throttle-store.js';
 import { validatorCompiler } from './lib/validation.js';
 import { VERSION } from './version.js';
 
-export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes'>;
+export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes' | 'redis'>;
 
 /** Builds the HTTP app around already-composed modules; it logs through the container's logger. */
-export async function buildApp({ config, log, auth, instance, routes }: AppDeps) {
+export async function buildApp({ config, log, auth, instance, routes, redis }: AppDeps) {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestId,
@@ -32,7 +33,11 @@ export async function buildApp({ config, log, auth, instance, routes }: AppDeps)
   await app.register(requestContext, { siteUrl: config.siteUrl, drainTimeoutMs: 10_000 });
   await app.register(cookie, { secret: await instance.secretKey() });
   await app.register(bodyParsers, { bodyLimit: config.bodyLimitBytes });
-  await app.register(rateLimit, { global: false });
+  if (redis) {
+    app.addHook('onReady', () => redis.connect());
+    app.addHook('onClose', async () => redis.close());
+  }
+  await app.register(rateLimit, { global: false, ...(redis && { store: sharedThrottleStore(redis) }) });
   await app.register(authPlugin, { auth, config });
   await app.register(swaggerPlugin, { version: VERSION });
 

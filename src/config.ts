@@ -28,6 +28,9 @@ export const ConfigSchema = z.object({
   }),
   // Start-up holds one connection for its lock while doing its work on another.
   DATABASE_POOL_SIZE: int(10, 2),
+  REDIS_URL: optionalString.refine((v) => v === undefined || (/^rediss?:\/\/[^/]/.test(v) && URL.canParse(v)), {
+    message: 'must be a redis:// or rediss:// URL',
+  }),
   DATA_DIR: z.string().min(1).default('./data'),
   SITE_URL: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
     message: 'must be an absolute http(s) URL such as https://burrow.example.com',
@@ -74,6 +77,8 @@ export type Config = Readonly<{
   host: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** Throttling and failed-login counters are shared through it when set. */
+  redisUrl: string | undefined;
   dataDir: string;
   siteUrl: string | undefined;
   secretKey: string | undefined;
@@ -115,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL,
     dataDir: path.resolve(e.DATA_DIR),
     siteUrl: e.SITE_URL?.replace(/\/+$/, ''),
     secretKey: e.SECRET_KEY,

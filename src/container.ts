@@ -5,6 +5,7 @@ import type { Database } from './db/client.js';
 import { createMaintenanceJobs, maintenanceJobDefinitions } from './jobs/maintenance.js';
 import { createJobQueue } from './jobs/queue.js';
 import { mergeJobs } from './jobs/registry.js';
+import { createSharedRedis } from './lib/redis.js';
 import { createSignal } from './lib/signal.js';
 import { createApiKeysModule } from './modules/api-keys/index.js';
 import { createAuthModule } from './modules/auth/index.js';
@@ -33,10 +34,12 @@ export function createContainer(database: Database, config: Config, log: Logger)
     log,
   });
   const identityChanged = createSignal();
+  // Connected and closed by the HTTP app, whose limits it keeps: workers and the command line never connect it.
+  const redis = config.redisUrl ? createSharedRedis(config.redisUrl, log) : null;
 
   const identity = createIdentityModule({ db, identityChanged });
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
-  const auth = createAuthModule({ identity, apiKeys, config, identityChanged });
+  const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis });
   const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
@@ -49,6 +52,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     log,
     queue,
     browser,
+    /** With REDIS_URL: where the throttle and the failed-login counters are shared. */
+    redis,
     auth: auth.auth,
     instance: instance.service,
     /** Creates users, organizations and projects (first-run set-up, tests). */

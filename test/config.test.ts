@@ -8,6 +8,7 @@ describe('config', () => {
       port: 8000,
       host: '127.0.0.1',
       databaseUrl: undefined,
+      redisUrl: undefined,
       siteUrl: undefined,
       signupEnabled: false,
       logLevel: 'info',
@@ -26,6 +27,7 @@ describe('config', () => {
       WORKERS: 'off',
       SITE_URL: 'https://burrow.example.com/',
       DATABASE_URL: 'postgres://u@h:5432/db',
+      REDIS_URL: 'rediss://:secret@cache.example.com:6380/2',
       RATE_LIMIT_ENABLED: '0',
     });
     expect(config).toMatchObject({
@@ -34,12 +36,14 @@ describe('config', () => {
       workers: { enabled: false },
       siteUrl: 'https://burrow.example.com',
       databaseUrl: 'postgres://u@h:5432/db',
+      redisUrl: 'rediss://:secret@cache.example.com:6380/2',
       rateLimit: { enabled: false },
     });
   });
 
   it('refuses bad values with a message naming each variable', () => {
-    const attempt = () => loadConfig({ PORT: 'eighty', SIGNUP_ENABLED: 'maybe', DATABASE_URL: 'mysql://x', SECRET_KEY: 'short', LOG_LEVEL: 'loud' });
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', SIGNUP_ENABLED: 'maybe', DATABASE_URL: 'mysql://x', REDIS_URL: 'localhost:6379', SECRET_KEY: 'short', LOG_LEVEL: 'loud' });
     expect(attempt).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -49,6 +53,6 @@ describe('config', () => {
         return (error as Error).message;
       }
     })();
-    for (const name of ['PORT', 'SIGNUP_ENABLED', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL']) expect(message).toContain(`${name}:`);
+    for (const name of ['PORT', 'SIGNUP_ENABLED', 'DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'LOG_LEVEL']) expect(message).toContain(`${name}:`);
   });
 });

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
 import { buildDist, freePort, spawnEntry, stop, waitForHealth } from './helpers/process.js';
+import { redisNamespace } from './helpers/redis.js';
 
 // Each case starts real server processes; the budget is for a loaded CI machine, a quiet one needs a fraction.
 const PROCESS_TIMEOUT = 180_000;
@@ -96,11 +97,25 @@ describe('npm start on the embedded database', { timeout: PROCESS_TIMEOUT }, () 
     }
   });
 
+  it('starts while the Redis of REDIS_URL is down, warns, serves, and exits cleanly', async () => {
+    const dataDir = await tempDir();
+    const server = await startServer({ DATA_DIR: dataDir, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      const { personal_api_key } = await readCredentials(dataDir);
+      const me = await fetch(server.url('/api/users/@me/'), { headers: { authorization: `Bearer ${personal_api_key}` } });
+      expect(me.status).toBe(200);
+      expect(server.server.output()).toContain('Redis is unavailable: throttling and failed-login counters are per process');
+    } finally {
+      expect(await stop(server.server)).toBe(0);
+    }
+  });
+
   it('refuses to start with an invalid setting, naming it', async () => {
-    const spawned = spawnEntry('dist/server.js', { DATA_DIR: await tempDir(), PORT: 'eighty', SIGNUP_ENABLED: 'maybe' });
+    const spawned = spawnEntry('dist/server.js', { DATA_DIR: await tempDir(), PORT: 'eighty', SIGNUP_ENABLED: 'maybe', REDIS_URL: 'http://cache:6379' });
     expect(await spawned.exited).not.toBe(0);
     expect(spawned.output()).toContain('PORT:');
     expect(spawned.output()).toContain('SIGNUP_ENABLED:');
+    expect(spawned.output()).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
   });
 });
 
@@ -133,6 +148,28 @@ describe.runIf(TEST_DATABASE_URL)('npm start on Postgres', { timeout: PROCESS_TI
     } finally {
       await Promise.all(servers.map((s) => stop(s.server)));
       await adminQuery(`drop database if exists ${name} with (force)`);
+    }
+  });
+
+  it("gives a key one budget across processes with REDIS_URL, and each exits cleanly", async () => {
+    const name = `burrow_test_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`create database ${name}`);
+    const redis = redisNamespace();
+    const dir = await tempDir();
+    const env = { DATA_DIR: dir, DATABASE_URL: databaseUrl(TEST_DATABASE_URL!, name), REDIS_URL: redis.url, RATE_LIMIT_BURST_PER_MINUTE: '3' };
+    const first = await startServer(env);
+    const second = await startServer({ ...env, DATA_DIR: await tempDir() });
+    try {
+      const { personal_api_key } = await readCredentials(dir);
+      const get = (server: typeof first) => fetch(server.url('/api/users/@me/'), { headers: { authorization: `Bearer ${personal_api_key}` } });
+      const statuses = [];
+      for (const server of [first, second, first, second, first]) statuses.push((await get(server)).status);
+      expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      expect(await stop(first.server)).toBe(0);
+      expect(await stop(second.server)).toBe(0);
+      await adminQuery(`drop database if exists ${name} with (force)`);
+      await redis.clean();
     }
   });
 });

@@ -80,11 +80,11 @@ export const authPlugin = fp(
     app.decorateRequest('organizationAccess', null);
 
     const trustedOrigins = config.siteUrl ? [new URL(config.siteUrl).origin] : [];
+    // The window's name is part of the key: a shared store keeps one counter per key, whatever the window.
+    const window = (name: string, max: number, timeWindow: number) =>
+      app.createRateLimit({ max, timeWindow, keyGenerator: (r: FastifyRequest) => `${name}:${throttleKey(r)}` });
     const windows = config.rateLimit.enabled
-      ? [
-          app.createRateLimit({ max: config.rateLimit.burstPerMinute, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => throttleKey(r) }),
-          app.createRateLimit({ max: config.rateLimit.sustainedPerHour, timeWindow: 3_600_000, keyGenerator: (r: FastifyRequest) => throttleKey(r) }),
-        ]
+      ? [window('minute', config.rateLimit.burstPerMinute, 60_000), window('hour', config.rateLimit.sustainedPerHour, 3_600_000)]
       : [];
 
     async function authenticate(request: FastifyRequest): Promise<Actor | null> {

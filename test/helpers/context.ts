@@ -32,9 +32,12 @@ export interface TestAccount {
 
 export type TestApp = Awaited<ReturnType<typeof buildApp>>;
 
-/** The real app on a real database (PGlite per file, or Postgres with DATABASE_URL), with factories for test data. */
-export async function createTestContext(env: Record<string, string> = {}, options: { captureLogs?: boolean } = {}) {
-  const database: Database = await openTestDatabase();
+/**
+ * The real app on a real database (PGlite per file, or Postgres with DATABASE_URL), with factories for test data.
+ * `database` shares another context's database, as several server processes share one Postgres; that context closes it.
+ */
+export async function createTestContext(env: Record<string, string> = {}, options: { captureLogs?: boolean; database?: Database } = {}) {
+  const database: Database = options.database ?? (await openTestDatabase());
   const config = loadConfig({ DATA_DIR: '/tmp/burrow-test', LOG_LEVEL: 'info', WORKERS: 'off', ...env });
   const logs = options.captureLogs ? new LogCapture() : undefined;
   const services: Container = createContainer(database, config, logs ? createLogger(config, logs) : pino({ level: 'silent' }));
@@ -95,7 +98,7 @@ export async function createTestContext(env: Record<string, string> = {}, option
     async close(): Promise<void> {
       await app.close();
       await services.browser.close();
-      await database.close();
+      if (!options.database) await database.close();
     },
   };
   return context;

@@ -1,4 +1,5 @@
 import type { Config } from '../../config.js';
+import type { SharedRedis } from '../../lib/redis.js';
 import type { Signal } from '../../lib/signal.js';
 import type { ApiKeysModule } from '../api-keys/index.js';
 import type { IdentityModule } from '../identity/index.js';
@@ -15,11 +16,13 @@ export interface AuthModuleDeps {
   config: Pick<Config, 'authCacheMs' | 'sessionCookieAgeSeconds' | 'signupEnabled' | 'siteUrl'>;
   /** Cached key lookups and access checks are dropped whenever it is notified. */
   identityChanged: Signal;
+  /** With REDIS_URL: failed-login counters shared between processes. */
+  redis: SharedRedis | null;
 }
 
 /** Who is calling (keys and browser sessions), what they may reach, and signing up, in and out. */
-export function createAuthModule({ identity, apiKeys, config, identityChanged }: AuthModuleDeps) {
-  const auth = createAuthService({ identity: identity.directory, apiKeys: apiKeys.lookup, sessions: identity.sessions, config });
+export function createAuthModule({ identity, apiKeys, config, identityChanged, redis }: AuthModuleDeps) {
+  const auth = createAuthService({ identity: identity.directory, apiKeys: apiKeys.lookup, sessions: identity.sessions, config, redis });
   identityChanged.subscribe(() => auth.invalidateCaches());
   const login = createLoginService({ accounts: identity.accounts, identity: identity.directory, auth, config });
   return { routes: authRoutes(login, config), auth };

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { PersonalApiKeyRow, UserRow } from '../../db/schema/index.js';
 import { AuthenticationFailedError, NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
 import { hashApiKey, sha256Hex } from '../../lib/ids.js';
+import type { SharedRedis } from '../../lib/redis.js';
 import { epochMs } from '../../lib/time.js';
 import { TtlCache } from '../../lib/ttl-cache.js';
 import type { ApiKeysModule } from '../api-keys/index.js';
@@ -15,12 +16,9 @@ import {
   UNUSABLE_PASSWORD,
   verifyPassword,
 } from '../identity/index.js';
+import { createLoginFailures } from './login-failures.js';
 
 export type KeySource = 'Authorization header' | 'body' | 'query string';
-
-/** django-axes as PostHog configures it: 30 failures lock an account out for 10 minutes. */
-const LOGIN_FAILURE_LIMIT = 30;
-const LOGIN_COOL_OFF_MS = 10 * 60 * 1000;
 
 export interface AuthServiceDeps {
   identity: Pick<
@@ -30,12 +28,14 @@ export interface AuthServiceDeps {
   apiKeys: ApiKeysModule['lookup'];
   sessions: Pick<IdentityModule['sessions'], 'insert' | 'findActive' | 'delete'>;
   config: Pick<Config, 'authCacheMs' | 'sessionCookieAgeSeconds'>;
+  /** Shares the failed-login counters between processes when set. */
+  redis: SharedRedis | null;
 }
 
-export function createAuthService({ identity, apiKeys, sessions, config }: AuthServiceDeps) {
+export function createAuthService({ identity, apiKeys, sessions, config, redis }: AuthServiceDeps) {
   const keyCache = new TtlCache<string, { key: PersonalApiKeyRow; user: UserRow } | null>(config.authCacheMs);
   const teamCache = new TtlCache<string, TeamAccess | null>(config.authCacheMs);
-  const loginFailures = new Map<string, { count: number; since: number }>();
+  const loginFailures = createLoginFailures(redis);
 
   async function resolveCurrentTeamId(user: UserRow): Promise<number | null> {
     if (user.currentTeamId !== null) return user.currentTeamId;
@@ -82,19 +82,16 @@ export function createAuthService({ identity, apiKeys, sessions, config }: AuthS
     /** Email and password to a user; every failure is the same message, as PostHog's LoginSerializer. */
     async checkCredentials(email: string, password: string): Promise<UserRow> {
       const normalized = email.toLowerCase();
-      const failures = loginFailures.get(normalized);
-      if (failures && Date.now() - failures.since > LOGIN_COOL_OFF_MS) loginFailures.delete(normalized);
-      else if (failures && failures.count >= LOGIN_FAILURE_LIMIT) {
+      if (await loginFailures.isLockedOut(normalized)) {
         throw new PermissionDeniedError('Too many failed login attempts. Please try again in 10 minutes.', 'too_many_failed_attempts');
       }
       const user = await identity.findUserByEmail(normalized);
       const valid = await verifyPassword(password, user?.passwordHash ?? UNUSABLE_PASSWORD);
       if (!user || !valid || !user.isActive) {
-        const entry = loginFailures.get(normalized) ?? { count: 0, since: Date.now() };
-        loginFailures.set(normalized, { ...entry, count: entry.count + 1 });
+        await loginFailures.recordFailure(normalized);
         throw new ValidationError('Invalid email or password.', null, 'invalid_credentials');
       }
-      loginFailures.delete(normalized);
+      await loginFailures.clear(normalized);
       return user;
     },
 
