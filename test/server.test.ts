@@ -5,7 +5,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
-import { buildDist, freePort, spawnEntry, stop, waitForHealth } from './helpers/process.js';
+import { buildDist, freePort, ROOT, spawnEntry, stop, waitForHealth } from './helpers/process.js';
 import { redisNamespace } from './helpers/redis.js';
 
 // Each case starts real server processes; the budget is for a loaded CI machine, a quiet one needs a fraction.
@@ -40,6 +40,36 @@ async function startServer(env: Record<string, string>) {
   await waitForHealth(port, server);
   return { server, port, url: (p: string) => `http://127.0.0.1:${port}${p}` };
 }
+
+describe('npm run build', { timeout: PROCESS_TIMEOUT }, () => {
+  const dist = path.join(ROOT, 'dist');
+  const stampFile = path.join(dist, '.source-hash');
+  const serverIno = async () => (await fs.stat(path.join(dist, 'server.js'))).ino;
+
+  it('leaves dist/ alone when it was built from the sources there now, and rebuilds it when not', async () => {
+    const hash = await fs.readFile(stampFile, 'utf8');
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    const before = await serverIno();
+    await buildDist();
+    expect(await serverIno()).toBe(before);
+
+    await fs.writeFile(stampFile, 'built from other sources');
+    await buildDist();
+    expect(await serverIno()).not.toBe(before);
+    expect(await fs.readFile(stampFile, 'utf8')).toBe(hash);
+  });
+
+  it('lets two builds of an out-of-date dist/ run at once (a server and a worker started together)', async () => {
+    const hash = await fs.readFile(stampFile, 'utf8');
+    await fs.writeFile(stampFile, 'built from other sources');
+    await Promise.all([buildDist(), buildDist()]);
+    expect(await fs.readFile(stampFile, 'utf8')).toBe(hash);
+    const leftovers = (await fs.readdir(ROOT)).filter((name) => name.startsWith('dist.'));
+    expect(leftovers).toEqual([]);
+    const server = await startServer({ DATA_DIR: await tempDir() });
+    expect(await stop(server.server)).toBe(0);
+  });
+});
 
 describe('npm start on the embedded database', { timeout: PROCESS_TIMEOUT }, () => {
   it('creates the first account once, writes its credentials privately, and serves the API', async () => {
@@ -78,6 +108,29 @@ describe('npm start on the embedded database', { timeout: PROCESS_TIMEOUT }, () 
       expect(me.status).toBe(200);
     } finally {
       await stop(second.server);
+    }
+  });
+
+  it('loads Playwright and sharp only when it renders: a server at rest holds neither', async () => {
+    const dataDir = await tempDir();
+    const importLog = path.join(dataDir, 'imports.log');
+    const server = await startServer({
+      DATA_DIR: dataDir,
+      WORKERS: 'on',
+      IMPORT_LOG: importLog,
+      NODE_OPTIONS: `--import=${path.join(ROOT, 'test/fixtures/record-imports.mjs')}`,
+    });
+    try {
+      const { personal_api_key } = await readCredentials(dataDir);
+      for (const endpoint of ['/api/users/@me/', '/api/projects/@current/', '/api/projects/@current/saved/']) {
+        const response = await fetch(server.url(endpoint), { headers: { authorization: `Bearer ${personal_api_key}` } });
+        expect(response.status, endpoint).toBe(200);
+      }
+      const loaded = (await fs.readFile(importLog, 'utf8')).split('\n');
+      expect(loaded.some((url) => url.includes('/node_modules/fastify/'))).toBe(true);
+      expect(loaded.filter((url) => /\/node_modules\/(playwright-core|sharp|@img)\//.test(url))).toEqual([]);
+    } finally {
+      expect(await stop(server.server)).toBe(0);
     }
   });
 

@@ -193,7 +193,7 @@ let serverBuilt = false;
 /** `npm run build` (src/ compiled to dist/), as `npm start` does before it starts the server; once per run. */
 export function buildServer(): void {
   if (serverBuilt) return;
-  const built = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: ROOT, stdio: 'inherit' });
+  const built = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' });
   if (built.status !== 0) throw new Error(`npm run build failed (exit ${built.status})`);
   serverBuilt = true;
 }

@@ -1,5 +1,4 @@
 import type { Page } from 'playwright-core';
-import sharp from 'sharp';
 import { PermanentRenderError, TransientRenderError } from './errors.js';
 import type { RenderLogger } from './pool.js';
 
@@ -31,6 +30,8 @@ export async function finishJpeg(
   options: { width: number; quality: number; maxBytes: number; log: RenderLogger },
 ): Promise<{ jpeg: Buffer; height: number; quality: number }> {
   const { width, maxBytes, log } = options;
+  // Loaded on first use: libvips costs a server that never renders about 28 MB.
+  const { default: sharp } = await import('sharp');
   const meta = await sharp(raw)
     .metadata()
     .catch(() => undefined);

@@ -1,4 +1,4 @@
-import { errors, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { redactUrl } from '../lib/logger.js';
 import type { UrlGuard } from '../net/url-guard.js';
 import { PermanentRenderError, SsrfBlockedError, TransientRenderError, toRenderError } from './errors.js';
@@ -34,7 +34,7 @@ export async function navigate(page: Page, net: GuardedNetwork, guard: UrlGuard,
         continue;
       }
       throwIfMainFrameBlocked(net);
-      if (error instanceof errors.TimeoutError) {
+      if (error instanceof (await import('playwright-core')).errors.TimeoutError) {
         // PostHog swallows a navigation timeout and captures what is there: fine once a document committed.
         if (page.url() !== 'about:blank') return;
         const failure = net.mainFrameFailure();

@@ -1,11 +1,12 @@
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import type { BaseLogger } from 'pino';
 import { untilAborted } from '../lib/abort.js';
 import { findChromium, missingChromium } from './chromium.js';
 import { BrowserUnavailableError, firstLine, TransientRenderError } from './errors.js';
 
 /**
- * One warm Chromium per process: launched on first use, one browser
+ * One warm Chromium per process: launched on first use (Playwright itself is loaded then too: about 85 MB that a
+ * server which never renders does not pay), one browser
  * context per render, a semaphore bounding how many contexts are open at once, a fresh browser after
  * `recycleAfter` contexts (the old one closes once its last context does), and a relaunch on the next render when
  * the browser process dies.
@@ -187,6 +188,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     const started = Date.now();
     let browser: Browser;
     try {
+      const { chromium } = await import('playwright-core');
       browser = await chromium.launch({
         executablePath: location.path,
         headless: true,

@@ -27,7 +27,7 @@ export interface Spawned {
 
 /** `npm run build`: src/ compiled to dist/, what `npm start` and `npm run worker` run. */
 export async function buildDist(): Promise<void> {
-  const build = spawn(TSX, [path.join(ROOT, 'scripts/build.ts')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const build = spawn(process.execPath, [path.join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   for (const stream of [build.stdout, build.stderr]) stream.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const [code] = (await once(build, 'exit')) as [number | null];
