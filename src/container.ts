@@ -9,6 +9,7 @@ import { createSharedRedis } from './lib/redis.js';
 import { createSignal } from './lib/signal.js';
 import { createApiKeysModule } from './modules/api-keys/index.js';
 import { createAuthModule } from './modules/auth/index.js';
+import { createCaptureModule } from './modules/capture/index.js';
 import { createFileSystemModule } from './modules/file-system/index.js';
 import { createHeatmapsModule, heatmapJobDefinitions } from './modules/heatmaps/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
@@ -45,6 +46,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
+  const capture = createCaptureModule({ db, identity, identityChanged });
 
   return {
     database,
@@ -70,6 +72,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       fileSystem.routes,
       persistedFolders.routes,
       shortcuts.routes,
+      capture.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs]),
   };

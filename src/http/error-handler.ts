@@ -40,7 +40,7 @@ function fromFramework(error: FastifyError, request: FastifyRequest, bodyLimit: 
     case 'FST_REQ_FILE_TOO_LARGE':
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return new PayloadTooLargeError(bodyLimit);
+      return new PayloadTooLargeError(request.routeOptions.bodyLimit ?? bodyLimit);
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':

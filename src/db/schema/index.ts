@@ -1,3 +1,4 @@
+export * from './events.js';
 export * from './file-system.js';
 export * from './heatmaps.js';
 export * from './instance-settings.js';

@@ -16,7 +16,8 @@ export type { AdminService, NewUserCommand } from './admin-service.js';
 export { CreateOrganizationBody, CreateProjectBody, RoleAtOrganization, type UserBasic, UserBasicSchema } from './contract.js';
 export { UNUSABLE_PASSWORD, validatePassword, verifyPassword } from './passwords.js';
 export type { OrganizationWithLevel, TeamAccess } from './repository.js';
-export { toUserBasic } from './serializers.js';
+export type { ProjectSettings } from './contract.js';
+export { projectSettings, toUserBasic } from './serializers.js';
 
 export interface IdentityModuleDeps {
   db: Db;
@@ -45,6 +46,7 @@ export function createIdentityModule({ db, identityChanged }: IdentityModuleDeps
       | 'findUserById'
       | 'findUserByEmail'
       | 'findTeamAccess'
+      | 'findTeamByApiToken'
       | 'findOrganizationForUser'
       | 'listOrganizationsForUser'
       | 'listTeamsForOrganizations'

@@ -170,6 +170,12 @@ export function createIdentityRepository(db: Db) {
       return row;
     },
 
+    /** The team whose public project token (phc_...) this is: what capture and remote config are addressed by. */
+    async findTeamByApiToken(apiToken: string): Promise<TeamRow | undefined> {
+      const [row] = await db.select().from(teams).where(eq(teams.apiToken, apiToken));
+      return row;
+    },
+
     async findProject(projectId: number, tx: Db = db): Promise<ProjectRow | undefined> {
       const [row] = await tx.select().from(projects).where(eq(projects.id, projectId));
       return row;

@@ -1,0 +1,25 @@
+import type { Db } from '../../db/client.js';
+import type { Signal } from '../../lib/signal.js';
+import type { IdentityModule } from '../identity/index.js';
+import { createCaptureRepository } from './repository.js';
+import { captureRoutes } from './routes.js';
+import { createCaptureService } from './service.js';
+
+export interface CaptureModuleDeps {
+  db: Db;
+  identity: Pick<IdentityModule, 'directory'>;
+  /** Project changes (a new token, new settings) clear the teams remembered by token; a team's first event notifies it. */
+  identityChanged: Signal;
+}
+
+/** Where posthog-js sends events and loads its remote config (/e/, /batch/, /flags/, /array/<token>/config, ...). */
+export function createCaptureModule({ db, identity, identityChanged }: CaptureModuleDeps) {
+  const service = createCaptureService({
+    capture: createCaptureRepository(db),
+    teams: identity.directory,
+    teamCacheMs: 5_000,
+    onTeamChanged: () => identityChanged.notify(),
+  });
+  identityChanged.subscribe(service.forgetTeams);
+  return { routes: captureRoutes(service) };
+}

@@ -1,0 +1,70 @@
+import type { TeamRow } from '../../db/schema/index.js';
+import { newUuid } from '../../lib/ids.js';
+import { TtlCache } from '../../lib/ttl-cache.js';
+import { type IdentityModule, projectSettings } from '../identity/index.js';
+import { ProjectTokenError, UNKNOWN_TOKEN } from './errors.js';
+import { captureRequest, projectToken } from './events.js';
+import { type CaptureInput, decodePayload } from './payload.js';
+import { flagsAnswer, remoteConfig } from './remote-config.js';
+import type { CaptureRepository } from './repository.js';
+
+export interface CaptureServiceDeps {
+  capture: CaptureRepository;
+  teams: Pick<IdentityModule['directory'], 'findTeamByApiToken'>;
+  /** How long a token's team is remembered; project changes in this process clear it at once. */
+  teamCacheMs: number;
+  /** Called when a team's first event changed the team (its ingested_event flag). */
+  onTeamChanged: () => void;
+}
+
+/** What one call of a capture endpoint needs besides the request: its size limit and whether it is /engage. */
+export interface CaptureEndpoint {
+  limitBytes: number;
+  engage: boolean;
+}
+
+export function createCaptureService({ capture, teams, teamCacheMs, onTeamChanged }: CaptureServiceDeps) {
+  const teamsByToken = new TtlCache<string, TeamRow | null>(teamCacheMs);
+
+  async function teamOf(token: string): Promise<TeamRow | null> {
+    return teamsByToken.getOrLoad(token, async () => (await teams.findTeamByApiToken(token)) ?? null);
+  }
+
+  async function knownTeam(token: string): Promise<TeamRow> {
+    const team = await teamOf(token);
+    if (!team) throw new ProjectTokenError(UNKNOWN_TOKEN, 'invalid_api_key');
+    return team;
+  }
+
+  return {
+    /** Drops remembered teams (after a project changed or its token was reset). */
+    forgetTeams: () => teamsByToken.clear(),
+
+    /** Decodes, validates and stores the events of one request, all or none. Answers how many were new. */
+    async captureEvents(input: CaptureInput, endpoint: CaptureEndpoint, now = new Date()): Promise<{ stored: number }> {
+      const json = decodePayload(input, endpoint.limitBytes);
+      const request = captureRequest(json, { engage: endpoint.engage, now, sentAtFallback: input.query._ });
+      const team = await knownTeam(request.token);
+      const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events);
+      if (firstForTeam) onTeamChanged();
+      return { stored: inserted };
+    },
+
+    /** The team's remote config, or null when no project has this token. */
+    async remoteConfig(token: string): Promise<Record<string, unknown> | null> {
+      const team = await teamOf(token);
+      return team ? remoteConfig(team.apiToken, projectSettings(team)) : null;
+    },
+
+    /** /flags and /decide: the token comes in the (possibly compressed) body. */
+    async flags(input: CaptureInput, limitBytes: number): Promise<Record<string, unknown>> {
+      const json = decodePayload(input, limitBytes);
+      const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
+      const token = projectToken({ token: body.token ?? body.api_key ?? body.$token ?? input.query.token, events: [] });
+      const team = await knownTeam(token);
+      return flagsAnswer(remoteConfig(team.apiToken, projectSettings(team)), newUuid());
+    },
+  };
+}
+
+export type CaptureService = ReturnType<typeof createCaptureService>;
