@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { asc, eq } from 'drizzle-orm';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findChromium } from '../../../src/browser/chromium.js';
+import { events } from '../../../src/db/schema/index.js';
+import { ok } from '../../helpers/api.js';
+import { createTestContext, type TestContext } from '../../helpers/context.js';
+import { factories, type Tenant } from '../../helpers/factories.js';
+import { ROOT } from '../../helpers/process.js';
+
+/**
+ * posthog-js from npm, unchanged, in headless Chromium, on a page of another origin than Burrow's (so every request
+ * is cross-origin, as on a customer's site), sending to a real Burrow server.
+ */
+
+const SDK = path.join(ROOT, 'node_modules/posthog-js/dist/array.full.js');
+
+function page(token: string, apiHost: string, title: string, next?: string): string {
+  return `<!doctype html><html><head><title>${title}</title>
+<script src="/array.full.js"></script>
+<script>
+  posthog.init(${JSON.stringify(token)}, {
+    api_host: ${JSON.stringify(apiHost)},
+    opt_out_useragent_filter: true,
+    capture_heatmaps: { flush_interval_milliseconds: 500 },
+    request_batching: false,
+  });
+</script></head>
+<body style="margin:0">
+  <button id="buy" style="position:absolute; left:100px; top:200px; width:120px; height:40px">Buy</button>
+  <input id="email" style="position:absolute; left:100px; top:300px">
+  ${next ? `<a id="next" href="${next}" style="position:absolute; left:100px; top:400px">Next</a>` : ''}
+</body></html>`;
+}
+
+describe('posthog-js sending to Burrow', () => {
+  let ctx: TestContext;
+  let tenant: Tenant;
+  let token: string;
+  let site: http.Server;
+  let siteOrigin: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    tenant = await factories(ctx).tenant();
+    token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
+    ok(await tenant.call('PATCH', `/api/projects/${tenant.teamId}/`, { heatmaps_opt_in: true }));
+    const apiHost = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const sdk = await readFile(SDK);
+    site = http.createServer((request, response) => {
+      if (request.url === '/array.full.js') return response.writeHead(200, { 'content-type': 'application/javascript' }).end(sdk);
+      const html = request.url === '/second' ? page(token, apiHost, 'Second', undefined) : page(token, apiHost, 'First', '/second');
+      return response.writeHead(200, { 'content-type': 'text/html' }).end(html);
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    siteOrigin = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    const location = findChromium();
+    if (!location.found) throw new Error(location.problem);
+    browser = await chromium.launch({ executablePath: location.path, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((resolve) => site?.close(resolve));
+    await ctx.close();
+  });
+
+  const stored = () => ctx.database.db.select().from(events).where(eq(events.teamId, tenant.teamId)).orderBy(asc(events.timestamp));
+
+  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = await probe();
+      if (found !== undefined) return found;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  it('stores the pageviews, clicks and heatmap points of a visit, in the visitor’s session, across a navigation', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const tab = await context.newPage();
+    const consoleErrors: string[] = [];
+    tab.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+    await tab.goto(`${siteOrigin}/`);
+    await tab.waitForFunction(() => typeof (window as unknown as { posthog?: { get_session_id?: unknown } }).posthog?.get_session_id === 'function');
+    const sessionId = await tab.evaluate(() => (window as unknown as { posthog: { get_session_id(): string } }).posthog.get_session_id());
+    const distinctId = await tab.evaluate(() => (window as unknown as { posthog: { get_distinct_id(): string } }).posthog.get_distinct_id());
+
+    await tab.click('#buy');
+    await tab.fill('#email', 'visitor@example.com');
+    const heatmap = await waitFor('a $$heatmap event', async () => (await stored()).find((e) => e.event === '$$heatmap'));
+    await tab.click('#next');
+    await tab.waitForURL(`${siteOrigin}/second`);
+    const second = await waitFor('the second pageview', async () => {
+      const views = (await stored()).filter((e) => e.event === '$pageview');
+      return views.length >= 2 ? views : undefined;
+    });
+    await context.close();
+
+    expect(second.map((e) => e.currentUrl)).toEqual([`${siteOrigin}/`, `${siteOrigin}/second`]);
+    for (const view of second) expect(view).toMatchObject({ distinctId, sessionId });
+
+    const clicks = (await stored()).filter((e) => e.event === '$autocapture' && (e.properties as { $event_type?: string }).$event_type === 'click');
+    expect(clicks.length).toBeGreaterThanOrEqual(1);
+
+    // The click on #buy (left 100, top 200, 120 x 40) is a heatmap point inside the button, with the viewport it was seen in.
+    const points = (heatmap.properties as { $heatmap_data: Record<string, { x: number; y: number; type: string }[]> }).$heatmap_data[`${siteOrigin}/`];
+    const click = points?.find((p) => p.type === 'click');
+    expect(click).toBeDefined();
+    expect(click!.x).toBeGreaterThanOrEqual(100);
+    expect(click!.x).toBeLessThanOrEqual(220);
+    expect(click!.y).toBeGreaterThanOrEqual(200);
+    expect(click!.y).toBeLessThanOrEqual(240);
+    expect(heatmap.properties).toMatchObject({ $viewport_width: 1024, $viewport_height: 768 });
+    expect(consoleErrors.filter((text) => /posthog|127\.0\.0\.1/i.test(text))).toEqual([]);
+  });
+});
