@@ -16,3 +16,4 @@ export const TokenParams = z.object({ token: z.string().meta({ description: "The
 /** Body limits of PostHog's capture service, per endpoint. */
 export const EVENTS_BODY_LIMIT = 2 * 1024 * 1024;
 export const BATCH_BODY_LIMIT = 20 * 1024 * 1024;
+export const RECORDINGS_BODY_LIMIT = 25 * 1024 * 1024;

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { Signal } from '../../lib/signal.js';
 import type { IdentityModule } from '../identity/index.js';
+import { createRecordingsRepository } from './recordings-repository.js';
 import { createCaptureRepository } from './repository.js';
 import { captureRoutes } from './routes.js';
 import { createCaptureService } from './service.js';
@@ -12,10 +13,11 @@ export interface CaptureModuleDeps {
   identityChanged: Signal;
 }
 
-/** Where posthog-js sends events and loads its remote config (/e/, /batch/, /flags/, /array/<token>/config, ...). */
+/** Where posthog-js sends events and recordings and loads its remote config (/e/, /s/, /flags/, /array/<token>/config, ...). */
 export function createCaptureModule({ db, identity, identityChanged }: CaptureModuleDeps) {
   const service = createCaptureService({
     capture: createCaptureRepository(db),
+    recordings: createRecordingsRepository(db),
     teams: identity.directory,
     teamCacheMs: 5_000,
     onTeamChanged: () => identityChanged.notify(),

@@ -104,11 +104,12 @@ function utf8(bytes: Buffer, problem: string): string {
  */
 const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}|\u0000|[\ud800-\udfff]/i;
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const HAS_UNSTORABLE = new RegExp(UNSTORABLE.source);
 function storable(_key: string, value: unknown): unknown {
   if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
-  if (!keys.some((key) => UNSTORABLE.test(key))) return value;
+  if (!keys.some((key) => HAS_UNSTORABLE.test(key))) return value;
   return Object.fromEntries(keys.map((key) => [key.replace(UNSTORABLE, '\ufffd'), (value as Record<string, unknown>)[key]]));
 }
 
@@ -132,16 +133,19 @@ function nestingDepth(text: string): number {
   return deepest;
 }
 
-function parseJson(text: string): unknown {
+/** A string as Postgres can store it in text or jsonb. */
+export const storableText = (text: string): string => text.replace(UNSTORABLE, '\ufffd');
+
+function parseJson(text: string, sanitize: boolean): unknown {
   if (nestingDepth(text) > MAX_DEPTH) throw new CaptureError('failed to parse request: recursion limit exceeded');
   try {
-    return UNSTORABLE_ESCAPE.test(text) ? JSON.parse(text, storable) : JSON.parse(text);
+    return sanitize && UNSTORABLE_ESCAPE.test(text) ? JSON.parse(text, storable) : JSON.parse(text);
   } catch {
     // The legacy endpoints also take a body that is base64 once more.
     const trimmed = text.trim();
     if (looksLikeBase64(trimmed)) {
       try {
-        return JSON.parse(utf8(fromBase64(trimmed), 'invalid base64 data'), storable);
+        return JSON.parse(utf8(fromBase64(trimmed), 'invalid base64 data'), sanitize ? storable : undefined);
       } catch {
         // not that either: the error below
       }
@@ -150,9 +154,13 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** The request's JSON, whatever its encoding; `limit` bounds the decompressed size. */
-export function decodePayload(input: CaptureInput, limit: number): unknown {
+/**
+ * The request's JSON, whatever its encoding; `limit` bounds the decompressed size. With `sanitize`, strings Postgres
+ * cannot store are made storable (events); recordings keep every character, since their rrweb events are stored as
+ * compressed bytes and their cv-compressed fields are binary strings.
+ */
+export function decodePayload(input: CaptureInput, limit: number, options: { sanitize: boolean }): unknown {
   const { bytes, compression } = payloadBytes(input);
   if (bytes.length === 0) throw new CaptureError('failed to decode request: empty body');
-  return parseJson(decompress(bytes, compression, limit));
+  return parseJson(decompress(bytes, compression, limit), options.sanitize);
 }

@@ -1,12 +1,73 @@
 import type { ProjectSettings } from '../identity/index.js';
 
+/** Who asks for the config: recording is offered only to the project's authorized domains (recording_domains). */
+export interface ConfigRequester {
+  origin: string | undefined;
+  referer: string | undefined;
+  userAgent: string | undefined;
+}
+
+const hostOf = (url: string | undefined): string | null => /^[a-z][a-z0-9+.-]*:\/\/(?:[^/?#@]*@)?([^/:?#]+)/i.exec(url ?? '')?.[1]?.toLowerCase() ?? null;
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** PostHog's hostname_in_allowed_url_list: host names compared, `*` matching anything. */
+function hostAllowed(allowed: string[], host: string | null): boolean {
+  if (host === null) return false;
+  return allowed.some((url) => {
+    const permitted = hostOf(url);
+    if (permitted === null) return false;
+    if (!permitted.includes('*')) return permitted === host;
+    return new RegExp(`^${escapeRegExp(permitted).replace(/\\\*/g, '(.*)')}$`).test(host);
+  });
+}
+
+const MOBILE_SDKS = ['posthog-android', 'posthog-ios', 'posthog-react-native', 'posthog-flutter'];
+
+/** PostHog's on_permitted_recording_domain: no list means everywhere; mobile SDKs are always let through. */
+function recordingPermitted(settings: ProjectSettings, requester: ConfigRequester): boolean {
+  const domains = settings.recording_domains ?? [];
+  if (domains.length === 0) return true;
+  if (hostAllowed(domains, hostOf(requester.origin)) || hostAllowed(domains, hostOf(requester.referer))) return true;
+  return MOBILE_SDKS.some((sdk) => requester.userAgent?.includes(sdk));
+}
+
+function linkedFlag(config: Record<string, unknown> | null): unknown {
+  if (config === null || typeof config.key !== 'string') return null;
+  return config.variant !== undefined && config.variant !== null ? { flag: config.key, variant: config.variant } : config.key;
+}
+
+/** The sessionRecording entry: false unless the project records and the requester is on an authorized domain. */
+function sessionRecording(settings: ProjectSettings, requester: ConfigRequester): Record<string, unknown> | false {
+  if (!settings.session_recording_opt_in || !recordingPermitted(settings, requester)) return false;
+  const sampleRate = settings.session_recording_sample_rate || null;
+  const recording: Record<string, unknown> = {
+    endpoint: '/s/',
+    consoleLogRecordingEnabled: settings.capture_console_log_opt_in === true,
+    recorderVersion: 'v2',
+    sampleRate: sampleRate === '1.00' ? null : sampleRate,
+    minimumDurationMilliseconds: settings.session_recording_minimum_duration_milliseconds || null,
+    linkedFlag: linkedFlag(settings.session_recording_linked_flag),
+    networkPayloadCapture: settings.session_recording_network_payload_capture_config || null,
+    masking: null,
+    urlTriggers: [],
+    urlBlocklist: [],
+    eventTriggers: [],
+    triggerMatchType: null,
+    scriptConfig: null,
+  };
+  const replay = settings.session_replay_config;
+  if (replay !== null && typeof replay === 'object') {
+    const recordCanvas = replay.record_canvas === true;
+    Object.assign(recording, { recordCanvas, canvasFps: recordCanvas ? 3 : null, canvasQuality: recordCanvas ? '0.4' : null });
+  }
+  return recording;
+}
+
 /**
  * The configuration posthog-js loads from /array/<token>/config (and reads from /flags and /decide answers), built
  * from the project's settings as PostHog's RemoteConfig.build_config builds it, with its camelCase keys and order.
- * Session recording stays off until Burrow stores recordings: posthog-js would otherwise send /s/ batches that
- * nothing keeps.
  */
-export function remoteConfig(token: string, settings: ProjectSettings): Record<string, unknown> {
+export function remoteConfig(token: string, settings: ProjectSettings, requester: ConfigRequester): Record<string, unknown> {
   const networkTiming = settings.capture_performance_opt_in === true;
   const webVitals = settings.autocapture_web_vitals_opt_in === true;
   return {
@@ -20,7 +81,7 @@ export function remoteConfig(token: string, settings: ProjectSettings): Record<s
     analytics: { endpoint: '/i/v0/e/' },
     elementsChainAsString: true,
     errorTracking: { autocaptureExceptions: settings.autocapture_exceptions_opt_in === true, suppressionRules: [] },
-    sessionRecording: false,
+    sessionRecording: sessionRecording(settings, requester),
     heatmaps: settings.heatmaps_opt_in === true,
     surveys: false,
     defaultIdentifiedOnly: true,

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { RoutePlugin } from '../../http/route.js';
 import { ErrorSchema } from '../../http/schemas.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
-import { BATCH_BODY_LIMIT, CaptureResponseSchema, EVENTS_BODY_LIMIT, RemoteConfigSchema, TokenParams } from './contract.js';
+import { BATCH_BODY_LIMIT, CaptureResponseSchema, EVENTS_BODY_LIMIT, RECORDINGS_BODY_LIMIT, RemoteConfigSchema, TokenParams } from './contract.js';
+import type { ConfigRequester } from './remote-config.js';
 import type { CaptureInput } from './payload.js';
 import { remoteConfigJson, remoteConfigScript } from './remote-config.js';
 import { projectTokenProblem } from './events.js';
@@ -35,6 +36,12 @@ function inputOf(request: FastifyRequest): CaptureInput {
     query: (request.query ?? {}) as Record<string, string | undefined>,
   };
 }
+
+const requesterOf = (request: FastifyRequest): ConfigRequester => ({
+  origin: request.headers.origin,
+  referer: request.headers.referer,
+  userAgent: request.headers['user-agent'],
+});
 
 /**
  * Permissive CORS, as PostHog's capture answers: posthog-js posts from the customer's site with credentials, loads
@@ -89,6 +96,27 @@ export const captureRoutes = (capture: CaptureService): RoutePlugin => async (ap
     preflight(endpoint.url, `capture_${endpoint.name}`);
   }
 
+  for (const method of ['GET', 'POST'] as const) {
+    app.route({
+      method,
+      url: '/s/',
+      bodyLimit: RECORDINGS_BODY_LIMIT,
+      config: { access: 'public' },
+      schema: {
+        operationId: `capture_recordings_${method.toLowerCase()}`,
+        tags,
+        summary: 'Session recordings from posthog-js: `$snapshot` events, stored as blocks of their sessions',
+        querystring: QUERY_TEXT,
+        response: { 200: CaptureResponseSchema, 401: ErrorSchema, 413: ErrorSchema },
+      },
+      handler: async (request) => {
+        await capture.captureRecordings({ ...inputOf(request), userAgent: request.headers['user-agent'] }, RECORDINGS_BODY_LIMIT);
+        return { status: 'Ok' as const };
+      },
+    });
+  }
+  preflight('/s/', 'capture_recordings');
+
   for (const endpoint of FLAGS_ENDPOINTS) {
     for (const method of ['GET', 'POST'] as const) {
       app.route({
@@ -103,7 +131,7 @@ export const captureRoutes = (capture: CaptureService): RoutePlugin => async (ap
           querystring: QUERY_TEXT,
           response: { 200: RemoteConfigSchema, 401: ErrorSchema },
         },
-        handler: async (request) => capture.flags(inputOf(request), EVENTS_BODY_LIMIT),
+        handler: async (request) => capture.flags(inputOf(request), EVENTS_BODY_LIMIT, requesterOf(request)),
       });
     }
     preflight(endpoint.url, endpoint.name);
@@ -126,7 +154,7 @@ export const captureRoutes = (capture: CaptureService): RoutePlugin => async (ap
         const { token } = request.params;
         reply.header('vary', 'Origin, Referer');
         if (!/^[A-Za-z0-9_-]+$/.test(token) || projectTokenProblem(token)) throw new ValidationError('Invalid token');
-        const config = await capture.remoteConfig(token);
+        const config = await capture.remoteConfig(token, requesterOf(request));
         if (!config) throw new NotFoundError();
         if (script) return reply.type('application/javascript').send(remoteConfigScript(token, config));
         return remoteConfigJson(config);

@@ -5,11 +5,14 @@ import { type IdentityModule, projectSettings } from '../identity/index.js';
 import { ProjectTokenError, UNKNOWN_TOKEN } from './errors.js';
 import { captureRequest, projectToken } from './events.js';
 import { type CaptureInput, decodePayload } from './payload.js';
-import { flagsAnswer, remoteConfig } from './remote-config.js';
+import type { RecordingsRepository } from './recordings-repository.js';
+import { type ConfigRequester, flagsAnswer, remoteConfig } from './remote-config.js';
 import type { CaptureRepository } from './repository.js';
+import { snapshotBlocks } from './snapshots.js';
 
 export interface CaptureServiceDeps {
   capture: CaptureRepository;
+  recordings: RecordingsRepository;
   teams: Pick<IdentityModule['directory'], 'findTeamByApiToken'>;
   /** How long a token's team is remembered; project changes in this process clear it at once. */
   teamCacheMs: number;
@@ -23,7 +26,7 @@ export interface CaptureEndpoint {
   engage: boolean;
 }
 
-export function createCaptureService({ capture, teams, teamCacheMs, onTeamChanged }: CaptureServiceDeps) {
+export function createCaptureService({ capture, recordings, teams, teamCacheMs, onTeamChanged }: CaptureServiceDeps) {
   const teamsByToken = new TtlCache<string, TeamRow | null>(teamCacheMs);
 
   async function teamOf(token: string): Promise<TeamRow | null> {
@@ -42,7 +45,7 @@ export function createCaptureService({ capture, teams, teamCacheMs, onTeamChange
 
     /** Decodes, validates and stores the events of one request, all or none. Answers how many were new. */
     async captureEvents(input: CaptureInput, endpoint: CaptureEndpoint, now = new Date()): Promise<{ stored: number }> {
-      const json = decodePayload(input, endpoint.limitBytes);
+      const json = decodePayload(input, endpoint.limitBytes, { sanitize: true });
       const request = captureRequest(json, { engage: endpoint.engage, now, sentAtFallback: input.query._ });
       const team = await knownTeam(request.token);
       const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events);
@@ -50,19 +53,31 @@ export function createCaptureService({ capture, teams, teamCacheMs, onTeamChange
       return { stored: inserted };
     },
 
+    /**
+     * /s/: the `$snapshot` events of one request become blocks of their sessions, stored with the sessions' metadata,
+     * all or none. Answers how many blocks were new.
+     */
+    async captureRecordings(input: CaptureInput & { userAgent: string | undefined }, limitBytes: number, now = new Date()): Promise<{ stored: number }> {
+      const json = decodePayload(input, limitBytes, { sanitize: false });
+      const { token, blocks } = snapshotBlocks(json, { now, sentAtFallback: input.query._, userAgent: input.userAgent });
+      const team = await knownTeam(token);
+      const keepConsoleMessages = projectSettings(team).capture_console_log_opt_in === true;
+      return { stored: await recordings.insertBlocks(team.id, blocks, { keepConsoleMessages }) };
+    },
+
     /** The team's remote config, or null when no project has this token. */
-    async remoteConfig(token: string): Promise<Record<string, unknown> | null> {
+    async remoteConfig(token: string, requester: ConfigRequester): Promise<Record<string, unknown> | null> {
       const team = await teamOf(token);
-      return team ? remoteConfig(team.apiToken, projectSettings(team)) : null;
+      return team ? remoteConfig(team.apiToken, projectSettings(team), requester) : null;
     },
 
     /** /flags and /decide: the token comes in the (possibly compressed) body. */
-    async flags(input: CaptureInput, limitBytes: number): Promise<Record<string, unknown>> {
-      const json = decodePayload(input, limitBytes);
+    async flags(input: CaptureInput, limitBytes: number, requester: ConfigRequester): Promise<Record<string, unknown>> {
+      const json = decodePayload(input, limitBytes, { sanitize: true });
       const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
       const token = projectToken({ token: body.token ?? body.api_key ?? body.$token ?? input.query.token, events: [] });
       const team = await knownTeam(token);
-      return flagsAnswer(remoteConfig(team.apiToken, projectSettings(team)), newUuid());
+      return flagsAnswer(remoteConfig(team.apiToken, projectSettings(team), requester), newUuid());
     },
   };
 }

@@ -2,11 +2,12 @@ import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { asc, eq } from 'drizzle-orm';
+import { gunzipSync } from 'node:zlib';
+import { and, asc, eq } from 'drizzle-orm';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findChromium } from '../../../src/browser/chromium.js';
-import { events } from '../../../src/db/schema/index.js';
+import { events, recordingBlocks, sessionRecordings } from '../../../src/db/schema/index.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
@@ -49,7 +50,9 @@ describe('posthog-js sending to Burrow', () => {
     ctx = await createTestContext();
     tenant = await factories(ctx).tenant();
     token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
-    ok(await tenant.call('PATCH', `/api/projects/${tenant.teamId}/`, { heatmaps_opt_in: true }));
+    ok(
+      await tenant.call('PATCH', `/api/projects/${tenant.teamId}/`, { heatmaps_opt_in: true, session_recording_opt_in: true, capture_console_log_opt_in: true }),
+    );
     const apiHost = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     const sdk = await readFile(SDK);
     site = http.createServer((request, response) => {
@@ -81,7 +84,7 @@ describe('posthog-js sending to Burrow', () => {
     }
   }
 
-  it('stores the pageviews, clicks and heatmap points of a visit, in the visitor’s session, across a navigation', async () => {
+  it('stores the pageviews, clicks, heatmap points and recording of a visit, in the visitor’s session, across a navigation', async () => {
     const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
     const tab = await context.newPage();
     const consoleErrors: string[] = [];
@@ -89,12 +92,13 @@ describe('posthog-js sending to Burrow', () => {
       if (message.type() === 'error') consoleErrors.push(message.text());
     });
     await tab.goto(`${siteOrigin}/`);
-    await tab.waitForFunction(() => typeof (window as unknown as { posthog?: { get_session_id?: unknown } }).posthog?.get_session_id === 'function');
-    const sessionId = await tab.evaluate(() => (window as unknown as { posthog: { get_session_id(): string } }).posthog.get_session_id());
-    const distinctId = await tab.evaluate(() => (window as unknown as { posthog: { get_distinct_id(): string } }).posthog.get_distinct_id());
+    await tab.waitForFunction(() => typeof (globalThis as unknown as { posthog?: { get_session_id?: unknown } }).posthog?.get_session_id === 'function');
+    const sessionId = await tab.evaluate(() => (globalThis as unknown as { posthog: { get_session_id(): string } }).posthog.get_session_id());
+    const distinctId = await tab.evaluate(() => (globalThis as unknown as { posthog: { get_distinct_id(): string } }).posthog.get_distinct_id());
 
     await tab.click('#buy');
     await tab.fill('#email', 'visitor@example.com');
+    await tab.evaluate(() => console.log('checking out'));
     const heatmap = await waitFor('a $$heatmap event', async () => (await stored()).find((e) => e.event === '$$heatmap'));
     await tab.click('#next');
     await tab.waitForURL(`${siteOrigin}/second`);
@@ -120,5 +124,20 @@ describe('posthog-js sending to Burrow', () => {
     expect(click!.y).toBeLessThanOrEqual(240);
     expect(heatmap.properties).toMatchObject({ $viewport_width: 1024, $viewport_height: 768 });
     expect(consoleErrors.filter((text) => /posthog|127\.0\.0\.1/i.test(text))).toEqual([]);
+
+    // The same visit was recorded: rrweb's full snapshot and the page's Meta event, the click, the typing.
+    const recorded = await waitFor('the recording', async () => {
+      const [row] = await ctx.database.db
+        .select()
+        .from(sessionRecordings)
+        .where(and(eq(sessionRecordings.teamId, tenant.teamId), eq(sessionRecordings.sessionId, sessionId)));
+      return row && row.clickCount >= 1 && row.keypressCount >= 1 ? row : undefined;
+    });
+    expect(recorded).toMatchObject({ distinctId, firstUrl: `${siteOrigin}/`, snapshotSource: 'web', snapshotLibrary: 'web' });
+    expect(recorded.consoleLogCount).toBeGreaterThanOrEqual(1);
+    const blocks = await ctx.database.db.select().from(recordingBlocks).where(eq(recordingBlocks.sessionId, sessionId)).orderBy(asc(recordingBlocks.firstTimestamp));
+    const replayed = blocks.flatMap((block) => gunzipSync(block.content).toString('utf8').split('\n').map((line) => JSON.parse(line) as [string, { type: number; data: { href?: string } }]));
+    expect(replayed.some(([, event]) => event.type === 4 && event.data.href === `${siteOrigin}/`)).toBe(true);
+    expect(replayed.some(([, event]) => event.type === 2)).toBe(true);
   });
 });
