@@ -12,6 +12,22 @@ CREATE TABLE "events" (
 	"created_at" timestamp(6) with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "heatmap_points" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"team_id" integer NOT NULL,
+	"event_uuid" uuid NOT NULL,
+	"timestamp" timestamp(6) with time zone NOT NULL,
+	"session_id" varchar(200),
+	"distinct_id" varchar(200) NOT NULL,
+	"url" text NOT NULL,
+	"type" varchar(20) NOT NULL,
+	"x" integer NOT NULL,
+	"y" integer NOT NULL,
+	"target_fixed" boolean NOT NULL,
+	"viewport_width" integer,
+	"viewport_height" integer
+);
+--> statement-breakpoint
 CREATE TABLE "recording_blocks" (
 	"id" bigserial PRIMARY KEY NOT NULL,
 	"team_id" integer NOT NULL,
@@ -62,6 +78,7 @@ CREATE TABLE "session_recordings" (
 );
 --> statement-breakpoint
 ALTER TABLE "events" ADD CONSTRAINT "events_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "heatmap_points" ADD CONSTRAINT "heatmap_points_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recording_blocks" ADD CONSTRAINT "recording_blocks_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recording_console_logs" ADD CONSTRAINT "recording_console_logs_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "session_recordings" ADD CONSTRAINT "session_recordings_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -69,6 +86,7 @@ CREATE UNIQUE INDEX "events_team_uuid" ON "events" USING btree ("team_id","uuid"
 CREATE INDEX "events_team_timestamp" ON "events" USING btree ("team_id","timestamp");--> statement-breakpoint
 CREATE INDEX "events_team_session" ON "events" USING btree ("team_id","session_id","timestamp");--> statement-breakpoint
 CREATE INDEX "events_team_event" ON "events" USING btree ("team_id","event","timestamp");--> statement-breakpoint
+CREATE INDEX "heatmap_points_team_type_time" ON "heatmap_points" USING btree ("team_id","type","timestamp");--> statement-breakpoint
 CREATE UNIQUE INDEX "recording_blocks_team_uuid" ON "recording_blocks" USING btree ("team_id","uuid");--> statement-breakpoint
 CREATE INDEX "recording_blocks_session" ON "recording_blocks" USING btree ("team_id","session_id","first_timestamp");--> statement-breakpoint
 CREATE INDEX "session_recordings_team_start" ON "session_recordings" USING btree ("team_id","start_time");

@@ -1,5 +1,6 @@
 export * from './events.js';
 export * from './file-system.js';
+export * from './heatmap-points.js';
 export * from './heatmaps.js';
 export * from './instance-settings.js';
 export * from './jobs.js';

@@ -1,10 +1,34 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { events, teams } from '../../db/schema/index.js';
+import { events, heatmapPoints, teams } from '../../db/schema/index.js';
 import type { CapturedEvent } from './events.js';
+import { takeHeatmapPoints } from './heatmap-points.js';
 
-/** Postgres takes at most 65,535 parameters per statement; an event row has 10. */
+/** Postgres takes at most 65,535 parameters per statement; an event row has 10, a heatmap point 12. */
 const ROWS_PER_INSERT = 5_000;
+
+/** Heatmap points are kept apart from their event; only a newly stored event's points are stored (a retry adds none). */
+async function insertHeatmapPoints(tx: Db, teamId: number, batch: ReturnType<typeof takeHeatmapPoints>[], newUuids: Set<string>): Promise<void> {
+  const rows = batch
+    .filter(({ event }) => newUuids.has(event.uuid))
+    .flatMap(({ event, points, viewport }) =>
+      points.map((point) => ({
+        teamId,
+        eventUuid: event.uuid,
+        timestamp: event.timestamp,
+        sessionId: event.sessionId,
+        distinctId: event.distinctId,
+        url: point.url,
+        type: point.type,
+        x: point.x,
+        y: point.y,
+        targetFixed: point.targetFixed,
+        viewportWidth: viewport.width,
+        viewportHeight: viewport.height,
+      })),
+    );
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) await tx.insert(heatmapPoints).values(rows.slice(start, start + ROWS_PER_INSERT));
+}
 
 export function createCaptureRepository(db: Db) {
   return {
@@ -17,7 +41,8 @@ export function createCaptureRepository(db: Db) {
       return db.transaction(async (tx) => {
         let inserted = 0;
         for (let start = 0; start < captured.length; start += ROWS_PER_INSERT) {
-          const rows = captured.slice(start, start + ROWS_PER_INSERT).map((e) => ({
+          const batch = captured.slice(start, start + ROWS_PER_INSERT).map((e) => takeHeatmapPoints(e));
+          const rows = batch.map(({ event: e }) => ({
             teamId,
             uuid: e.uuid,
             event: e.event,
@@ -28,8 +53,9 @@ export function createCaptureRepository(db: Db) {
             windowId: e.windowId,
             currentUrl: e.currentUrl,
           }));
-          const result = await tx.insert(events).values(rows).onConflictDoNothing().returning({ id: events.id });
+          const result = await tx.insert(events).values(rows).onConflictDoNothing().returning({ uuid: events.uuid });
           inserted += result.length;
+          await insertHeatmapPoints(tx, teamId, batch, new Set(result.map((r) => r.uuid)));
         }
         if (inserted === 0) return { inserted, firstForTeam: false };
         const flagged = await tx

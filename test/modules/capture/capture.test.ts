@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { asc, eq } from 'drizzle-orm';
 import LZString from 'lz-string';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events } from '../../../src/db/schema/index.js';
+import { events, heatmapPoints } from '../../../src/db/schema/index.js';
 import { expectError, ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Factories, type Tenant } from '../../helpers/factories.js';
@@ -99,6 +99,47 @@ describe('capture: events from posthog-js', () => {
       const rows = (await stored(tenant.teamId)).filter((e) => e.distinctId === 'visitor-9');
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ event: '$identify', properties: { $set: { email: 'nine@example.com' } } });
+    });
+
+    it('keeps the points of $heatmap_data apart from their event, once, with the viewport they were seen in', async () => {
+      const heatmap = {
+        uuid: uuid(35),
+        event: '$$heatmap',
+        properties: {
+          distinct_id: 'visitor-1',
+          $session_id: 'session-1',
+          $viewport_width: 1280,
+          $viewport_height: 720.4,
+          $heatmap_data: {
+            'https://shop.example.com/a': [
+              { x: 640, y: 336, target_fixed: false, type: 'click' },
+              { x: 640.6, y: 336, target_fixed: false, type: 'rageclick' },
+              { x: 10, y: 20, target_fixed: true, type: 'mousemove' },
+              { x: 'left', y: 1, type: 'click' },
+              { x: 1, y: 1, type: 'hover' },
+            ],
+            'https://shop.example.com/b': [{ x: 5, y: 6, target_fixed: false, type: 'deadclick' }],
+          },
+        },
+        timestamp: '2026-12-01T10:00:00.000Z',
+      };
+      const body = { api_key: token, batch: [heatmap] };
+      expect((await post('/e/', body)).statusCode).toBe(200);
+      expect((await post('/e/', body)).statusCode).toBe(200);
+      const points = await ctx.database.db
+        .select()
+        .from(heatmapPoints)
+        .where(eq(heatmapPoints.eventUuid, uuid(35)))
+        .orderBy(asc(heatmapPoints.id));
+      expect(points.map(({ url, type, x, y, targetFixed, viewportWidth, viewportHeight, sessionId, distinctId, teamId }) => ({
+        url, type, x, y, targetFixed, viewportWidth, viewportHeight, sessionId, distinctId, teamId,
+      }))).toEqual([
+        { url: 'https://shop.example.com/a', type: 'click', x: 640, y: 336, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
+        { url: 'https://shop.example.com/a', type: 'rageclick', x: 641, y: 336, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
+        { url: 'https://shop.example.com/a', type: 'mousemove', x: 10, y: 20, targetFixed: true, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
+        { url: 'https://shop.example.com/b', type: 'deadclick', x: 5, y: 6, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
+      ]);
+      expect((await storedUuid(tenant.teamId, uuid(35)))!.properties).not.toHaveProperty('$heatmap_data');
     });
 
     it('stores a batch sent again once, and answers 200 both times', async () => {

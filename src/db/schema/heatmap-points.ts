@@ -1,0 +1,32 @@
+import { bigserial, boolean, index, integer, pgTable, text, uuid, varchar } from 'drizzle-orm/pg-core';
+import { HEATMAP_POINT_TYPES } from '../enums.js';
+import { timestamptz } from './columns.js';
+import { teams } from './teams.js';
+
+/**
+ * Where people clicked, moved and dead-clicked: one row per point of a `$heatmap_data` property (posthog-js's
+ * `$$heatmap` events), as the page reported it, in CSS pixels of the document (x = clientX + scrollX, y likewise;
+ * fixed elements without the scroll), with the viewport it was seen in. The heatmap queries scale them as PostHog.
+ */
+export const heatmapPoints = pgTable(
+  'heatmap_points',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    /** The event that carried it. */
+    eventUuid: uuid('event_uuid').notNull(),
+    timestamp: timestamptz('timestamp').notNull(),
+    sessionId: varchar('session_id', { length: 200 }),
+    distinctId: varchar('distinct_id', { length: 200 }).notNull(),
+    url: text('url').notNull(),
+    type: varchar('type', { length: 20, enum: HEATMAP_POINT_TYPES }).notNull(),
+    x: integer('x').notNull(),
+    y: integer('y').notNull(),
+    targetFixed: boolean('target_fixed').notNull(),
+    viewportWidth: integer('viewport_width'),
+    viewportHeight: integer('viewport_height'),
+  },
+  (t) => [index('heatmap_points_team_type_time').on(t.teamId, t.type, t.timestamp)],
+);
