@@ -6,6 +6,7 @@ export * from './instance-settings.js';
 export * from './jobs.js';
 export * from './memberships.js';
 export * from './organizations.js';
+export * from './people.js';
 export * from './personal-api-keys.js';
 export * from './recordings.js';
 export * from './sessions.js';

@@ -3,6 +3,8 @@ import type { Db } from '../../db/client.js';
 import { events, heatmapPoints, teams } from '../../db/schema/index.js';
 import type { CapturedEvent } from './events.js';
 import { takeHeatmapPoints } from './heatmap-points.js';
+import { peopleWriter } from './people-repository.js';
+import { sessionAggregates } from './session-aggregates.js';
 
 /** Postgres takes at most 65,535 parameters per statement; an event row has 10, a heatmap point 12. */
 const ROWS_PER_INSERT = 5_000;
@@ -34,12 +36,14 @@ export function createCaptureRepository(db: Db) {
   return {
     /**
      * Stores a request's events in one transaction (all or none), each once: an event uuid the team already has is
-     * skipped, so a batch the SDK sends again after a timeout changes nothing. Answers how many were new, and whether
+     * skipped, so a batch the SDK sends again after a timeout changes nothing. The new events' persons, sessions and
+     * heatmap points are updated in the same transaction. Answers how many were new, and whether
      * they were the team's first (its ingested_event flag is set then).
      */
     async insertEvents(teamId: number, captured: CapturedEvent[]): Promise<{ inserted: number; firstForTeam: boolean }> {
       return db.transaction(async (tx) => {
         let inserted = 0;
+        const fresh: CapturedEvent[] = [];
         for (let start = 0; start < captured.length; start += ROWS_PER_INSERT) {
           const batch = captured.slice(start, start + ROWS_PER_INSERT).map((e) => takeHeatmapPoints(e));
           const rows = batch.map(({ event: e }) => ({
@@ -55,8 +59,13 @@ export function createCaptureRepository(db: Db) {
           }));
           const result = await tx.insert(events).values(rows).onConflictDoNothing().returning({ uuid: events.uuid });
           inserted += result.length;
-          await insertHeatmapPoints(tx, teamId, batch, new Set(result.map((r) => r.uuid)));
+          const newUuids = new Set(result.map((r) => r.uuid));
+          await insertHeatmapPoints(tx, teamId, batch, newUuids);
+          fresh.push(...batch.filter(({ event }) => newUuids.has(event.uuid)).map(({ event }) => event));
         }
+        const people = peopleWriter(tx, teamId);
+        await people.applyEvents(fresh);
+        await people.applySessions(sessionAggregates(fresh));
         if (inserted === 0) return { inserted, firstForTeam: false };
         const flagged = await tx
           .update(teams)

@@ -1,0 +1,102 @@
+import { and, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { personDistinctIds, persons, rawSessions } from '../../../src/db/schema/index.js';
+import { ok } from '../../helpers/api.js';
+import { createTestContext, type TestContext } from '../../helpers/context.js';
+import { factories, type Tenant } from '../../helpers/factories.js';
+
+let counter = 0;
+const nextUuid = () => `0190a0b0-0000-7000-a000-${String(++counter).padStart(12, '0')}`;
+const at = (seconds: number) => new Date(Date.parse('2026-12-01T10:00:00.000Z') + seconds * 1000).toISOString();
+
+describe('capture: persons and sessions', () => {
+  let ctx: TestContext;
+  let tenant: Tenant;
+  let token: string;
+
+  beforeAll(async () => {
+    ctx = await createTestContext();
+    tenant = await factories(ctx).tenant();
+    token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
+  });
+  afterAll(() => ctx.close());
+
+  const event = (name: string, distinctId: string, seconds: number, properties: Record<string, unknown> = {}) => ({
+    uuid: nextUuid(),
+    event: name,
+    distinct_id: distinctId,
+    timestamp: at(seconds),
+    properties,
+  });
+  const send = async (batch: object[]) => {
+    const response = await ctx.app.inject({ method: 'POST', url: '/batch/', payload: { api_key: token, batch } });
+    expect(response.statusCode, response.body).toBe(200);
+  };
+  async function personOf(distinctId: string) {
+    const [row] = await ctx.database.db
+      .select({ id: persons.id, properties: persons.properties, isIdentified: persons.isIdentified })
+      .from(personDistinctIds)
+      .innerJoin(persons, eq(persons.id, personDistinctIds.personId))
+      .where(and(eq(personDistinctIds.teamId, tenant.teamId), eq(personDistinctIds.distinctId, distinctId)));
+    return row;
+  }
+  const session = async (sessionId: string) =>
+    (await ctx.database.db.select().from(rawSessions).where(and(eq(rawSessions.teamId, tenant.teamId), eq(rawSessions.sessionId, sessionId))))[0];
+
+  it('makes a person per distinct id and applies $set, $set_once and $unset in time order', async () => {
+    await send([
+      event('$pageview', 'anon-1', 2, { $set: { plan: 'pro' }, $set_once: { first_seen: 'b' } }),
+      event('$pageview', 'anon-1', 1, { $set: { plan: 'free', colour: 'red' }, $set_once: { first_seen: 'a' } }),
+      event('clicked', 'anon-1', 3, { $unset: ['colour'] }),
+    ]);
+    expect(await personOf('anon-1')).toMatchObject({ properties: { plan: 'pro', first_seen: 'a' }, isIdentified: false });
+  });
+
+  it('merges the anonymous person into the identified one on $identify, the identified one’s properties winning', async () => {
+    await send([event('$pageview', 'anon-2', 1, { $set: { plan: 'free', source: 'ad' } })]);
+    await send([event('$pageview', 'user-2', 2, { $set: { plan: 'team' } })]);
+    await send([event('$identify', 'user-2', 3, { $anon_distinct_id: 'anon-2', $set: { email: 'two@example.com' } })]);
+    const identified = await personOf('user-2');
+    expect(identified).toMatchObject({ properties: { plan: 'team', source: 'ad', email: 'two@example.com' }, isIdentified: true });
+    expect((await personOf('anon-2'))!.id).toBe(identified!.id);
+
+    // A first $identify for a new id gives it the anonymous person.
+    await send([event('$pageview', 'anon-3', 1)]);
+    const anonymous = await personOf('anon-3');
+    await send([event('$identify', 'user-3', 2, { $anon_distinct_id: 'anon-3' })]);
+    expect(await personOf('user-3')).toMatchObject({ id: anonymous!.id, isIdentified: true });
+  });
+
+  it('keeps each session’s entry, end, attribution and counts, whatever order its events arrive in', async () => {
+    const props = (url: string, extra: Record<string, unknown> = {}) => ({ $session_id: 'visit-1', $current_url: url, ...extra });
+    await send([
+      event('$pageview', 'anon-4', 20, props('https://shop.example.com/cart')),
+      event('$autocapture', 'anon-4', 25, props('https://shop.example.com/cart')),
+    ]);
+    await send([
+      event('$pageview', 'anon-4', 10, props('https://shop.example.com/?utm_source=news', { utm_source: 'news', $referring_domain: 'mail.example.org' })),
+      event('$pageview', 'anon-4', 40, props('https://shop.example.com/thanks')),
+    ]);
+    const row = await session('visit-1');
+    expect(row).toMatchObject({
+      distinctId: 'anon-4',
+      entryUrl: 'https://shop.example.com/?utm_source=news',
+      endUrl: 'https://shop.example.com/thanks',
+      entryReferringDomain: 'mail.example.org',
+      entryAttribution: { utm_source: 'news' },
+      pageviewCount: 3,
+      autocaptureCount: 1,
+      screenCount: 0,
+    });
+    expect(Date.parse(row!.startTimestamp)).toBe(Date.parse(at(10)));
+    expect(Date.parse(row!.endTimestamp)).toBe(Date.parse(at(40)));
+  });
+
+  it('counts nothing twice when a batch is sent again', async () => {
+    const batch = [event('$pageview', 'anon-5', 1, { $session_id: 'visit-2', $current_url: 'https://shop.example.com/', $set: { n: 1 } })];
+    await send(batch);
+    await send(batch);
+    expect(await session('visit-2')).toMatchObject({ pageviewCount: 1 });
+    expect(await personOf('anon-5')).toMatchObject({ properties: { n: 1 } });
+  });
+});
