@@ -61,6 +61,7 @@ export const ConfigSchema = z.object({
   RENDER_HEIGHT_CAP_PX: int(16384, 800).pipe(z.number().max(65500)),
   RENDER_MAX_BYTES: int(20 * 1024 * 1024, 1024),
   RENDER_JPEG_QUALITY: int(70, 1).pipe(z.number().max(100)),
+  EVENTS_RETENTION_DAYS: int(0),
   RENDER_ALLOWED_HOSTS: z
     .string()
     .default('')
@@ -88,6 +89,8 @@ export type Config = Readonly<{
   bodyLimitBytes: number;
   rateLimit: Readonly<{ enabled: boolean; burstPerMinute: number; sustainedPerHour: number }>;
   authCacheMs: number;
+  /** Days events, heatmap points and sessions are kept (EVENTS_RETENTION_DAYS); 0 keeps them. */
+  eventsRetentionDays: number;
   sessionCookieAgeSeconds: number;
   bootstrap: boolean;
   adminEmail: string;
@@ -134,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sustainedPerHour: e.RATE_LIMIT_SUSTAINED_PER_HOUR,
     }),
     authCacheMs: e.AUTH_CACHE_SECONDS * 1000,
+    eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     sessionCookieAgeSeconds: e.SESSION_COOKIE_AGE_SECONDS,
     bootstrap: e.BOOTSTRAP,
     adminEmail: e.ADMIN_EMAIL,

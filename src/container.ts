@@ -9,7 +9,7 @@ import { createSharedRedis } from './lib/redis.js';
 import { createSignal } from './lib/signal.js';
 import { createApiKeysModule } from './modules/api-keys/index.js';
 import { createAuthModule } from './modules/auth/index.js';
-import { createCaptureModule } from './modules/capture/index.js';
+import { captureJobDefinitions, createCaptureModule } from './modules/capture/index.js';
 import { createFileSystemModule } from './modules/file-system/index.js';
 import { createHeatmapsModule, heatmapJobDefinitions } from './modules/heatmaps/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
@@ -25,7 +25,7 @@ import { VERSION } from './version.js';
  */
 export function createContainer(database: Database, config: Config, log: Logger) {
   const { db } = database;
-  const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions }, log });
+  const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions, ...captureJobDefinitions }, log });
   const guard = createUrlGuard({ allowedHosts: config.render.allowedHosts });
   // Launches Chromium only when the first render needs it, so processes that never render never start it.
   const browser = createBrowserPool({
@@ -46,7 +46,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
-  const capture = createCaptureModule({ db, identity, identityChanged });
+  const capture = createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays });
 
   return {
     database,
@@ -74,7 +74,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       shortcuts.routes,
       capture.routes,
     ],
-    jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs]),
+    jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs]),
   };
 }
 

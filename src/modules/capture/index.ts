@@ -1,20 +1,27 @@
 import type { Db } from '../../db/client.js';
+import type { JobEnqueuer } from '../../jobs/queue.js';
 import type { Signal } from '../../lib/signal.js';
 import type { IdentityModule } from '../identity/index.js';
+import { captureJobDefinitions, createCaptureJobs } from './jobs.js';
 import { createRecordingsRepository } from './recordings-repository.js';
 import { createCaptureRepository } from './repository.js';
 import { captureRoutes } from './routes.js';
 import { createCaptureService } from './service.js';
 
+export { captureJobDefinitions } from './jobs.js';
+
 export interface CaptureModuleDeps {
   db: Db;
+  queue: JobEnqueuer<typeof captureJobDefinitions>;
   identity: Pick<IdentityModule, 'directory'>;
   /** Project changes (a new token, new settings) clear the teams remembered by token; a team's first event notifies it. */
   identityChanged: Signal;
+  /** EVENTS_RETENTION_DAYS; 0 keeps events. */
+  eventsRetentionDays: number;
 }
 
 /** Where posthog-js sends events and recordings and loads its remote config (/e/, /s/, /flags/, /array/<token>/config, ...). */
-export function createCaptureModule({ db, identity, identityChanged }: CaptureModuleDeps) {
+export function createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays }: CaptureModuleDeps) {
   const service = createCaptureService({
     capture: createCaptureRepository(db),
     recordings: createRecordingsRepository(db),
@@ -23,5 +30,5 @@ export function createCaptureModule({ db, identity, identityChanged }: CaptureMo
     onTeamChanged: () => identityChanged.notify(),
   });
   identityChanged.subscribe(service.forgetTeams);
-  return { routes: captureRoutes(service) };
+  return { routes: captureRoutes(service), jobs: createCaptureJobs({ queue, capture: service, eventsRetentionDays }) };
 }

@@ -15,7 +15,7 @@ export function createRecordingsRepository(db: Db) {
      * skipped with everything it would add, so a batch sent again after a timeout counts once. Each new block adds to
      * its recording's aggregates in one upsert, which concurrent requests for the same session serialize on.
      */
-    async insertBlocks(teamId: number, blocks: SnapshotBlock[], options: { keepConsoleMessages: boolean }): Promise<number> {
+    async insertBlocks(teamId: number, blocks: SnapshotBlock[], options: { keepConsoleMessages: boolean; retentionPeriodDays: number }): Promise<number> {
       return db.transaction(async (tx) => {
         let inserted = 0;
         for (const block of blocks) {
@@ -63,6 +63,7 @@ export function createRecordingsRepository(db: Db) {
               blockCount: 1,
               snapshotSource: block.snapshotSource,
               snapshotLibrary: block.snapshotLibrary,
+              retentionPeriodDays: options.retentionPeriodDays,
             })
             .onConflictDoUpdate({
               target: [sessionRecordings.teamId, sessionRecordings.sessionId],
@@ -92,6 +93,7 @@ export function createRecordingsRepository(db: Db) {
                 messageCount: sql`session_recordings.message_count + 1`,
                 blockCount: sql`session_recordings.block_count + 1`,
                 snapshotSource: sql`case when excluded.start_time < session_recordings.start_time then excluded.snapshot_source else session_recordings.snapshot_source end`,
+                retentionPeriodDays: sql`greatest(session_recordings.retention_period_days, excluded.retention_period_days)`,
                 lastIngestedAt: sql`now()`,
               },
             });
@@ -112,6 +114,24 @@ export function createRecordingsRepository(db: Db) {
           }
         }
         return inserted;
+      });
+    },
+
+    /**
+     * Deletes up to `limit` recordings past their retention (the day they started plus retention_period_days, as
+     * PostHog's expiry_time), with their blocks and console messages. Answers how many.
+     */
+    async deleteExpiredRecordings(limit: number): Promise<number> {
+      return db.transaction(async (tx) => {
+        // Ordered, so the three statements of the transaction pick the same recordings.
+        const expired = sql`select team_id, session_id from session_recordings
+          where date_trunc('day', start_time) + make_interval(days => coalesce(retention_period_days, 30)) < now()
+          order by team_id, session_id limit ${limit}`;
+        await tx.execute(sql`delete from recording_blocks b using (${expired}) e where b.team_id = e.team_id and b.session_id = e.session_id`);
+        await tx.execute(sql`delete from recording_console_logs c using (${expired}) e where c.team_id = e.team_id and c.session_id = e.session_id`);
+        const deleted = await tx.execute(sql`delete from session_recordings r using (${expired}) e
+          where r.team_id = e.team_id and r.session_id = e.session_id returning r.session_id`);
+        return (deleted as unknown as { rows: unknown[] }).rows.length;
       });
     },
   };

@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { events, heatmapPoints, teams } from '../../db/schema/index.js';
+import { events, heatmapPoints, rawSessions, teams } from '../../db/schema/index.js';
 import type { CapturedEvent } from './events.js';
 import { takeHeatmapPoints } from './heatmap-points.js';
 import { peopleWriter } from './people-repository.js';
@@ -75,7 +75,33 @@ export function createCaptureRepository(db: Db) {
         return { inserted, firstForTeam: flagged.length > 0 };
       });
     },
+
+    /** Deletes up to `limit` events, heatmap points and sessions from before `cutoff` each; answers how many in all. */
+    async deleteBefore(cutoff: Date, limit: number): Promise<number> {
+      const at = cutoff.toISOString();
+      let deleted = 0;
+      for (const { table, key, time } of DATED) {
+        const oldest = db.select({ key }).from(table).where(sql`${time} < ${at}`).limit(limit);
+        deleted += (await db.delete(table).where(sql`${key} in (${oldest})`).returning({ key })).length;
+      }
+      const ended = db
+        .select({ teamId: rawSessions.teamId, sessionId: rawSessions.sessionId })
+        .from(rawSessions)
+        .where(sql`${rawSessions.endTimestamp} < ${at}`)
+        .limit(limit);
+      const sessions = await db
+        .delete(rawSessions)
+        .where(sql`(${rawSessions.teamId}, ${rawSessions.sessionId}) in (${ended})`)
+        .returning({ sessionId: rawSessions.sessionId });
+      return deleted + sessions.length;
+    },
   };
 }
+
+/** What the events retention deletes, oldest first, each by the time that dates it. */
+const DATED = [
+  { table: events, key: events.id, time: events.timestamp },
+  { table: heatmapPoints, key: heatmapPoints.id, time: heatmapPoints.timestamp },
+] as const;
 
 export type CaptureRepository = ReturnType<typeof createCaptureRepository>;

@@ -26,6 +26,9 @@ export interface CaptureEndpoint {
   engage: boolean;
 }
 
+/** PostHog's session_recording_retention_period choices, as the retention_period_days stamped on a recording. */
+const RETENTION_DAYS = { '30d': 30, '90d': 90, '1y': 365, '5y': 1825 } as const;
+
 export function createCaptureService({ capture, recordings, teams, teamCacheMs, onTeamChanged }: CaptureServiceDeps) {
   const teamsByToken = new TtlCache<string, TeamRow | null>(teamCacheMs);
 
@@ -61,8 +64,25 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
       const json = decodePayload(input, limitBytes, { sanitize: false });
       const { token, blocks } = snapshotBlocks(json, { now, sentAtFallback: input.query._, userAgent: input.userAgent });
       const team = await knownTeam(token);
-      const keepConsoleMessages = projectSettings(team).capture_console_log_opt_in === true;
-      return { stored: await recordings.insertBlocks(team.id, blocks, { keepConsoleMessages }) };
+      const settings = projectSettings(team);
+      const keepConsoleMessages = settings.capture_console_log_opt_in === true;
+      const retentionPeriodDays = RETENTION_DAYS[settings.session_recording_retention_period];
+      return { stored: await recordings.insertBlocks(team.id, blocks, { keepConsoleMessages, retentionPeriodDays }) };
+    },
+
+    /**
+     * Deletes recordings past their retention and, with `eventsRetentionDays` above 0, older events, heatmap points
+     * and sessions, `batchSize` at a time so no statement holds locks for long. Answers what it deleted.
+     */
+    async purgeExpired(options: { eventsRetentionDays: number; batchSize: number }): Promise<{ recordings: number; events: number }> {
+      let recordingsDeleted = 0;
+      for (let n = -1; n !== 0; recordingsDeleted += n) n = await recordings.deleteExpiredRecordings(options.batchSize);
+      let eventsDeleted = 0;
+      if (options.eventsRetentionDays > 0) {
+        const cutoff = new Date(Date.now() - options.eventsRetentionDays * 24 * 3600 * 1000);
+        for (let n = -1; n !== 0; eventsDeleted += n) n = await capture.deleteBefore(cutoff, options.batchSize);
+      }
+      return { recordings: recordingsDeleted, events: eventsDeleted };
     },
 
     /** The team's remote config, or null when no project has this token. */
