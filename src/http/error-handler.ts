@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
+import { fromDatabaseError } from '../lib/database-errors.js';
 import {
   BurrowError,
   type ErrorKind,
@@ -41,6 +42,10 @@ function fromFramework(error: FastifyError, request: FastifyRequest, bodyLimit: 
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new PayloadTooLargeError(bodyLimit);
+    // A path the router cannot decode, or a parameter longer than it matches: a path no route serves, as in Django.
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new NotFoundError('Endpoint not found.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
@@ -63,10 +68,18 @@ function send(reply: FastifyReply, error: BurrowError): FastifyReply {
   return reply.send(body);
 }
 
+/**
+ * Errors Fastify answers before a route is found (a path it cannot decode, an over-long parameter): pass it as
+ * Fastify's `frameworkErrors` option, so they get PostHog's body too.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return send(reply, fromFramework(error, request, 0) ?? new ServerError());
+}
+
 export const errorHandler = fp(
   async (app: FastifyInstance, opts: { bodyLimit: number }) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const known = error instanceof BurrowError ? error : fromFramework(error, request, opts.bodyLimit);
+      const known = error instanceof BurrowError ? error : (fromFramework(error, request, opts.bodyLimit) ?? fromDatabaseError(error));
       if (known) return send(reply, known);
       if (isResponseSerializationError(error)) {
         request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
