@@ -10,7 +10,7 @@ import { FORM_BODY } from '../lib/validation.js';
 /** How deep arrays and objects may nest in a JSON body; deeper bodies are refused before anything walks them. */
 export const MAX_JSON_DEPTH = 100;
 
-/** The deepest nesting of brackets in JSON text, counted outside strings; stops counting past the limit. */
+/** Whether arrays and objects in JSON text nest deeper than the limit (brackets counted outside strings). */
 function nestingExceeds(text: string, limit: number): boolean {
   let depth = 0;
   let inString = false;

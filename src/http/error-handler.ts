@@ -42,10 +42,6 @@ function fromFramework(error: FastifyError, request: FastifyRequest, bodyLimit: 
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new PayloadTooLargeError(bodyLimit);
-    // A path the router cannot decode, or a parameter longer than it matches: a path no route serves, as in Django.
-    case 'FST_ERR_BAD_URL':
-    case 'FST_ERR_MAX_PARAM_LENGTH':
-      return new NotFoundError('Endpoint not found.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
     case 'FST_ERR_CTP_EMPTY_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
@@ -69,18 +65,25 @@ function send(reply: FastifyReply, error: BurrowError): FastifyReply {
 }
 
 /**
- * Errors Fastify answers before a route is found (a path it cannot decode, an over-long parameter): pass it as
- * Fastify's `frameworkErrors` option, so they get PostHog's body too.
+ * Fastify's `frameworkErrors` option: the errors of its router, before any route or error handler is involved (a
+ * path it cannot decode, a parameter longer than it matches; async constraints are not used). As in Django, such a
+ * path is one no route serves.
  */
 export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return send(reply, fromFramework(error, request, 0) ?? new ServerError());
+  request.log.info({ code: error.code }, 'unroutable path');
+  return send(reply, new NotFoundError('Endpoint not found.'));
 }
 
 export const errorHandler = fp(
   async (app: FastifyInstance, opts: { bodyLimit: number }) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const known = error instanceof BurrowError ? error : (fromFramework(error, request, opts.bodyLimit) ?? fromDatabaseError(error));
+      const known = error instanceof BurrowError ? error : fromFramework(error, request, opts.bodyLimit);
       if (known) return send(reply, known);
+      const refusedByDatabase = fromDatabaseError(error);
+      if (refusedByDatabase) {
+        request.log.info({ err: error }, 'the database refused the input');
+        return send(reply, refusedByDatabase);
+      }
       if (isResponseSerializationError(error)) {
         request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
       } else {

@@ -30,7 +30,7 @@ export function quotePlus(value: string): string {
  * Python's urllib.parse.unquote_plus: "+" is a space, each run of %XX escapes is UTF-8 (undecodable bytes become
  * U+FFFD) and a "%" that starts no valid escape stays as it is, so any query string a client sends can be re-encoded.
  */
-export function unquotePlus(value: string): string {
+function unquotePlus(value: string): string {
   return value.replace(/\+/g, ' ').replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }
 

@@ -93,7 +93,7 @@ function unstorableTextError(text: string, path: readonly string[]): ValidationE
  * The first string (value or key) anywhere in request input that Postgres could not store. JSON bodies nest at most
  * MAX_JSON_DEPTH levels (http/body-parsers.ts), query strings and forms not at all, so the walk stays shallow.
  */
-export function findUnstorableText(value: unknown, path: string[] = []): ValidationError | null {
+function findUnstorableText(value: unknown, path: string[] = []): ValidationError | null {
   if (typeof value === 'string') return unstorableTextError(value, path);
   if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return null;
   for (const [key, item] of Object.entries(value)) {
