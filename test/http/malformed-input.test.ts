@@ -273,4 +273,22 @@ describe('malformed input on every operation', { timeout: 300_000 }, () => {
     expect(answered.session).toBeGreaterThan(200);
     expect(failures.slice(0, 60), `${failures.length} failures`).toEqual([]);
   });
+
+  it('answers malformed credentials on every operation in PostHog’s shapes', async () => {
+    const credentials: Record<string, string>[] = [
+      { cookie: 'sessionid=a%00b; posthog_csrftoken=%zz', 'x-csrftoken': '%zz' },
+      { cookie: `sessionid=${'é'.repeat(3000)}` },
+      { authorization: 'Bearer phx_\u00ff' },
+      { authorization: `Bearer ${'x'.repeat(10_000)}` },
+    ];
+    const failures: string[] = [];
+    for (const op of operations) {
+      for (const headers of credentials) {
+        const response = await ctx.app.inject({ method: op.method, url: `${urlOf(op)}?personal_api_key=phx_%00`, headers });
+        const problem = response.statusCode >= 500 ? response.body.slice(0, 200) : response.statusCode >= 400 ? errorShapeProblem(response) : null;
+        if (problem) failures.push(`${op.method} ${op.url} [${Object.keys(headers).join(', ')}] -> ${response.statusCode}: ${problem}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
 });
