@@ -8,7 +8,7 @@ import { ParseError } from '../lib/errors.js';
 import { FORM_BODY } from '../lib/validation.js';
 
 /** How deep arrays and objects may nest in a JSON body; deeper bodies are refused before anything walks them. */
-export const MAX_JSON_DEPTH = 100;
+const MAX_JSON_DEPTH = 100;
 
 /** Whether arrays and objects in JSON text nest deeper than the limit (brackets counted outside strings). */
 function nestingExceeds(text: string, limit: number): boolean {

@@ -50,7 +50,10 @@ export function createApiKeysRepository(db: Db) {
     async update(id: string, userId: number, patch: Partial<NewPersonalApiKey>, tx: Db = db): Promise<PersonalApiKeyRow | undefined> {
       const owned = and(eq(personalApiKeys.id, id), eq(personalApiKeys.userId, userId));
       // An empty PATCH changes nothing (and SQL has no UPDATE without a SET): the key as it is.
-      const [row] = Object.keys(patch).length === 0 ? await tx.select().from(personalApiKeys).where(owned) : await tx.update(personalApiKeys).set(patch).where(owned).returning();
+      const [row] =
+        Object.keys(patch).length === 0
+          ? await tx.select().from(personalApiKeys).where(owned)
+          : await tx.update(personalApiKeys).set(patch).where(owned).returning();
       return row;
     },
 

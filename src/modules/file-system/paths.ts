@@ -52,8 +52,8 @@ export function withLastSegment(path: string, name: string): string {
  * PostHog refuses paths over 4000 characters. Burrow's folder listings need the path in a btree index, whose rows
  * hold at most 2704 bytes (with the project id and depth beside it), so the rule is in UTF-8 bytes: 2600.
  */
-export const MAX_PATH_BYTES = 2600;
-export const MAX_PATH_DEPTH = 50;
+const MAX_PATH_BYTES = 2600;
+const MAX_PATH_DEPTH = 50;
 
 /** Why a path cannot be written (the same rule for create, update, move, link, undo and objects filed in the tree). */
 export function pathProblem(path: string): string | null {
