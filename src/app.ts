@@ -5,7 +5,7 @@ import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-
 import type { Container } from './container.js';
 import { authPlugin } from './http/auth.js';
 import { bodyParsers } from './http/body-parsers.js';
-import { errorHandler } from './http/error-handler.js';
+import { answerFrameworkError, errorHandler } from './http/error-handler.js';
 import { requestContext, requestId } from './http/request-context.js';
 import { applyRouteConventions } from './http/route-conventions.js';
 import { swaggerPlugin } from './http/swagger.js';
@@ -23,6 +23,7 @@ export async function buildApp({ config, log, auth, instance, routes, redis }: A
     trustProxy: config.trustProxy,
     bodyLimit: config.bodyLimitBytes,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    frameworkErrors: answerFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

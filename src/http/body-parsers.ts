@@ -1,11 +1,54 @@
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { parse as parseQueryString } from 'fast-querystring';
 import secureJson from 'secure-json-parse';
 import { ParseError } from '../lib/errors.js';
 import { FORM_BODY } from '../lib/validation.js';
+
+/** How deep arrays and objects may nest in a JSON body; deeper bodies are refused before anything walks them. */
+const MAX_JSON_DEPTH = 100;
+
+/** Whether arrays and objects in JSON text nest deeper than the limit (brackets counted outside strings). */
+function nestingExceeds(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const char = text.charCodeAt(i);
+    if (inString) {
+      if (char === 0x5c) i += 1; // a backslash escapes the next character
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) {
+      inString = true;
+    } else if (char === 0x5b || char === 0x7b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (char === 0x5d || char === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return false;
+}
+
+/**
+ * The fields of a multipart body as Django's QueryDict holds them (a repeated name gives a list; a file its bytes).
+ * A body the parser cannot read is DRF's "Multipart form parse error"; the parser's limits keep their own errors (413).
+ */
+async function multipartFields(request: FastifyRequest): Promise<Record<string, unknown>> {
+  const fields: Record<string, unknown> = {};
+  try {
+    for await (const part of request.parts()) {
+      const value = part.type === 'file' ? await part.toBuffer() : part.value;
+      const previous = fields[part.fieldname];
+      fields[part.fieldname] = previous === undefined ? value : [previous, value].flat();
+    }
+  } catch (error) {
+    if (typeof (error as { code?: unknown }).code === 'string') throw error;
+    throw new ParseError(`Multipart form parse error - ${(error as Error).message}`);
+  }
+  return Object.assign(fields, { [FORM_BODY]: true });
+}
 
 /**
  * JSON, form-encoded and multipart bodies, as DRF's default parsers accept. Form bodies are marked so that
@@ -17,6 +60,9 @@ export const bodyParsers = fp(
     app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_request, body, done) => {
       const text = body.toString();
       if (text.trim() === '') return done(null, undefined);
+      if (nestingExceeds(text, MAX_JSON_DEPTH)) {
+        return done(new ParseError(`JSON parse error - Nesting deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+      }
       try {
         done(null, secureJson.parse(text, { protoAction: 'error', constructorAction: 'ignore' }));
       } catch (error) {
@@ -29,11 +75,9 @@ export const bodyParsers = fp(
       parser: (text: string) => Object.assign(parseQueryString(text), { [FORM_BODY]: true }),
     });
 
-    await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: opts.bodyLimit, fieldSize: opts.bodyLimit } });
+    await app.register(multipart, { limits: { fileSize: opts.bodyLimit, fieldSize: opts.bodyLimit } });
     app.addHook('preValidation', async (request) => {
-      if (request.isMultipart() && request.body && typeof request.body === 'object') {
-        Object.assign(request.body, { [FORM_BODY]: true });
-      }
+      if (request.isMultipart()) request.body = await multipartFields(request);
     });
   },
   { name: 'body-parsers' },

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isResponseSerializationError } from 'fastify-type-provider-zod';
+import { fromDatabaseError } from '../lib/database-errors.js';
 import {
   BurrowError,
   type ErrorKind,
@@ -63,11 +64,26 @@ function send(reply: FastifyReply, error: BurrowError): FastifyReply {
   return reply.send(body);
 }
 
+/**
+ * Fastify's `frameworkErrors` option: the errors of its router, before any route or error handler is involved (a
+ * path it cannot decode, a parameter longer than it matches; async constraints are not used). As in Django, such a
+ * path is one no route serves.
+ */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  request.log.info({ code: error.code }, 'unroutable path');
+  return send(reply, new NotFoundError('Endpoint not found.'));
+}
+
 export const errorHandler = fp(
   async (app: FastifyInstance, opts: { bodyLimit: number }) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const known = error instanceof BurrowError ? error : fromFramework(error, request, opts.bodyLimit);
       if (known) return send(reply, known);
+      const refusedByDatabase = fromDatabaseError(error);
+      if (refusedByDatabase) {
+        request.log.info({ err: error }, 'the database refused the input');
+        return send(reply, refusedByDatabase);
+      }
       if (isResponseSerializationError(error)) {
         request.log.error({ err: error, issues: error.cause.issues }, 'response did not match its schema');
       } else {

@@ -26,14 +26,22 @@ export function quotePlus(value: string): string {
     .replace(/%20/g, '+');
 }
 
+/**
+ * Python's urllib.parse.unquote_plus: "+" is a space, each run of %XX escapes is UTF-8 (undecodable bytes become
+ * U+FFFD) and a "%" that starts no valid escape stays as it is, so any query string a client sends can be re-encoded.
+ */
+function unquotePlus(value: string): string {
+  return value.replace(/\+/g, ' ').replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
+}
+
 function withQueryParam(url: string, key: string, value: string | undefined): string {
   const [base, query = ''] = url.split('?', 2) as [string, string?];
   const pairs: [string, string][] = [];
   for (const part of query.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
-    const k = decodeURIComponent((eq === -1 ? part : part.slice(0, eq)).replace(/\+/g, ' '));
-    const v = eq === -1 ? '' : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, ' '));
+    const k = unquotePlus(eq === -1 ? part : part.slice(0, eq));
+    const v = eq === -1 ? '' : unquotePlus(part.slice(eq + 1));
     if (k !== key) pairs.push([k, v]);
   }
   if (value !== undefined) pairs.push([key, value]);

@@ -17,11 +17,14 @@ const DATETIME_FORMAT =
 const TRUE_STRINGS = new Set(['true', '1', 'yes', 'on', 't', 'y']);
 const FALSE_STRINGS = new Set(['false', '0', 'no', 'off']);
 
-/** DRF's LimitOffsetPagination: a limit that is not a positive integer (an offset not 0 or more) is ignored. */
+/**
+ * DRF's LimitOffsetPagination: a limit that is not a positive integer (an offset not 0 or more) is ignored. A count
+ * beyond what JavaScript holds exactly is read as the largest it does, which no table reaches either.
+ */
 function lenientCount(allowZero: boolean) {
   return (value: string | undefined): number | undefined => {
     if (value === undefined || !/^\s*\+?\d+\s*$/.test(value)) return undefined;
-    const n = Number.parseInt(value, 10);
+    const n = Math.min(Number.parseInt(value, 10), Number.MAX_SAFE_INTEGER);
     return n > 0 || (allowZero && n === 0) ? n : undefined;
   };
 }

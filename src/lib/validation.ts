@@ -75,6 +75,34 @@ function coerce(schema: $ZodType, value: unknown, form: boolean): unknown {
   }
 }
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** DRF's CharField validators: text Postgres cannot store (NUL, and lone UTF-16 surrogates) is refused. */
+function unstorableTextError(text: string, path: readonly string[]): ValidationError | null {
+  const attr = path.length === 0 ? null : path.join('__');
+  if (text.includes('\u0000')) return new ValidationError('Null characters are not allowed.', attr, 'null_characters_not_allowed');
+  const surrogate = LONE_SURROGATE.exec(text);
+  if (surrogate) {
+    const codePoint = surrogate[0].charCodeAt(0).toString(16).toUpperCase();
+    return new ValidationError(`Surrogate characters are not allowed: U+${codePoint}.`, attr, 'surrogate_characters_not_allowed');
+  }
+  return null;
+}
+
+/**
+ * The first string (value or key) anywhere in request input that Postgres could not store. JSON bodies nest at most
+ * MAX_JSON_DEPTH levels (http/body-parsers.ts), query strings and forms not at all, so the walk stays shallow.
+ */
+function findUnstorableText(value: unknown, path: string[] = []): ValidationError | null {
+  if (typeof value === 'string') return unstorableTextError(value, path);
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = unstorableTextError(key, path) ?? findUnstorableText(item, [...path, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
 export function normalizeInput(schema: $ZodType, data: unknown): unknown {
   const form = typeof data === 'object' && data !== null && FORM_BODY in data;
   return coerce(schema, data, form);
@@ -182,6 +210,8 @@ export function toValidationError(issues: readonly $ZodIssue[]): ValidationError
 
 /** Validates a value the way request bodies are validated, for services that parse input themselves. */
 export function parseInput<S extends z.ZodType>(schema: S, data: unknown): z.output<S> {
+  const unstorable = findUnstorableText(data);
+  if (unstorable) throw unstorable;
   const result = (schema as unknown as z.ZodType).safeParse(normalizeInput(schema as unknown as $ZodType, data), {
     reportInput: true,
   });
@@ -192,6 +222,8 @@ export function parseInput<S extends z.ZodType>(schema: S, data: unknown): z.out
 export const validatorCompiler: FastifySchemaCompiler<$ZodType> =
   ({ schema }) =>
   (data) => {
+    const unstorable = findUnstorableText(data);
+    if (unstorable) return { error: unstorable };
     // DRF reads a request without a body as an empty form.
     const input = normalizeInput(schema, data ?? {});
     const result = (schema as unknown as z.ZodType).safeParse(input, { reportInput: true });

@@ -48,11 +48,12 @@ export function createApiKeysRepository(db: Db) {
     },
 
     async update(id: string, userId: number, patch: Partial<NewPersonalApiKey>, tx: Db = db): Promise<PersonalApiKeyRow | undefined> {
-      const [row] = await tx
-        .update(personalApiKeys)
-        .set(patch)
-        .where(and(eq(personalApiKeys.id, id), eq(personalApiKeys.userId, userId)))
-        .returning();
+      const owned = and(eq(personalApiKeys.id, id), eq(personalApiKeys.userId, userId));
+      // An empty PATCH changes nothing (and SQL has no UPDATE without a SET): the key as it is.
+      const [row] =
+        Object.keys(patch).length === 0
+          ? await tx.select().from(personalApiKeys).where(owned)
+          : await tx.update(personalApiKeys).set(patch).where(owned).returning();
       return row;
     },
 

@@ -2,10 +2,8 @@ import { z } from 'zod';
 import { query } from '../../http/query.js';
 import { DateTime } from '../../lib/wire.js';
 import { UserBasicSchema } from '../identity/index.js';
-import { splitPath } from './paths.js';
+import { pathProblem } from './paths.js';
 
-export const MAX_PATH_LENGTH = 4000;
-export const MAX_PATH_DEPTH = 50;
 const MAX_META_BYTES = 1024 * 1024;
 
 /** PostHog's FileSystemSerializer, in its field order (created_by as in its newest version). */
@@ -40,10 +38,8 @@ const path = z
   .string()
   .min(1)
   .superRefine((value, ctx) => {
-    if (value.length > MAX_PATH_LENGTH) ctx.addIssue({ code: 'custom', message: `Path must be ${MAX_PATH_LENGTH} characters or fewer.` });
-    else if (splitPath(value).length > MAX_PATH_DEPTH) {
-      ctx.addIssue({ code: 'custom', message: `Path can be at most ${MAX_PATH_DEPTH} levels deep.` });
-    }
+    const problem = pathProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
 const meta = z

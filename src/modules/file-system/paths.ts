@@ -47,3 +47,17 @@ export function withLastSegment(path: string, name: string): string {
   const segments = splitPath(path);
   return joinPath([...segments.slice(0, -1), name]);
 }
+
+/**
+ * PostHog refuses paths over 4000 characters. Burrow's folder listings need the path in a btree index, whose rows
+ * hold at most 2704 bytes (with the project id and depth beside it), so the rule is in UTF-8 bytes: 2600.
+ */
+const MAX_PATH_BYTES = 2600;
+const MAX_PATH_DEPTH = 50;
+
+/** Why a path cannot be written (the same rule for create, update, move, link, undo and objects filed in the tree). */
+export function pathProblem(path: string): string | null {
+  if (Buffer.byteLength(path) > MAX_PATH_BYTES) return `Path must be ${MAX_PATH_BYTES} bytes or fewer.`;
+  if (splitPath(path).length > MAX_PATH_DEPTH) return `Path can be at most ${MAX_PATH_DEPTH} levels deep.`;
+  return null;
+}

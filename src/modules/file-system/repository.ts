@@ -199,6 +199,8 @@ export function createFileSystemRepository(db: Db) {
     },
 
     async update(id: string, patch: Partial<NewFileSystemRow>, tx: Db = db): Promise<void> {
+      // An empty PATCH changes nothing (and SQL has no UPDATE without a SET).
+      if (Object.keys(patch).length === 0) return;
       await tx.update(fileSystem).set(patch).where(eq(fileSystem.id, id));
     },
 

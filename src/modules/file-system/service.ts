@@ -14,7 +14,7 @@ import type {
 } from './contract.js';
 import { TreeRequestError } from './errors.js';
 import type { TreeObject, TreeObjectType } from './object-types.js';
-import { ancestorPaths, escapePath, joinPath, lastSegment, pathDepth, splitPath } from './paths.js';
+import { ancestorPaths, escapePath, joinPath, lastSegment, pathDepth, pathProblem, splitPath } from './paths.js';
 import {
   type FileSystemRepository,
   type FileSystemRow,
@@ -185,8 +185,22 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     };
   }
 
-  /** A new canonical row for an object at a path (its parents created). */
-  async function insertObjectRow(scope: TreeScope, type: string, object: TreeObject, path: string, tx: Db): Promise<void> {
+  /** Refuses a path the tree cannot hold, naming the input it came from: every write of a path passes here. */
+  function writable(path: string, attr: string): string {
+    const problem = pathProblem(path);
+    if (problem) throw new ValidationError(problem, attr);
+    return path;
+  }
+
+  /** The paths a folder's subtree gets when it moves (or is linked) from one path to another, each checked. */
+  async function movedSubtree(scope: TreeScope, from: string, to: string, tx?: Db): Promise<{ row: FileSystemRow; path: string }[]> {
+    const rows = await files.subtree(scope, from, tx);
+    return rows.map((row) => ({ row, path: writable(to + row.path.slice(from.length), 'new_path') }));
+  }
+
+  /** A new canonical row for an object at a path (its parents created); attr names the input the path came from. */
+  async function insertObjectRow(scope: TreeScope, type: string, object: TreeObject, path: string, tx: Db, attr = 'name'): Promise<void> {
+    writable(path, attr);
     await ensureAncestors(scope, [path], object.createdById, tx);
     await files.insert(
       [
@@ -366,8 +380,10 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     /** Moves a row; a folder takes everything under it along, merging into a folder already at the target. */
     async move(access: TeamAccess, actor: Actor, id: string, newPath: string | undefined): Promise<FileSystemEntry> {
       if (!newPath) throw new TreeRequestError('new_path is required');
+      writable(newPath, 'new_path');
       const scope = scopeOf(access);
       const row = await find(access, id);
+      if (isFolder(row) && newPath !== row.path) await movedSubtree(scope, row.path, newPath);
       // PostHog creates the target's parents before anything can refuse the move.
       await db.transaction((tx) => ensureAncestors(scope, [newPath], actor.user.id, tx));
       if (!isFolder(row)) {
@@ -376,8 +392,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       }
       if (newPath === row.path) throw new TreeRequestError('Cannot move folder into itself');
       const resultId = await db.transaction(async (tx) => {
-        for (const child of await files.subtree(scope, row.path, tx)) {
-          const path = newPath + child.path.slice(row.path.length);
+        for (const { row: child, path } of await movedSubtree(scope, row.path, newPath, tx)) {
           await files.update(child.id, { path, depth: pathDepth(path) }, tx);
         }
         await shortcuts.repointFolders(scope.projectId, row.path, newPath, escapePath(lastSegment(newPath)), tx);
@@ -395,8 +410,10 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     /** Shortcut copies at a new path; for a folder, of everything under it too. */
     async link(access: TeamAccess, actor: Actor, id: string, newPath: string | undefined): Promise<FileSystemEntry> {
       if (!newPath) throw new TreeRequestError('new_path is required');
+      writable(newPath, 'new_path');
       const scope = scopeOf(access);
       const row = await find(access, id);
+      if (isFolder(row) && newPath !== row.path) await movedSubtree(scope, row.path, newPath);
       await db.transaction((tx) => ensureAncestors(scope, [newPath], actor.user.id, tx));
       if (isFolder(row) && newPath === row.path) throw new TreeRequestError('Cannot link folder into itself');
       const copy = (source: FileSystemRow, path: string) => ({
@@ -414,8 +431,8 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       });
       const resultId = await db.transaction(async (tx) => {
         if (!isFolder(row)) return (await files.insert([copy(row, newPath)], tx))[0]!.id;
-        const children = await files.subtree(scope, row.path, tx);
-        await files.insert(children.map((child) => copy(child, newPath + child.path.slice(row.path.length))), tx);
+        const children = await movedSubtree(scope, row.path, newPath, tx);
+        await files.insert(children.map(({ row: child, path }) => copy(child, path)), tx);
         if (await files.findFolderAt(scope, newPath, row.id, tx)) return row.id;
         return (await files.insert([copy(row, newPath)], tx))[0]!.id;
       });
@@ -498,11 +515,11 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
       }
       const rows = await files.objectRows(scope.teamId, objectType.type, object.ref, tx);
       if (rows.length === 0) {
-        await insertObjectRow(scope, objectType.type, object, defaultPath(objectType, object, folder), tx);
+        await insertObjectRow(scope, objectType.type, object, defaultPath(objectType, object, folder), tx, folder === undefined ? 'name' : '_create_in_folder');
         return;
       }
       for (const row of rows) {
-        const path = joinPath([...splitPath(row.path).slice(0, -1), object.name]);
+        const path = writable(joinPath([...splitPath(row.path).slice(0, -1), object.name]), 'name');
         await files.update(row.id, { path, depth: pathDepth(path), href: object.href }, tx);
       }
       await shortcuts.renameForObject(scope.teamId, objectType.type, object.ref, { path: escapePath(object.name), href: object.href }, tx);

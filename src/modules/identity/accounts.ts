@@ -66,7 +66,9 @@ export function createAccountService({ db, identity }: AccountServiceDeps) {
 
   /** An organization with its default project; the user becomes its owner and switches to it. */
   async function insertOrganization(user: UserRow, name: string, tx: Db): Promise<{ organization: OrganizationRow; team: TeamRow; user: UserRow }> {
-    const organization = await identity.insertOrganization({ id: newUuid(), name, slug: await uniqueSlug(name, tx) }, tx);
+    let organization: OrganizationRow | undefined;
+    // A concurrent request may take the free slug between the check and the insert: then take the next free one.
+    while (!organization) organization = await identity.insertOrganization({ id: newUuid(), name, slug: await uniqueSlug(name, tx) }, tx);
     await identity.insertMembership({ id: newUuid(), organizationId: organization.id, userId: user.id, level: MembershipLevel.owner }, tx);
     const { team } = await insertProject(organization.id, DEFAULT_PROJECT_NAME, tx);
     const updated = await identity.updateUser(user.id, { currentOrganizationId: organization.id, currentTeamId: team.id }, tx);

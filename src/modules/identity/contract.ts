@@ -289,7 +289,8 @@ export const UpdateUserBody = z
     theme_mode: z.enum(['light', 'dark', 'system', '']).nullable(),
     hedgehog_config: z.record(z.string(), z.unknown()).nullable(),
     role_at_organization: z.union([RoleAtOrganization, z.literal('')]),
-    events_column_config: z.unknown(),
+    // A JSONField without null=True: null is refused, as DRF's serializer does.
+    events_column_config: z.unknown().refine((value) => value !== null, { message: 'This field may not be null.', params: { code: 'null' } }),
   })
   .partial();
 

@@ -74,9 +74,10 @@ export function createIdentityRepository(db: Db) {
       return row!;
     },
 
-    async insertOrganization(values: typeof organizations.$inferInsert, tx: Db = db): Promise<OrganizationRow> {
-      const [row] = await tx.insert(organizations).values(values).returning();
-      return row!;
+    /** The new organization, or undefined when another one took its slug first. */
+    async insertOrganization(values: typeof organizations.$inferInsert, tx: Db = db): Promise<OrganizationRow | undefined> {
+      const [row] = await tx.insert(organizations).values(values).onConflictDoNothing({ target: organizations.slug }).returning();
+      return row;
     },
 
     async slugExists(slug: string, tx: Db = db): Promise<boolean> {

@@ -187,7 +187,7 @@ describe('project tree', () => {
       const t = await tree();
       expectError(await t.call('POST', '/', {}), 400, invalid('This field is required.', 'path', 'required'));
       expectError(await t.call('POST', '/', { path: '' }), 400, invalid('This field may not be blank.', 'path', 'blank'));
-      expectError(await t.call('POST', '/', { path: 'x'.repeat(4001) }), 400, invalid('Path must be 4000 characters or fewer.', 'path'));
+      expectError(await t.call('POST', '/', { path: 'x'.repeat(2601) }), 400, invalid('Path must be 2600 bytes or fewer.', 'path'));
       expectError(await t.call('POST', '/', { path: Array.from({ length: 51 }, () => 'a').join('/') }), 400, invalid('Path can be at most 50 levels deep.', 'path'));
       expectError(await t.call('POST', '/', { path: 'a', meta: [1] }), 400, invalid('Meta must be an object.', 'meta'));
       expectError(await t.call('POST', '/', { path: 'a', type: 't'.repeat(101) }), 400, invalid('Ensure this field has no more than 100 characters.', 'type', 'max_length'));
