@@ -62,6 +62,8 @@ export const ConfigSchema = z.object({
   RENDER_MAX_BYTES: int(20 * 1024 * 1024, 1024),
   RENDER_JPEG_QUALITY: int(70, 1).pipe(z.number().max(100)),
   EVENTS_RETENTION_DAYS: int(0),
+  CAPTURE_EVENTS_PER_SECOND: int(0),
+  RECORDINGS_QUOTA_PER_MONTH: int(0),
   RENDER_ALLOWED_HOSTS: z
     .string()
     .default('')
@@ -91,6 +93,7 @@ export type Config = Readonly<{
   authCacheMs: number;
   /** Days events, heatmap points and sessions are kept (EVENTS_RETENTION_DAYS); 0 keeps them. */
   eventsRetentionDays: number;
+  capture: Readonly<{ eventsPerSecond: number; recordingsQuotaPerMonth: number }>;
   sessionCookieAgeSeconds: number;
   bootstrap: boolean;
   adminEmail: string;
@@ -138,6 +141,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     authCacheMs: e.AUTH_CACHE_SECONDS * 1000,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
+    capture: Object.freeze({ eventsPerSecond: e.CAPTURE_EVENTS_PER_SECOND, recordingsQuotaPerMonth: e.RECORDINGS_QUOTA_PER_MONTH }),
     sessionCookieAgeSeconds: e.SESSION_COOKIE_AGE_SECONDS,
     bootstrap: e.BOOTSTRAP,
     adminEmail: e.ADMIN_EMAIL,

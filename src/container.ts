@@ -46,7 +46,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
-  const capture = createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays });
+  const capture = createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
 
   return {
     database,

@@ -18,16 +18,18 @@ export interface CaptureModuleDeps {
   identityChanged: Signal;
   /** EVENTS_RETENTION_DAYS; 0 keeps events. */
   eventsRetentionDays: number;
+  limits: { eventsPerSecond: number; recordingsQuotaPerMonth: number };
 }
 
 /** Where posthog-js sends events and recordings and loads its remote config (/e/, /s/, /flags/, /array/<token>/config, ...). */
-export function createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays }: CaptureModuleDeps) {
+export function createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays, limits }: CaptureModuleDeps) {
   const service = createCaptureService({
     capture: createCaptureRepository(db),
     recordings: createRecordingsRepository(db),
     teams: identity.directory,
     teamCacheMs: 5_000,
     onTeamChanged: () => identityChanged.notify(),
+    limits,
   });
   identityChanged.subscribe(service.forgetTeams);
   return { routes: captureRoutes(service), jobs: createCaptureJobs({ queue, capture: service, eventsRetentionDays }) };

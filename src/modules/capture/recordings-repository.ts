@@ -117,6 +117,15 @@ export function createRecordingsRepository(db: Db) {
       });
     },
 
+    /** Recordings of the team that started this calendar month (UTC), what the recordings quota counts. */
+    async countThisMonth(teamId: number): Promise<number> {
+      const [row] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(sessionRecordings)
+        .where(sql`${sessionRecordings.teamId} = ${teamId} and ${sessionRecordings.startTime} >= date_trunc('month', now() at time zone 'utc') at time zone 'utc'`);
+      return Number(row?.n ?? 0);
+    },
+
     /**
      * Deletes up to `limit` recordings past their retention (the day they started plus retention_period_days, as
      * PostHog's expiry_time), with their blocks and console messages. Answers how many.

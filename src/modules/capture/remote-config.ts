@@ -66,8 +66,9 @@ function sessionRecording(settings: ProjectSettings, requester: ConfigRequester)
 /**
  * The configuration posthog-js loads from /array/<token>/config (and reads from /flags and /decide answers), built
  * from the project's settings as PostHog's RemoteConfig.build_config builds it, with its camelCase keys and order.
+ * Over its recordings quota, a project is told not to record (`quotaLimited`), as PostHog does.
  */
-export function remoteConfig(token: string, settings: ProjectSettings, requester: ConfigRequester): Record<string, unknown> {
+export function remoteConfig(token: string, settings: ProjectSettings, requester: ConfigRequester, recordingsQuotaLimited: boolean): Record<string, unknown> {
   const networkTiming = settings.capture_performance_opt_in === true;
   const webVitals = settings.autocapture_web_vitals_opt_in === true;
   return {
@@ -81,7 +82,8 @@ export function remoteConfig(token: string, settings: ProjectSettings, requester
     analytics: { endpoint: '/i/v0/e/' },
     elementsChainAsString: true,
     errorTracking: { autocaptureExceptions: settings.autocapture_exceptions_opt_in === true, suppressionRules: [] },
-    sessionRecording: sessionRecording(settings, requester),
+    sessionRecording: recordingsQuotaLimited ? false : sessionRecording(settings, requester),
+    ...(recordingsQuotaLimited && { quotaLimited: ['recordings'] }),
     heatmaps: settings.heatmaps_opt_in === true,
     surveys: false,
     defaultIdentifiedOnly: true,

@@ -85,7 +85,7 @@ export const captureRoutes = (capture: CaptureService): RoutePlugin => async (ap
           tags,
           summary: `Events from posthog-js and the other SDKs (${method === 'GET' ? 'the payload in ?data=' : 'JSON, gzip, lz64 or a base64 form body'})`,
           querystring: QUERY_TEXT,
-          response: { 200: CaptureResponseSchema, 401: ErrorSchema, 413: ErrorSchema },
+          response: { 200: CaptureResponseSchema, 401: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema },
         },
         handler: async (request) => {
           await capture.captureEvents(inputOf(request), endpoint);
@@ -107,11 +107,11 @@ export const captureRoutes = (capture: CaptureService): RoutePlugin => async (ap
         tags,
         summary: 'Session recordings from posthog-js: `$snapshot` events, stored as blocks of their sessions',
         querystring: QUERY_TEXT,
-        response: { 200: CaptureResponseSchema, 401: ErrorSchema, 413: ErrorSchema },
+        response: { 200: CaptureResponseSchema, 401: ErrorSchema, 413: ErrorSchema, 429: ErrorSchema },
       },
       handler: async (request) => {
-        await capture.captureRecordings({ ...inputOf(request), userAgent: request.headers['user-agent'] }, RECORDINGS_BODY_LIMIT);
-        return { status: 'Ok' as const };
+        const { quotaLimited } = await capture.captureRecordings({ ...inputOf(request), userAgent: request.headers['user-agent'] }, RECORDINGS_BODY_LIMIT);
+        return { status: 'Ok' as const, ...(quotaLimited && { quota_limited: ['recordings'] }) };
       },
     });
   }

@@ -1,9 +1,11 @@
 import type { TeamRow } from '../../db/schema/index.js';
+import { ThrottledError } from '../../lib/errors.js';
 import { newUuid } from '../../lib/ids.js';
 import { TtlCache } from '../../lib/ttl-cache.js';
 import { type IdentityModule, projectSettings } from '../identity/index.js';
 import { ProjectTokenError, UNKNOWN_TOKEN } from './errors.js';
 import { captureRequest, projectToken } from './events.js';
+import { createEventRateLimiter } from './limits.js';
 import { type CaptureInput, decodePayload } from './payload.js';
 import type { RecordingsRepository } from './recordings-repository.js';
 import { type ConfigRequester, flagsAnswer, remoteConfig } from './remote-config.js';
@@ -18,7 +20,12 @@ export interface CaptureServiceDeps {
   teamCacheMs: number;
   /** Called when a team's first event changed the team (its ingested_event flag). */
   onTeamChanged: () => void;
+  /** CAPTURE_EVENTS_PER_SECOND and RECORDINGS_QUOTA_PER_MONTH; 0 turns each off. */
+  limits: { eventsPerSecond: number; recordingsQuotaPerMonth: number };
 }
+
+/** How long a team's "over its recordings quota" answer is reused. */
+const QUOTA_CHECK_MS = 60_000;
 
 /** What one call of a capture endpoint needs besides the request: its size limit and whether it is /engage. */
 export interface CaptureEndpoint {
@@ -29,8 +36,28 @@ export interface CaptureEndpoint {
 /** PostHog's session_recording_retention_period choices, as the retention_period_days stamped on a recording. */
 const RETENTION_DAYS = { '30d': 30, '90d': 90, '1y': 365, '5y': 1825 } as const;
 
-export function createCaptureService({ capture, recordings, teams, teamCacheMs, onTeamChanged }: CaptureServiceDeps) {
+export function createCaptureService({ capture, recordings, teams, teamCacheMs, onTeamChanged, limits }: CaptureServiceDeps) {
   const teamsByToken = new TtlCache<string, TeamRow | null>(teamCacheMs);
+  const overQuota = new TtlCache<number, true>(QUOTA_CHECK_MS);
+  const rate = createEventRateLimiter(limits.eventsPerSecond);
+
+  /**
+   * PostHog's quota limiting: over RECORDINGS_QUOTA_PER_MONTH recordings this month, no more are taken. Only "over"
+   * is remembered (for a minute): below the quota every request counts again, so the quota is never overshot by
+   * a stale answer.
+   */
+  async function recordingsQuotaReached(teamId: number): Promise<boolean> {
+    if (limits.recordingsQuotaPerMonth <= 0) return false;
+    if (overQuota.get(teamId)) return true;
+    const reached = (await recordings.countThisMonth(teamId)) >= limits.recordingsQuotaPerMonth;
+    if (reached) overQuota.set(teamId, true);
+    return reached;
+  }
+
+  function throttle(teamId: number, count: number): void {
+    const wait = rate.take(teamId, count);
+    if (wait > 0) throw new ThrottledError(wait);
+  }
 
   async function teamOf(token: string): Promise<TeamRow | null> {
     return teamsByToken.getOrLoad(token, async () => (await teams.findTeamByApiToken(token)) ?? null);
@@ -51,6 +78,7 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
       const json = decodePayload(input, endpoint.limitBytes, { sanitize: true });
       const request = captureRequest(json, { engage: endpoint.engage, now, sentAtFallback: input.query._ });
       const team = await knownTeam(request.token);
+      throttle(team.id, request.events.length);
       const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events);
       if (firstForTeam) onTeamChanged();
       return { stored: inserted };
@@ -58,16 +86,22 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
 
     /**
      * /s/: the `$snapshot` events of one request become blocks of their sessions, stored with the sessions' metadata,
-     * all or none. Answers how many blocks were new.
+     * all or none. Answers how many blocks were new; over the recordings quota, none are taken (`quotaLimited`).
      */
-    async captureRecordings(input: CaptureInput & { userAgent: string | undefined }, limitBytes: number, now = new Date()): Promise<{ stored: number }> {
+    async captureRecordings(
+      input: CaptureInput & { userAgent: string | undefined },
+      limitBytes: number,
+      now = new Date(),
+    ): Promise<{ stored: number; quotaLimited: boolean }> {
       const json = decodePayload(input, limitBytes, { sanitize: false });
       const { token, blocks } = snapshotBlocks(json, { now, sentAtFallback: input.query._, userAgent: input.userAgent });
       const team = await knownTeam(token);
+      throttle(team.id, blocks.length);
+      if (await recordingsQuotaReached(team.id)) return { stored: 0, quotaLimited: true };
       const settings = projectSettings(team);
       const keepConsoleMessages = settings.capture_console_log_opt_in === true;
       const retentionPeriodDays = RETENTION_DAYS[settings.session_recording_retention_period];
-      return { stored: await recordings.insertBlocks(team.id, blocks, { keepConsoleMessages, retentionPeriodDays }) };
+      return { stored: await recordings.insertBlocks(team.id, blocks, { keepConsoleMessages, retentionPeriodDays }), quotaLimited: false };
     },
 
     /**
@@ -88,7 +122,8 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
     /** The team's remote config, or null when no project has this token. */
     async remoteConfig(token: string, requester: ConfigRequester): Promise<Record<string, unknown> | null> {
       const team = await teamOf(token);
-      return team ? remoteConfig(team.apiToken, projectSettings(team), requester) : null;
+      if (!team) return null;
+      return remoteConfig(team.apiToken, projectSettings(team), requester, await recordingsQuotaReached(team.id));
     },
 
     /** /flags and /decide: the token comes in the (possibly compressed) body. */
@@ -97,7 +132,7 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
       const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
       const token = projectToken({ token: body.token ?? body.api_key ?? body.$token ?? input.query.token, events: [] });
       const team = await knownTeam(token);
-      return flagsAnswer(remoteConfig(team.apiToken, projectSettings(team), requester), newUuid());
+      return flagsAnswer(remoteConfig(team.apiToken, projectSettings(team), requester, await recordingsQuotaReached(team.id)), newUuid());
     },
   };
 }
