@@ -68,6 +68,11 @@ export function factories(ctx: TestContext) {
       return { ...tenant, ...caller(user, await ctx.newKey(user)) };
     },
 
+    /** The project token (phc_...) of the tenant's team, read through the API as a user would: what capture takes. */
+    async projectToken(owner: Tenant): Promise<string> {
+      return ok<Body>(await owner.call('GET', `/api/projects/${owner.teamId}/`)).api_token as string;
+    },
+
     /** The headers of a browser that just logged the user in: the cookies and the CSRF token. */
     async session(user: UserRow): Promise<ReturnType<typeof sessionHeaders>> {
       return sessionHeaders(await ctx.login(user.email));

@@ -20,13 +20,9 @@ describe('capture: events from posthog-js', () => {
     ctx = await createTestContext();
     make = factories(ctx);
     tenant = await make.tenant();
-    token = await tokenOf(tenant);
+    token = await make.projectToken(tenant);
   });
   afterAll(() => ctx.close());
-
-  async function tokenOf(owner: Tenant): Promise<string> {
-    return ok(await owner.call('GET', `/api/projects/${owner.teamId}/`)).api_token as string;
-  }
 
   const stored = (teamId: number) => ctx.database.db.select().from(events).where(eq(events.teamId, teamId)).orderBy(asc(events.timestamp));
   const storedUuid = async (teamId: number, id: string) => (await stored(teamId)).find((e) => e.uuid === id);
@@ -229,7 +225,7 @@ describe('capture: events from posthog-js', () => {
 
   it('keeps each project’s events to itself', async () => {
     const other = await make.tenant();
-    const otherToken = await tokenOf(other);
+    const otherToken = await make.projectToken(other);
     expect((await post('/e/', { api_key: otherToken, batch: [pageview(90)] })).statusCode).toBe(200);
     expect(await storedUuid(other.teamId, uuid(90))).toBeDefined();
     expect(await storedUuid(tenant.teamId, uuid(90))).toBeUndefined();
@@ -245,8 +241,9 @@ describe('capture: remote config and flags', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    tenant = await factories(ctx).tenant();
-    token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
+    const make = factories(ctx);
+    tenant = await make.tenant();
+    token = await make.projectToken(tenant);
   });
   afterAll(() => ctx.close());
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { events, sessionRecordings } from '../../../src/db/schema/index.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
-import { factories, type Factories, type Tenant } from '../../helpers/factories.js';
+import { factories, type Factories } from '../../helpers/factories.js';
 
 let counter = 0;
 const nextUuid = () => `0190a0b0-0000-7000-c000-${String(++counter).padStart(12, '0')}`;
@@ -20,7 +20,6 @@ describe('capture: rate limits and the recordings quota', () => {
   });
   afterAll(() => ctx.close());
 
-  const tokenOf = async (owner: Tenant) => ok(await owner.call('GET', `/api/projects/${owner.teamId}/`)).api_token as string;
   const pageviews = (token: string, n: number) => ({
     api_key: token,
     batch: Array.from({ length: n }, () => ({ uuid: nextUuid(), event: '$pageview', distinct_id: 'v', properties: {} })),
@@ -29,7 +28,7 @@ describe('capture: rate limits and the recordings quota', () => {
 
   it('answers 429 with Retry-After once a project sends faster than CAPTURE_EVENTS_PER_SECOND, storing nothing of it', async () => {
     const busy = await make.tenant();
-    const token = await tokenOf(busy);
+    const token = await make.projectToken(busy);
     expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: pageviews(token, 20) })).statusCode).toBe(200);
     // 15 more need 7.5 s of refill: refused even on a slow machine.
     const throttled = await ctx.app.inject({ method: 'POST', url: '/batch/', payload: pageviews(token, 15) });
@@ -39,12 +38,12 @@ describe('capture: rate limits and the recordings quota', () => {
     expect(await stored(busy.teamId)).toBe(20);
 
     const quiet = await make.tenant();
-    expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: pageviews(await tokenOf(quiet), 5) })).statusCode).toBe(200);
+    expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: pageviews(await make.projectToken(quiet), 5) })).statusCode).toBe(200);
   });
 
   it('takes no recording past the monthly quota: /s/ answers quota_limited and the config stops recording', async () => {
     const owner = await make.tenant();
-    const token = await tokenOf(owner);
+    const token = await make.projectToken(owner);
     ok(await owner.call('PATCH', `/api/projects/${owner.teamId}/`, { session_recording_opt_in: true }));
     const snapshot = (sessionId: string) =>
       gzipSync(

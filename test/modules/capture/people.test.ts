@@ -1,7 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personDistinctIds, persons, rawSessions } from '../../../src/db/schema/index.js';
-import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 
@@ -16,8 +15,9 @@ describe('capture: persons and sessions', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    tenant = await factories(ctx).tenant();
-    token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
+    const make = factories(ctx);
+    tenant = await make.tenant();
+    token = await make.projectToken(tenant);
   });
   afterAll(() => ctx.close());
 

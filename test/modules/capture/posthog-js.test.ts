@@ -48,8 +48,9 @@ describe('posthog-js sending to Burrow', () => {
 
   beforeAll(async () => {
     ctx = await createTestContext();
-    tenant = await factories(ctx).tenant();
-    token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
+    const make = factories(ctx);
+    tenant = await make.tenant();
+    token = await make.projectToken(tenant);
     ok(
       await tenant.call('PATCH', `/api/projects/${tenant.teamId}/`, { heatmaps_opt_in: true, session_recording_opt_in: true, capture_console_log_opt_in: true }),
     );

@@ -36,7 +36,7 @@ describe('capture: session recordings (/s/)', () => {
     ctx = await createTestContext();
     make = factories(ctx);
     tenant = await make.tenant();
-    token = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/`)).api_token as string;
+    token = await make.projectToken(tenant);
   });
   afterAll(() => ctx.close());
 

@@ -6,7 +6,7 @@ import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import { RETENTION_DEDUPE_KEY, RETENTION_INTERVAL_MS } from '../../../src/modules/capture/jobs.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
-import { factories, type Tenant } from '../../helpers/factories.js';
+import { factories, type Factories, type Tenant } from '../../helpers/factories.js';
 import { capturingLogger, waitFor } from '../../helpers/jobs.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -17,20 +17,20 @@ describe('capture: retention', () => {
   let ctx: TestContext;
   let shortLived: Tenant;
   let longLived: Tenant;
+  let make: Factories;
 
   beforeAll(async () => {
     ctx = await createTestContext({ EVENTS_RETENTION_DAYS: '30' });
-    const make = factories(ctx);
+    make = factories(ctx);
     shortLived = await make.tenant();
     longLived = await make.tenant();
     ok(await longLived.call('PATCH', `/api/projects/${longLived.teamId}/`, { session_recording_retention_period: '90d' }));
   });
   afterAll(() => ctx.close());
 
-  const tokenOf = async (owner: Tenant) => ok(await owner.call('GET', `/api/projects/${owner.teamId}/`)).api_token as string;
 
   async function visit(owner: Tenant, sessionId: string, daysAgo: number): Promise<void> {
-    const token = await tokenOf(owner);
+    const token = await make.projectToken(owner);
     const at = Date.now() - daysAgo * DAY;
     const eventBatch = {
       api_key: token,
