@@ -1,5 +1,6 @@
-import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, ilike, lt, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
 import type { PageParams } from '../../lib/wire.js';
 import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
@@ -52,6 +53,18 @@ export function isHeatmapOrder(order: string): boolean {
   return order === '?' || Object.hasOwn(ORDER_COLUMNS, order.replace(/^-/, ''));
 }
 
+/** The list filters, each bound as a parameter: its condition on the placeholder and the value (undefined: absent). */
+const BOUND_FILTERS: { key: string; condition: (value: SQLWrapper) => SQL; value: (filters: HeatmapListFilters) => unknown }[] = [
+  { key: 'type', condition: (v) => eq(savedHeatmaps.type, v), value: (f) => f.type },
+  { key: 'status', condition: (v) => eq(savedHeatmaps.status, v), value: (f) => f.status },
+  {
+    key: 'search',
+    condition: (v) => or(ilike(savedHeatmaps.url, v), ilike(savedHeatmaps.name, v))!,
+    value: (f) => f.search !== undefined ? `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+  },
+  { key: 'createdById', condition: (v) => eq(savedHeatmaps.createdById, v), value: (f) => f.createdById },
+];
+
 function orderingFor(order: string): SQL {
   if (order === '?') return sql`random()`;
   const descending = order.startsWith('-');
@@ -63,31 +76,49 @@ function orderingFor(order: string): SQL {
 export function createHeatmapsRepository(db: Db) {
   const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
   const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
+  // The list and the snapshot summaries it shows are prepared (the list per shape: filters present, order).
+  const listStatements = preparedByShape<{ rows: Statement<HeatmapWithCreator>; count: Statement<{ n: number }> }>('saved_heatmaps_list');
+  const snapshotSummariesQuery = db
+    .select({
+      heatmapId: heatmapSnapshots.heatmapId,
+      width: heatmapSnapshots.width,
+      hasContent: sql<boolean>`${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0`,
+      hasLocation: sql<boolean>`coalesce(${heatmapSnapshots.contentLocation}, '') <> ''`,
+    })
+    .from(heatmapSnapshots)
+    .where(sql`${heatmapSnapshots.heatmapId} = any(${sql.placeholder('heatmapIds')}::uuid[])`)
+    .orderBy(asc(heatmapSnapshots.width))
+    .prepare('heatmap_snapshot_summaries');
 
   return {
     /** `order` must pass isHeatmapOrder. */
     async list(teamId: number, filters: HeatmapListFilters, order: string, page: PageParams) {
-      const conditions = [eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.deleted, false)];
-      if (filters.type !== undefined) conditions.push(eq(savedHeatmaps.type, filters.type as SavedHeatmapRow['type']));
-      if (filters.status !== undefined) conditions.push(eq(savedHeatmaps.status, filters.status as SavedHeatmapRow['status']));
-      if (filters.search !== undefined) {
-        const pattern = `%${filters.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        conditions.push(or(ilike(savedHeatmaps.url, pattern), ilike(savedHeatmaps.name, pattern))!);
-      }
-      if (filters.createdById !== undefined) conditions.push(eq(savedHeatmaps.createdById, filters.createdById));
-      const where = and(...conditions);
-      const [rows, [total]] = await Promise.all([
-        db
-          .select(withCreator)
-          .from(savedHeatmaps)
-          .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
-          .where(where)
-          .orderBy(orderingFor(order), asc(savedHeatmaps.id))
-          .limit(page.limit)
-          .offset(page.offset),
-        db.select({ n: count() }).from(savedHeatmaps).leftJoin(users, eq(users.id, savedHeatmaps.createdById)).where(where),
-      ]);
-      return { rows: rows.map(toRow), count: total?.n ?? 0 };
+      const bound = BOUND_FILTERS.flatMap((filter) => {
+        const value = filter.value(filters);
+        return value === undefined ? [] : [{ filter, value }];
+      });
+      const statements = listStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
+        const where = and(
+          eq(savedHeatmaps.teamId, sql.placeholder('teamId')),
+          eq(savedHeatmaps.deleted, false),
+          ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))),
+        );
+        return {
+          rows: db
+            .select(withCreator)
+            .from(savedHeatmaps)
+            .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+            .where(where)
+            .orderBy(orderingFor(order), asc(savedHeatmaps.id))
+            .limit(sql.placeholder('limit'))
+            .offset(sql.placeholder('offset'))
+            .prepare(`${name}_rows`) as Statement<HeatmapWithCreator>,
+          count: db.select({ n: count() }).from(savedHeatmaps).leftJoin(users, eq(users.id, savedHeatmaps.createdById)).where(where).prepare(`${name}_count`),
+        };
+      });
+      const values = { teamId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
+      const [rows, [total]] = await Promise.all([statements.rows.execute({ ...values, ...page }), statements.count.execute(values)]);
+      return { rows, count: total?.n ?? 0 };
     },
 
     async shortIdTaken(teamId: number, shortId: string, tx: Db = db): Promise<boolean> {
@@ -137,18 +168,9 @@ export function createHeatmapsRepository(db: Db) {
       await tx.delete(heatmapSnapshots).where(eq(heatmapSnapshots.heatmapId, id));
     },
 
-    async snapshotSummaries(heatmapIds: string[], tx: Db = db): Promise<SnapshotSummary[]> {
+    async snapshotSummaries(heatmapIds: string[]): Promise<SnapshotSummary[]> {
       if (heatmapIds.length === 0) return [];
-      return tx
-        .select({
-          heatmapId: heatmapSnapshots.heatmapId,
-          width: heatmapSnapshots.width,
-          hasContent: sql<boolean>`${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0`,
-          hasLocation: sql<boolean>`coalesce(${heatmapSnapshots.contentLocation}, '') <> ''`,
-        })
-        .from(heatmapSnapshots)
-        .where(inArray(heatmapSnapshots.heatmapId, heatmapIds))
-        .orderBy(asc(heatmapSnapshots.width));
+      return snapshotSummariesQuery.execute({ heatmapIds });
     },
 
     async snapshotContent(heatmapId: string, width: number, tx: Db = db): Promise<Buffer | null> {
