@@ -3,7 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { PageParams } from '../../lib/wire.js';
 import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
-import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
+import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import { searchCondition } from './repository-search.js';
 
@@ -133,7 +133,7 @@ export function createFileSystemRepository(db: Db) {
     .prepare('file_system_members_by_id');
 
   // The folder listings the web app sends on every navigation (parent + depth, type filters) are prepared, per shape.
-  const pageStatements = preparedByShape<{ rows: Statement<FileSystemRowWithCreator>; count: Statement<{ n: number }> }>('file_system_page');
+  const pageStatements = preparedByShape<PageStatements<FileSystemRowWithCreator>>('file_system_page');
   async function preparedPage(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
     const bound = BOUND_FILTERS.flatMap((filter) => {
       const value = filter.value(filters);
@@ -141,22 +141,22 @@ export function createFileSystemRepository(db: Db) {
     });
     const statements = pageStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
       const where = and(scopePlaceholders, ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))));
+      const counted = db.select({ n: count() }).from(fileSystem).where(where);
       return {
         rows: db
-          .select(withCreator)
+          .select({ ...withCreator, total: sql<number>`(${counted})`.mapWith(Number) })
           .from(fileSystem)
           .leftJoin(users, eq(users.id, fileSystem.createdById))
           .where(where)
           .orderBy(...orderBy(order))
           .limit(sql.placeholder('limit'))
           .offset(sql.placeholder('offset'))
-          .prepare(`${name}_rows`) as Statement<FileSystemRowWithCreator>,
-        count: db.select({ n: count() }).from(fileSystem).where(where).prepare(`${name}_count`),
+          .prepare(`${name}_rows`) as PageStatements<FileSystemRowWithCreator>['rows'],
+        count: counted.prepare(`${name}_count`),
       };
     });
     const values = { teamId: scope.teamId, projectId: scope.projectId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
-    const [rows, [total]] = await Promise.all([statements.rows.execute({ ...values, ...page }), statements.count.execute(values)]);
-    return { rows, count: total?.n ?? 0 };
+    return pageWithTotal(statements, values, page);
   }
 
   return {

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, getTableColumns, ilike, lt, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
+import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
 import type { PageParams } from '../../lib/wire.js';
 import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
@@ -77,7 +77,7 @@ export function createHeatmapsRepository(db: Db) {
   const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
   const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
   // The list and the snapshot summaries it shows are prepared (the list per shape: filters present, order).
-  const listStatements = preparedByShape<{ rows: Statement<HeatmapWithCreator>; count: Statement<{ n: number }> }>('saved_heatmaps_list');
+  const listStatements = preparedByShape<PageStatements<HeatmapWithCreator>>('saved_heatmaps_list');
   const snapshotSummariesQuery = db
     .select({
       heatmapId: heatmapSnapshots.heatmapId,
@@ -103,22 +103,22 @@ export function createHeatmapsRepository(db: Db) {
           eq(savedHeatmaps.deleted, false),
           ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))),
         );
+        const counted = db.select({ n: count() }).from(savedHeatmaps).where(where);
         return {
           rows: db
-            .select(withCreator)
+            .select({ ...withCreator, total: sql<number>`(${counted})`.mapWith(Number) })
             .from(savedHeatmaps)
             .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
             .where(where)
             .orderBy(orderingFor(order), asc(savedHeatmaps.id))
             .limit(sql.placeholder('limit'))
             .offset(sql.placeholder('offset'))
-            .prepare(`${name}_rows`) as Statement<HeatmapWithCreator>,
-          count: db.select({ n: count() }).from(savedHeatmaps).leftJoin(users, eq(users.id, savedHeatmaps.createdById)).where(where).prepare(`${name}_count`),
+            .prepare(`${name}_rows`) as PageStatements<HeatmapWithCreator>['rows'],
+          count: counted.prepare(`${name}_count`),
         };
       });
       const values = { teamId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
-      const [rows, [total]] = await Promise.all([statements.rows.execute({ ...values, ...page }), statements.count.execute(values)]);
-      return { rows, count: total?.n ?? 0 };
+      return pageWithTotal(statements, values, page);
     },
 
     async shortIdTaken(teamId: number, shortId: string, tx: Db = db): Promise<boolean> {
