@@ -28,6 +28,7 @@ import {
   freePort,
   intOption,
   log,
+  processCpuMs,
   ROOT,
   runBench,
   type ServerChild,
@@ -41,7 +42,7 @@ import {
   waitForHealth,
   writeResults,
 } from '../lib/harness.js';
-import { alternate, type Figures, figures, load as loadUrl, ratio as x, roundLine, type Summary, summarize } from '../lib/load.js';
+import { alternate, type Figures, figures, fmt, load as loadUrl, median, ratio as x, roundLine, type Summary, summarize } from '../lib/load.js';
 import { LISTED_FOLDER, seed } from './seed.js';
 
 const ENDPOINTS = [
@@ -153,31 +154,48 @@ async function main(): Promise<void> {
   log();
 
   const order = (['baseline', 'burrow'] as const).filter((t) => children.has(t));
-  const results: (Figures & { endpoint: EndpointId })[] = [];
-  const summaries = new Map<EndpointId, Map<Target, Summary>>();
+  const results: (Figures & { endpoint: EndpointId; cpuUsPerRequest: number | null })[] = [];
+  const summaries = new Map<EndpointId, Map<Target, Summary & { cpuUsPerRequest: number }>>();
   for (const endpoint of endpoints) {
     log(`GET ${endpoint.url}`);
     if (options.warmup > 0) for (const name of order) await load(children.get(name)!, key, endpoint.url, options.warmup);
     for (let round = 1; round <= options.rounds; round++) {
       for (const name of alternate(order, round)) {
-        const f = figures(name, round, await load(children.get(name)!, key, endpoint.url, options.duration));
-        results.push({ ...f, endpoint: endpoint.id });
-        log(roundLine(f));
+        const child = children.get(name)!;
+        const cpuBefore = await processCpuMs(child);
+        const f = figures(name, round, await load(child, key, endpoint.url, options.duration));
+        const cpuAfter = await processCpuMs(child);
+        // load() waits for the requests autocannon abandoned at the end (one per connection): count them too.
+        const cpuUsPerRequest = cpuBefore === null || cpuAfter === null ? null : ((cpuAfter - cpuBefore) * 1000) / (f.requests + options.connections);
+        results.push({ ...f, endpoint: endpoint.id, cpuUsPerRequest });
+        log(`${roundLine(f)}${cpuUsPerRequest === null ? '' : `  server CPU ${cpuUsPerRequest.toFixed(0)} µs/req`}`);
       }
     }
-    summaries.set(endpoint.id, new Map(order.map((name) => [name, summarize(results.filter((r) => r.endpoint === endpoint.id && r.target === name))])));
+    summaries.set(
+      endpoint.id,
+      new Map(
+        order.map((name) => {
+          const runs = results.filter((r) => r.endpoint === endpoint.id && r.target === name);
+          return [name, { ...summarize(runs), cpuUsPerRequest: median(runs.flatMap((r) => (r.cpuUsPerRequest === null ? [] : [r.cpuUsPerRequest]))) }];
+        }),
+      ),
+    );
   }
 
   log();
   log(`${options.connections} connections, ${options.duration} s x ${options.rounds} round(s), medians (req/s: 2xx only)`);
-  log(`  ${'endpoint'.padEnd(18)}${'baseline req/s'.padStart(15)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'burrow req/s'.padStart(14)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'ratio'.padStart(8)}${'non-2xx/errors'.padStart(16)}`);
+  log(
+    `  ${'endpoint'.padEnd(18)}${'baseline req/s'.padStart(15)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'burrow req/s'.padStart(14)}${'p50'.padStart(6)}${'p99'.padStart(6)}${'ratio'.padStart(8)}` +
+      `${'CPU µs/req (baseline, burrow)'.padStart(31)}${'non-2xx/errors'.padStart(16)}`,
+  );
   const ratios: Partial<Record<EndpointId, number>> = {};
   for (const [id, byTarget] of summaries) {
     const [sa, sb] = [byTarget.get('baseline'), byTarget.get('burrow')];
     const cells = (s: Summary | undefined) => (s ? `${s.rps.toFixed(0).padStart(15)}${String(s.p50).padStart(6)}${String(s.p99).padStart(6)}` : `${'-'.padStart(15)}${'-'.padStart(6)}${'-'.padStart(6)}`);
     const failures = [...byTarget.values()].map((s) => `${s.non2xx}/${s.errors}`).join(' ');
+    const cpu = [sa, sb].map((s) => fmt(s?.cpuUsPerRequest ?? null)).join(', ');
     if (sa && sb) ratios[id] = sb.rps / sa.rps;
-    log(`  ${id.padEnd(18)}${cells(sa)}${cells(sb).slice(1)}${(sa && sb ? x(sb.rps, sa.rps) : '-').padStart(8)}${failures.padStart(16)}`);
+    log(`  ${id.padEnd(18)}${cells(sa)}${cells(sb).slice(1)}${(sa && sb ? x(sb.rps, sa.rps) : '-').padStart(8)}${cpu.padStart(31)}${failures.padStart(16)}`);
   }
   const memory = new Map<Target, Awaited<ReturnType<typeof serverMemory>>>();
   for (const [name, child] of children) memory.set(name, await serverMemory(child));

@@ -10,6 +10,8 @@ import { searchCondition } from './repository-search.js';
 export type FileSystemRow = typeof fileSystem.$inferSelect;
 export type NewFileSystemRow = typeof fileSystem.$inferInsert;
 export type FileSystemRowWithCreator = FileSystemRow & { createdBy: UserBasicRow | null };
+/** What a listed entry shows: the list reads no more than this. */
+export type FileSystemEntryRow = Pick<FileSystemRowWithCreator, 'id' | 'path' | 'depth' | 'type' | 'ref' | 'href' | 'meta' | 'shortcut' | 'createdAt' | 'createdBy'>;
 export type ViewLogRow = typeof fileSystemViewLogs.$inferSelect;
 
 /** Where a tree request looks: the team's whole project, except other teams' hog functions (PostHog's rule). */
@@ -133,7 +135,19 @@ export function createFileSystemRepository(db: Db) {
     .prepare('file_system_members_by_id');
 
   // The folder listings the web app sends on every navigation (parent + depth, type filters) are prepared, per shape.
-  const pageStatements = preparedByShape<PageStatements<FileSystemRowWithCreator>>('file_system_page');
+  const pageStatements = preparedByShape<PageStatements<FileSystemEntryRow>>('file_system_page');
+  const entryColumns = {
+    id: fileSystem.id,
+    path: fileSystem.path,
+    depth: fileSystem.depth,
+    type: fileSystem.type,
+    ref: fileSystem.ref,
+    href: fileSystem.href,
+    meta: fileSystem.meta,
+    shortcut: fileSystem.shortcut,
+    createdAt: fileSystem.createdAt,
+    createdBy: userBasicColumns,
+  };
   async function preparedPage(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
     const bound = BOUND_FILTERS.flatMap((filter) => {
       const value = filter.value(filters);
@@ -144,14 +158,14 @@ export function createFileSystemRepository(db: Db) {
       const counted = db.select({ n: count() }).from(fileSystem).where(where);
       return {
         rows: db
-          .select({ ...withCreator, total: sql<number>`(${counted})`.mapWith(Number) })
+          .select({ ...entryColumns, total: sql<number>`(${counted})`.mapWith(Number) })
           .from(fileSystem)
           .leftJoin(users, eq(users.id, fileSystem.createdById))
           .where(where)
           .orderBy(...orderBy(order))
           .limit(sql.placeholder('limit'))
           .offset(sql.placeholder('offset'))
-          .prepare(`${name}_rows`) as PageStatements<FileSystemRowWithCreator>['rows'],
+          .prepare(`${name}_rows`) as PageStatements<FileSystemEntryRow>['rows'],
         count: counted.prepare(`${name}_count`),
       };
     });
@@ -160,7 +174,7 @@ export function createFileSystemRepository(db: Db) {
   }
 
   return {
-    async page(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
+    async page(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams): Promise<{ rows: FileSystemEntryRow[]; count: number }> {
       if (filters.search === undefined && filters.refs === undefined) return preparedPage(scope, filters, order, page);
       const condition = and(scopeCondition(scope), ...filterConditions(filters));
       const [rows, [total]] = await Promise.all([
