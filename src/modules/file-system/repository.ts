@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { PageParams } from '../../lib/wire.js';
-import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
+import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
 import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import { searchCondition } from './repository-search.js';
@@ -146,7 +146,7 @@ export function createFileSystemRepository(db: Db) {
     meta: fileSystem.meta,
     shortcut: fileSystem.shortcut,
     createdAt: fileSystem.createdAt,
-    createdBy: userBasicColumns,
+    createdBy: userBasicJson,
   };
   async function preparedPage(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
     const bound = BOUND_FILTERS.flatMap((filter) => {

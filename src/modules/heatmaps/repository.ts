@@ -2,12 +2,14 @@ import { and, asc, count, desc, eq, getTableColumns, ilike, lt, or, type SQL, sq
 import type { Db } from '../../db/client.js';
 import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
 import type { PageParams } from '../../lib/wire.js';
-import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
+import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
 
 export type SavedHeatmapRow = typeof savedHeatmaps.$inferSelect;
 export type NewSavedHeatmap = typeof savedHeatmaps.$inferInsert;
 export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserBasicRow | null };
+/** A listed heatmap: its creator and its snapshots' summaries come with it. */
+export type ListedHeatmap = HeatmapWithCreator & { snapshots: SnapshotSummary[] };
 export interface SnapshotSummary {
   heatmapId: string;
   width: number;
@@ -76,8 +78,16 @@ function orderingFor(order: string): SQL {
 export function createHeatmapsRepository(db: Db) {
   const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
   const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
-  // The list and the snapshot summaries it shows are prepared (the list per shape: filters present, order).
-  const listStatements = preparedByShape<PageStatements<HeatmapWithCreator>>('saved_heatmaps_list');
+  // The list is prepared per shape (filters present, order); so are the snapshot summaries a heatmap shows.
+  const listStatements = preparedByShape<PageStatements<ListedHeatmap>>('saved_heatmaps_list');
+  // As JSON, one column per heatmap: a page of heatmaps and all their snapshots in one round trip.
+  const snapshotsJson = sql<SnapshotSummary[]>`(
+    select coalesce(json_agg(json_build_object(
+             'heatmapId', ${heatmapSnapshots.heatmapId}, 'width', ${heatmapSnapshots.width},
+             'hasContent', ${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0,
+             'hasLocation', coalesce(${heatmapSnapshots.contentLocation}, '') <> '') order by ${heatmapSnapshots.width}), '[]')
+      from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id})`;
+  const listed = { ...getTableColumns(savedHeatmaps), createdBy: userBasicJson, snapshots: snapshotsJson };
   const snapshotSummariesQuery = db
     .select({
       heatmapId: heatmapSnapshots.heatmapId,
@@ -106,14 +116,14 @@ export function createHeatmapsRepository(db: Db) {
         const counted = db.select({ n: count() }).from(savedHeatmaps).where(where);
         return {
           rows: db
-            .select({ ...withCreator, total: sql<number>`(${counted})`.mapWith(Number) })
+            .select({ ...listed, total: sql<number>`(${counted})`.mapWith(Number) })
             .from(savedHeatmaps)
             .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
             .where(where)
             .orderBy(orderingFor(order), asc(savedHeatmaps.id))
             .limit(sql.placeholder('limit'))
             .offset(sql.placeholder('offset'))
-            .prepare(`${name}_rows`) as PageStatements<HeatmapWithCreator>['rows'],
+            .prepare(`${name}_rows`) as PageStatements<ListedHeatmap>['rows'],
           count: counted.prepare(`${name}_count`),
         };
       });

@@ -139,8 +139,7 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
         order,
         { limit, offset },
       );
-      const snapshots = await heatmaps.snapshotSummaries(rows.map((r) => r.id));
-      return { results: rows.map((row) => toSavedHeatmap(row, snapshots)), count };
+      return { results: rows.map((row) => toSavedHeatmap(row, row.snapshots)), count };
     },
 
     async create(team: TeamAccess, actor: Actor, input: CreateSavedHeatmapInput, requestId?: string): Promise<SavedHeatmap> {
