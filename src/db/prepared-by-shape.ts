@@ -24,9 +24,9 @@ export function preparedByShape<Statement>(prefix: string): (shape: string, prep
   };
 }
 
-/** The statements of a page: its rows, each carrying the total of the whole list, and the total alone. */
+/** The statements of a page: its rows, each as one JSON value carrying the total of the whole list, and the total alone. */
 export interface PageStatements<Row> {
-  rows: Statement<Row & { total: number }>;
+  rows: Statement<{ row: Row; total: number }>;
   count: Statement<{ n: number }>;
 }
 
@@ -40,9 +40,9 @@ export async function pageWithTotal<Row>(
   values: Record<string, unknown>,
   page: { limit: number; offset: number },
 ): Promise<{ rows: Row[]; count: number }> {
-  const rows = await statements.rows.execute({ ...values, limit: page.limit, offset: page.offset });
-  if (rows.length > 0) return { rows, count: rows[0]!.total };
-  if (page.offset === 0) return { rows, count: 0 };
+  const found = await statements.rows.execute({ ...values, limit: page.limit, offset: page.offset });
+  if (found.length > 0) return { rows: found.map((r) => r.row), count: found[0]!.total };
+  if (page.offset === 0) return { rows: [], count: 0 };
   const [total] = await statements.count.execute(values);
-  return { rows, count: total?.n ?? 0 };
+  return { rows: [], count: total?.n ?? 0 };
 }

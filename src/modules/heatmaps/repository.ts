@@ -8,8 +8,8 @@ import { newUuid } from '../../lib/ids.js';
 export type SavedHeatmapRow = typeof savedHeatmaps.$inferSelect;
 export type NewSavedHeatmap = typeof savedHeatmaps.$inferInsert;
 export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserBasicRow | null };
-/** A listed heatmap: its creator and its snapshots' summaries come with it. */
-export type ListedHeatmap = HeatmapWithCreator & { snapshots: SnapshotSummary[] };
+/** A listed heatmap: what the list shows of it, its creator and its snapshots' summaries. */
+export type ListedHeatmap = Omit<HeatmapWithCreator, 'teamId' | 'createdById' | 'renderGeneration'> & { snapshots: SnapshotSummary[] };
 export interface SnapshotSummary {
   heatmapId: string;
   width: number;
@@ -80,14 +80,21 @@ export function createHeatmapsRepository(db: Db) {
   const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
   // The list is prepared per shape (filters present, order); so are the snapshot summaries a heatmap shows.
   const listStatements = preparedByShape<PageStatements<ListedHeatmap>>('saved_heatmaps_list');
-  // As JSON, one column per heatmap: a page of heatmaps and all their snapshots in one round trip.
-  const snapshotsJson = sql<SnapshotSummary[]>`(
-    select coalesce(json_agg(json_build_object(
-             'heatmapId', ${heatmapSnapshots.heatmapId}, 'width', ${heatmapSnapshots.width},
-             'hasContent', ${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0,
-             'hasLocation', coalesce(${heatmapSnapshots.contentLocation}, '') <> '') order by ${heatmapSnapshots.width}), '[]')
-      from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id})`;
-  const listed = { ...getTableColumns(savedHeatmaps), createdBy: userBasicJson, snapshots: snapshotsJson };
+  // A listed heatmap as one JSON value, its snapshots' summaries included: the page and every snapshot it shows in
+  // one round trip, one column per row for the driver to parse. Timestamps come out as "...T03:04:05.678+00:00",
+  // which isoZ reads as it reads the text form.
+  const listedJson = sql<ListedHeatmap>`json_build_object(
+    'id', ${savedHeatmaps.id}, 'shortId', ${savedHeatmaps.shortId}, 'name', ${savedHeatmaps.name}, 'url', ${savedHeatmaps.url},
+    'dataUrl', ${savedHeatmaps.dataUrl}, 'targetWidths', ${savedHeatmaps.targetWidths}, 'type', ${savedHeatmaps.type},
+    'status', ${savedHeatmaps.status}, 'blockConsentModals', ${savedHeatmaps.blockConsentModals},
+    'exception', ${savedHeatmaps.exception}, 'deleted', ${savedHeatmaps.deleted}, 'createdAt', ${savedHeatmaps.createdAt},
+    'updatedAt', ${savedHeatmaps.updatedAt}, 'createdBy', ${userBasicJson},
+    'snapshots', (
+      select coalesce(json_agg(json_build_object(
+               'heatmapId', ${heatmapSnapshots.heatmapId}, 'width', ${heatmapSnapshots.width},
+               'hasContent', ${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0,
+               'hasLocation', coalesce(${heatmapSnapshots.contentLocation}, '') <> '') order by ${heatmapSnapshots.width}), '[]')
+        from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id}))`;
   const snapshotSummariesQuery = db
     .select({
       heatmapId: heatmapSnapshots.heatmapId,
@@ -116,7 +123,7 @@ export function createHeatmapsRepository(db: Db) {
         const counted = db.select({ n: count() }).from(savedHeatmaps).where(where);
         return {
           rows: db
-            .select({ ...listed, total: sql<number>`(${counted})`.mapWith(Number) })
+            .select({ row: listedJson, total: sql<number>`(${counted})`.mapWith(Number) })
             .from(savedHeatmaps)
             .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
             .where(where)
