@@ -14,6 +14,16 @@ function rewritesValue(def: z.core.$ZodTypeDef): boolean {
   return (def.checks ?? []).some((check) => (check._zod.def as { check: string }).check === 'overwrite');
 }
 
+/** Whether the object's own enumerable keys are exactly these, in this order. */
+function hasExactly(source: Record<string, unknown>, keys: string[]): boolean {
+  let i = 0;
+  for (const key in source) {
+    if (key !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
 const projections = new WeakMap<z.core.$ZodType, Projection | null>();
 
 /**
@@ -44,7 +54,15 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
     case 'array': {
       const element = projectionOf((def as z.core.$ZodArrayDef).element);
       if (element === null || element === AS_IS) return element;
-      return (value) => (value as unknown[]).map(element);
+      return (value) => {
+        const items = value as unknown[];
+        let out: unknown[] | null = null;
+        for (let i = 0; i < items.length; i++) {
+          const projected = element(items[i]);
+          if (projected !== items[i]) (out ??= items.slice())[i] = projected;
+        }
+        return out ?? items;
+      };
     }
     case 'record': {
       const { keyType, valueType } = def as z.core.$ZodRecordDef;
@@ -70,8 +88,21 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
         if (projection === null) return null;
         fields.push([key, projection]);
       }
+      const keys = fields.map(([key]) => key);
+      const nested = fields.filter(([, projection]) => projection !== AS_IS);
       return (value) => {
         const source = value as Record<string, unknown>;
+        // Services build their objects with the declared keys in the declared order: those print as they are.
+        if (hasExactly(source, keys)) {
+          let out: Record<string, unknown> | null = null;
+          for (const [key, projection] of nested) {
+            const item = source[key];
+            if (item === undefined) continue;
+            const projected = projection(item);
+            if (projected !== item) (out ??= { ...source })[key] = projected;
+          }
+          return out ?? source;
+        }
         const out: Record<string, unknown> = {};
         for (const [key, projection] of fields) {
           const item = source[key];
