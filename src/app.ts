@@ -1,13 +1,14 @@
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
-import { serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Container } from './container.js';
 import { authPlugin } from './http/auth.js';
 import { bodyParsers } from './http/body-parsers.js';
 import { answerFrameworkError, errorHandler } from './http/error-handler.js';
 import { requestContext, requestId } from './http/request-context.js';
 import { applyRouteConventions } from './http/route-conventions.js';
+import { serializerCompiler } from './http/serializer.js';
 import { swaggerPlugin } from './http/swagger.js';
 import { sharedThrottleStore } from './http/throttle-store.js';
 import { validatorCompiler } from './lib/validation.js';

@@ -10,14 +10,17 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 
-/** A pool on DATABASE_URL, of DATABASE_POOL_SIZE connections; without DATABASE_URL the process exits (78). */
-export function baselinePool(): pg.Pool {
+/**
+ * A pool on DATABASE_URL, of DATABASE_POOL_SIZE connections (plus `config`); without DATABASE_URL the process exits
+ * (78).
+ */
+export function baselinePool(config: pg.PoolConfig = {}): pg.Pool {
   const url = process.env.DATABASE_URL;
   if (!url) {
     process.stderr.write('baseline: DATABASE_URL is required\n');
     process.exit(78);
   }
-  return new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+  return new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_SIZE ?? 10), ...config });
 }
 
 /** The presented Bearer key as Burrow stores it (`sha256$<hex>`, looked up by secure_value); null without one. */

@@ -1,14 +1,17 @@
-import { and, asc, count, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { PageParams } from '../../lib/wire.js';
-import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
+import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
+import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import { searchCondition } from './repository-search.js';
 
 export type FileSystemRow = typeof fileSystem.$inferSelect;
 export type NewFileSystemRow = typeof fileSystem.$inferInsert;
 export type FileSystemRowWithCreator = FileSystemRow & { createdBy: UserBasicRow | null };
+/** What a listed entry shows: the list reads no more than this. */
+export type FileSystemEntryRow = Pick<FileSystemRowWithCreator, 'id' | 'path' | 'depth' | 'type' | 'ref' | 'href' | 'meta' | 'shortcut' | 'createdAt' | 'createdBy'>;
 export type ViewLogRow = typeof fileSystemViewLogs.$inferSelect;
 
 /** Where a tree request looks: the team's whole project, except other teams' hog functions (PostHog's rule). */
@@ -22,7 +25,7 @@ export const SURFACE = 'web';
 /** LIKE pattern text for "starts with value": paths hold backslashes, so every LIKE metacharacter is escaped. */
 const likePrefix = (value: string): string => `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-function scopeCondition(scope: TreeScope): SQL {
+function scopeCondition(scope: { [K in keyof TreeScope]: TreeScope[K] | SQLWrapper }): SQL {
   return and(
     eq(fileSystem.projectId, scope.projectId),
     eq(fileSystem.surface, SURFACE),
@@ -63,19 +66,31 @@ export interface TreeFilters {
  */
 export type TreeOrder = 'ref' | 'folders-first' | 'name' | 'path' | '-path' | 'created_at' | '-created_at';
 
+/**
+ * The filters a prepared page binds as parameters: each one's condition on its placeholder and the value bound to it
+ * (undefined: the filter is absent). A search (SQL built from the query's tokens) and refs= (a list) are not among
+ * them: a page with either is built on every call.
+ */
+const BOUND_FILTERS: { key: string; condition: (value: SQLWrapper) => SQL; value: (filters: TreeFilters) => unknown }[] = [
+  { key: 'depth', condition: (v) => eq(fileSystem.depth, v), value: (f) => f.depth },
+  { key: 'path', condition: (v) => eq(fileSystem.path, v), value: (f) => f.path },
+  { key: 'parent', condition: (v) => sql`${fileSystem.path} like ${v}`, value: (f) => (f.parent ? likePrefix(`${f.parent}/`) : undefined) },
+  { key: 'type', condition: (v) => eq(fileSystem.type, v), value: (f) => f.type },
+  { key: 'notType', condition: (v) => ne(fileSystem.type, v), value: (f) => f.notType },
+  { key: 'typePrefix', condition: (v) => sql`${fileSystem.type} like ${v}`, value: (f) => f.typePrefix !== undefined ? likePrefix(f.typePrefix) : undefined },
+  { key: 'createdAfter', condition: (v) => gt(fileSystem.createdAt, v), value: (f) => f.createdAfter },
+  { key: 'createdBefore', condition: (v) => lt(fileSystem.createdAt, v), value: (f) => f.createdBefore },
+  { key: 'ref', condition: (v) => eq(fileSystem.ref, v), value: (f) => f.ref },
+];
+
 function filterConditions(filters: TreeFilters): SQL[] {
   const where: SQL[] = [];
-  if (filters.depth !== undefined) where.push(eq(fileSystem.depth, filters.depth));
-  if (filters.path !== undefined) where.push(eq(fileSystem.path, filters.path));
-  if (filters.parent) where.push(under(filters.parent));
-  if (filters.type !== undefined) where.push(eq(fileSystem.type, filters.type));
-  if (filters.notType !== undefined) where.push(ne(fileSystem.type, filters.notType));
-  if (filters.typePrefix !== undefined) where.push(sql`${fileSystem.type} like ${likePrefix(filters.typePrefix)}`);
-  if (filters.createdAfter !== undefined) where.push(gt(fileSystem.createdAt, filters.createdAfter));
-  if (filters.createdBefore !== undefined) where.push(lt(fileSystem.createdAt, filters.createdBefore));
+  for (const filter of BOUND_FILTERS) {
+    const value = filter.value(filters);
+    if (value !== undefined) where.push(filter.condition(sql`${value}`));
+  }
   const search = filters.search && searchCondition(filters.search.query, { currentUserId: filters.search.currentUserId, searchNameOnly: filters.search.nameOnly });
   if (search) where.push(search);
-  if (filters.ref !== undefined) where.push(eq(fileSystem.ref, filters.ref));
   if (filters.refs !== undefined) where.push(filters.refs.length > 0 ? inArray(fileSystem.ref, filters.refs) : sql`false`);
   return where;
 }
@@ -105,9 +120,56 @@ const parents = alias(fileSystem, 'parents');
 
 export function createFileSystemRepository(db: Db) {
   const withCreator = { ...getTableColumns(fileSystem), createdBy: userBasicColumns };
+  const scopePlaceholders = scopeCondition({ teamId: sql.placeholder('teamId'), projectId: sql.placeholder('projectId') });
+
+  const membersByIdQuery = db
+    .select(userBasicColumns)
+    .from(users)
+    .where(
+      and(
+        sql`${users.id} = any(${sql.placeholder('ids')}::int[])`,
+        sql`exists (select 1 from organization_memberships m where m.user_id = ${users.id} and m.organization_id = ${sql.placeholder('organizationId')})`,
+      ),
+    )
+    .orderBy(asc(users.id))
+    .prepare('file_system_members_by_id');
+
+  // The folder listings the web app sends on every navigation (parent + depth, type filters) are prepared, per shape.
+  const pageStatements = preparedByShape<PageStatements<FileSystemEntryRow>>('file_system_page');
+  // A listed entry as one JSON value: the driver parses one column per row (natively) instead of ten, and drizzle maps
+  // one field. Timestamps come out as "2026-01-02T03:04:05.678+00:00", which isoZ reads as it reads the text form.
+  const entryJson = sql<FileSystemEntryRow>`json_build_object(
+    'id', ${fileSystem.id}, 'path', ${fileSystem.path}, 'depth', ${fileSystem.depth}, 'type', ${fileSystem.type},
+    'ref', ${fileSystem.ref}, 'href', ${fileSystem.href}, 'meta', ${fileSystem.meta}, 'shortcut', ${fileSystem.shortcut},
+    'createdAt', ${fileSystem.createdAt}, 'createdBy', ${userBasicJson})`;
+  async function preparedPage(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
+    const bound = BOUND_FILTERS.flatMap((filter) => {
+      const value = filter.value(filters);
+      return value === undefined ? [] : [{ filter, value }];
+    });
+    const statements = pageStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
+      const where = and(scopePlaceholders, ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))));
+      const counted = db.select({ n: count() }).from(fileSystem).where(where);
+      return {
+        rows: db
+          .select({ row: entryJson, total: sql<number>`(${counted})`.mapWith(Number) })
+          .from(fileSystem)
+          .leftJoin(users, eq(users.id, fileSystem.createdById))
+          .where(where)
+          .orderBy(...orderBy(order))
+          .limit(sql.placeholder('limit'))
+          .offset(sql.placeholder('offset'))
+          .prepare(`${name}_rows`) as PageStatements<FileSystemEntryRow>['rows'],
+        count: counted.prepare(`${name}_count`),
+      };
+    });
+    const values = { teamId: scope.teamId, projectId: scope.projectId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
+    return pageWithTotal(statements, values, page);
+  }
 
   return {
-    async page(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
+    async page(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams): Promise<{ rows: FileSystemEntryRow[]; count: number }> {
+      if (filters.search === undefined && filters.refs === undefined) return preparedPage(scope, filters, order, page);
       const condition = and(scopeCondition(scope), ...filterConditions(filters));
       const [rows, [total]] = await Promise.all([
         db
@@ -286,18 +348,10 @@ export function createFileSystemRepository(db: Db) {
         );
     },
 
-    async usersByIds(ids: number[], organizationId: string, tx: Db = db): Promise<UserBasicRow[]> {
+    /** The users among ids who are members of the organization, by id (prepared: every list of entries asks). */
+    async usersByIds(ids: number[], organizationId: string): Promise<UserBasicRow[]> {
       if (ids.length === 0) return [];
-      return tx
-        .select(userBasicColumns)
-        .from(users)
-        .where(
-          and(
-            inArray(users.id, ids),
-            sql`exists (select 1 from organization_memberships m where m.user_id = ${users.id} and m.organization_id = ${organizationId})`,
-          ),
-        )
-        .orderBy(asc(users.id));
+      return membersByIdQuery.execute({ ids, organizationId });
     },
 
     async logView(values: { teamId: number; userId: number; type: string; ref: string; viewedAt: string | null }, tx: Db = db): Promise<void> {

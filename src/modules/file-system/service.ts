@@ -16,6 +16,7 @@ import { TreeRequestError } from './errors.js';
 import type { TreeObject, TreeObjectType } from './object-types.js';
 import { ancestorPaths, escapePath, joinPath, lastSegment, pathDepth, pathProblem, splitPath } from './paths.js';
 import {
+  type FileSystemEntryRow,
   type FileSystemRepository,
   type FileSystemRow,
   type FileSystemRowWithCreator,
@@ -63,7 +64,7 @@ const scopeOf = (access: TeamAccess): TreeScope => ({ teamId: access.team.id, pr
 const isFolder = (row: Pick<FileSystemRow, 'type'>) => row.type === 'folder';
 const isShortcut = (row: Pick<FileSystemRow, 'shortcut'>) => row.shortcut === true;
 
-function toEntry(row: FileSystemRowWithCreator, lastViewedAt: string | null = null): FileSystemEntry {
+function toEntry(row: FileSystemEntryRow, lastViewedAt: string | null = null): FileSystemEntry {
   return {
     id: row.id,
     path: row.path,
@@ -120,7 +121,7 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     return toEntry(row);
   }
 
-  async function usersOf(access: TeamAccess, rows: FileSystemRowWithCreator[]): Promise<UserBasic[]> {
+  async function usersOf(access: TeamAccess, rows: FileSystemEntryRow[]): Promise<UserBasic[]> {
     const ids = new Set<number>();
     for (const row of rows) {
       const createdBy = (row.meta as { created_by?: unknown } | null)?.created_by;

@@ -1,12 +1,15 @@
-import { and, asc, count, desc, eq, getTableColumns, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, ilike, lt, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
 import type { PageParams } from '../../lib/wire.js';
-import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
+import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
 
 export type SavedHeatmapRow = typeof savedHeatmaps.$inferSelect;
 export type NewSavedHeatmap = typeof savedHeatmaps.$inferInsert;
 export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserBasicRow | null };
+/** A listed heatmap: what the list shows of it, its creator and its snapshots' summaries. */
+export type ListedHeatmap = Omit<HeatmapWithCreator, 'teamId' | 'createdById' | 'renderGeneration'> & { snapshots: SnapshotSummary[] };
 export interface SnapshotSummary {
   heatmapId: string;
   width: number;
@@ -52,6 +55,18 @@ export function isHeatmapOrder(order: string): boolean {
   return order === '?' || Object.hasOwn(ORDER_COLUMNS, order.replace(/^-/, ''));
 }
 
+/** The list filters, each bound as a parameter: its condition on the placeholder and the value (undefined: absent). */
+const BOUND_FILTERS: { key: string; condition: (value: SQLWrapper) => SQL; value: (filters: HeatmapListFilters) => unknown }[] = [
+  { key: 'type', condition: (v) => eq(savedHeatmaps.type, v), value: (f) => f.type },
+  { key: 'status', condition: (v) => eq(savedHeatmaps.status, v), value: (f) => f.status },
+  {
+    key: 'search',
+    condition: (v) => or(ilike(savedHeatmaps.url, v), ilike(savedHeatmaps.name, v))!,
+    value: (f) => f.search !== undefined ? `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+  },
+  { key: 'createdById', condition: (v) => eq(savedHeatmaps.createdById, v), value: (f) => f.createdById },
+];
+
 function orderingFor(order: string): SQL {
   if (order === '?') return sql`random()`;
   const descending = order.startsWith('-');
@@ -63,31 +78,64 @@ function orderingFor(order: string): SQL {
 export function createHeatmapsRepository(db: Db) {
   const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
   const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
+  // The list is prepared per shape (filters present, order); so are the snapshot summaries a heatmap shows.
+  const listStatements = preparedByShape<PageStatements<ListedHeatmap>>('saved_heatmaps_list');
+  // A listed heatmap as one JSON value, its snapshots' summaries included: the page and every snapshot it shows in
+  // one round trip, one column per row for the driver to parse. Timestamps come out as "...T03:04:05.678+00:00",
+  // which isoZ reads as it reads the text form.
+  const listedJson = sql<ListedHeatmap>`json_build_object(
+    'id', ${savedHeatmaps.id}, 'shortId', ${savedHeatmaps.shortId}, 'name', ${savedHeatmaps.name}, 'url', ${savedHeatmaps.url},
+    'dataUrl', ${savedHeatmaps.dataUrl}, 'targetWidths', ${savedHeatmaps.targetWidths}, 'type', ${savedHeatmaps.type},
+    'status', ${savedHeatmaps.status}, 'blockConsentModals', ${savedHeatmaps.blockConsentModals},
+    'exception', ${savedHeatmaps.exception}, 'deleted', ${savedHeatmaps.deleted}, 'createdAt', ${savedHeatmaps.createdAt},
+    'updatedAt', ${savedHeatmaps.updatedAt}, 'createdBy', ${userBasicJson},
+    'snapshots', (
+      select coalesce(json_agg(json_build_object(
+               'heatmapId', ${heatmapSnapshots.heatmapId}, 'width', ${heatmapSnapshots.width},
+               'hasContent', ${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0,
+               'hasLocation', coalesce(${heatmapSnapshots.contentLocation}, '') <> '') order by ${heatmapSnapshots.width}), '[]')
+        from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id}))`;
+  const snapshotSummariesQuery = db
+    .select({
+      heatmapId: heatmapSnapshots.heatmapId,
+      width: heatmapSnapshots.width,
+      hasContent: sql<boolean>`${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0`,
+      hasLocation: sql<boolean>`coalesce(${heatmapSnapshots.contentLocation}, '') <> ''`,
+    })
+    .from(heatmapSnapshots)
+    .where(sql`${heatmapSnapshots.heatmapId} = any(${sql.placeholder('heatmapIds')}::uuid[])`)
+    .orderBy(asc(heatmapSnapshots.width))
+    .prepare('heatmap_snapshot_summaries');
 
   return {
     /** `order` must pass isHeatmapOrder. */
     async list(teamId: number, filters: HeatmapListFilters, order: string, page: PageParams) {
-      const conditions = [eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.deleted, false)];
-      if (filters.type !== undefined) conditions.push(eq(savedHeatmaps.type, filters.type as SavedHeatmapRow['type']));
-      if (filters.status !== undefined) conditions.push(eq(savedHeatmaps.status, filters.status as SavedHeatmapRow['status']));
-      if (filters.search !== undefined) {
-        const pattern = `%${filters.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        conditions.push(or(ilike(savedHeatmaps.url, pattern), ilike(savedHeatmaps.name, pattern))!);
-      }
-      if (filters.createdById !== undefined) conditions.push(eq(savedHeatmaps.createdById, filters.createdById));
-      const where = and(...conditions);
-      const [rows, [total]] = await Promise.all([
-        db
-          .select(withCreator)
-          .from(savedHeatmaps)
-          .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
-          .where(where)
-          .orderBy(orderingFor(order), asc(savedHeatmaps.id))
-          .limit(page.limit)
-          .offset(page.offset),
-        db.select({ n: count() }).from(savedHeatmaps).leftJoin(users, eq(users.id, savedHeatmaps.createdById)).where(where),
-      ]);
-      return { rows: rows.map(toRow), count: total?.n ?? 0 };
+      const bound = BOUND_FILTERS.flatMap((filter) => {
+        const value = filter.value(filters);
+        return value === undefined ? [] : [{ filter, value }];
+      });
+      const statements = listStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
+        const where = and(
+          eq(savedHeatmaps.teamId, sql.placeholder('teamId')),
+          eq(savedHeatmaps.deleted, false),
+          ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))),
+        );
+        const counted = db.select({ n: count() }).from(savedHeatmaps).where(where);
+        return {
+          rows: db
+            .select({ row: listedJson, total: sql<number>`(${counted})`.mapWith(Number) })
+            .from(savedHeatmaps)
+            .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+            .where(where)
+            .orderBy(orderingFor(order), asc(savedHeatmaps.id))
+            .limit(sql.placeholder('limit'))
+            .offset(sql.placeholder('offset'))
+            .prepare(`${name}_rows`) as PageStatements<ListedHeatmap>['rows'],
+          count: counted.prepare(`${name}_count`),
+        };
+      });
+      const values = { teamId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
+      return pageWithTotal(statements, values, page);
     },
 
     async shortIdTaken(teamId: number, shortId: string, tx: Db = db): Promise<boolean> {
@@ -137,18 +185,9 @@ export function createHeatmapsRepository(db: Db) {
       await tx.delete(heatmapSnapshots).where(eq(heatmapSnapshots.heatmapId, id));
     },
 
-    async snapshotSummaries(heatmapIds: string[], tx: Db = db): Promise<SnapshotSummary[]> {
+    async snapshotSummaries(heatmapIds: string[]): Promise<SnapshotSummary[]> {
       if (heatmapIds.length === 0) return [];
-      return tx
-        .select({
-          heatmapId: heatmapSnapshots.heatmapId,
-          width: heatmapSnapshots.width,
-          hasContent: sql<boolean>`${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0`,
-          hasLocation: sql<boolean>`coalesce(${heatmapSnapshots.contentLocation}, '') <> ''`,
-        })
-        .from(heatmapSnapshots)
-        .where(inArray(heatmapSnapshots.heatmapId, heatmapIds))
-        .orderBy(asc(heatmapSnapshots.width));
+      return snapshotSummariesQuery.execute({ heatmapIds });
     },
 
     async snapshotContent(heatmapId: string, width: number, tx: Db = db): Promise<Buffer | null> {

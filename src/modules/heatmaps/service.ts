@@ -15,7 +15,7 @@ import type { FileSystemModule } from '../file-system/index.js';
 import { type Actor, type TeamAccess, toUserBasic } from '../identity/index.js';
 import { ContentLocationError, DeletedHeatmapError, InvalidOrderError, InvalidWidthError, NotScreenshotError } from './errors.js';
 import { enqueueHeatmapRender, type HeatmapJobQueue } from './jobs.js';
-import { type HeatmapsRepository, type HeatmapWithCreator, isHeatmapOrder, type SnapshotSummary } from './repository.js';
+import { type HeatmapsRepository, type HeatmapWithCreator, isHeatmapOrder, type ListedHeatmap, type SnapshotSummary } from './repository.js';
 import { STALE_PROCESSING_MS } from './rules.js';
 import { HEATMAP_TREE_TYPE, HEATMAPS_FOLDER, heatmapTreeObject } from './tree.js';
 
@@ -36,7 +36,7 @@ export type ContentResult = { kind: 'image'; heatmapId: string; width: number; j
 
 const generateShortId = (): string => Array.from({ length: 8 }, () => SHORT_ID_ALPHABET[randomInt(SHORT_ID_ALPHABET.length)]).join('');
 
-function toSavedHeatmap(row: HeatmapWithCreator, snapshots: SnapshotSummary[]): SavedHeatmap {
+function toSavedHeatmap(row: Omit<ListedHeatmap, 'snapshots'>, snapshots: SnapshotSummary[]): SavedHeatmap {
   const own = snapshots.filter((s) => s.heatmapId === row.id);
   return {
     id: row.id,
@@ -139,8 +139,7 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
         order,
         { limit, offset },
       );
-      const snapshots = await heatmaps.snapshotSummaries(rows.map((r) => r.id));
-      return { results: rows.map((row) => toSavedHeatmap(row, snapshots)), count };
+      return { results: rows.map((row) => toSavedHeatmap(row, row.snapshots)), count };
     },
 
     async create(team: TeamAccess, actor: Actor, input: CreateSavedHeatmapInput, requestId?: string): Promise<SavedHeatmap> {

@@ -1,0 +1,129 @@
+import type { FastifySerializerCompiler } from 'fastify';
+import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
+
+type Projection = (value: unknown) => unknown;
+
+/** Values the schema leaves as they are: JSON.stringify prints them as zod's output would. */
+const AS_IS: Projection = (value) => value;
+
+const PASSED_AS_IS = new Set(['string', 'number', 'boolean', 'null', 'undefined', 'enum', 'literal', 'unknown', 'any', 'date', 'template_literal']);
+
+/** A check that rewrites the value (trim(), toLowerCase(), overwrite()) rather than only testing it. */
+function rewritesValue(def: z.core.$ZodTypeDef): boolean {
+  return (def.checks ?? []).some((check) => (check._zod.def as { check: string }).check === 'overwrite');
+}
+
+/** Whether the object's own enumerable keys are exactly these, in this order. */
+function hasExactly(source: Record<string, unknown>, keys: string[]): boolean {
+  let i = 0;
+  for (const key in source) {
+    if (key !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length;
+}
+
+const projections = new WeakMap<z.core.$ZodType, Projection | null>();
+
+/**
+ * What zod's encode does to a valid value of the schema, without checking it: the declared fields of each object in
+ * the schema's order (unknown ones dropped), the rest as it is. Null for schemas whose output is more than that
+ * (transforms, pipes and codecs, defaults, catches, lazy and intersection types, objects with a catchall) or depends
+ * on which option validates (unions of objects): those stay with zod.
+ */
+function projectionOf(schema: z.core.$ZodType): Projection | null {
+  if (projections.has(schema)) return projections.get(schema)!;
+  const projection = buildProjection(schema);
+  projections.set(schema, projection);
+  return projection;
+}
+
+function buildProjection(schema: z.core.$ZodType): Projection | null {
+  const def = schema._zod.def;
+  if (rewritesValue(def)) return null;
+  if (PASSED_AS_IS.has(def.type)) return AS_IS;
+  switch (def.type) {
+    case 'nullable':
+    case 'optional':
+    case 'readonly': {
+      const inner = projectionOf((def as z.core.$ZodNullableDef).innerType);
+      if (inner === null || inner === AS_IS) return inner;
+      return (value) => (value === null || value === undefined ? value : inner(value));
+    }
+    case 'array': {
+      const element = projectionOf((def as z.core.$ZodArrayDef).element);
+      if (element === null || element === AS_IS) return element;
+      return (value) => {
+        const items = value as unknown[];
+        let out: unknown[] | null = null;
+        for (let i = 0; i < items.length; i++) {
+          const projected = element(items[i]);
+          if (projected !== items[i]) (out ??= items.slice())[i] = projected;
+        }
+        return out ?? items;
+      };
+    }
+    case 'record': {
+      const { keyType, valueType } = def as z.core.$ZodRecordDef;
+      if (projectionOf(keyType) !== AS_IS) return null;
+      const element = projectionOf(valueType);
+      if (element === null || element === AS_IS) return element;
+      return (value) => {
+        const out: Record<string, unknown> = {};
+        for (const [key, item] of Object.entries(value as Record<string, unknown>)) out[key] = element(item);
+        return out;
+      };
+    }
+    case 'union': {
+      const options = (def as z.core.$ZodUnionDef).options.map(projectionOf);
+      return options.every((option) => option === AS_IS) ? AS_IS : null;
+    }
+    case 'object': {
+      const { shape, catchall } = def as z.core.$ZodObjectDef;
+      if (catchall !== undefined) return null;
+      const fields: [string, Projection][] = [];
+      for (const [key, field] of Object.entries(shape)) {
+        const projection = projectionOf(field);
+        if (projection === null) return null;
+        fields.push([key, projection]);
+      }
+      const keys = fields.map(([key]) => key);
+      const nested = fields.filter(([, projection]) => projection !== AS_IS);
+      return (value) => {
+        const source = value as Record<string, unknown>;
+        // Services build their objects with the declared keys in the declared order: those print as they are.
+        if (hasExactly(source, keys)) {
+          let out: Record<string, unknown> | null = null;
+          for (const [key, projection] of nested) {
+            const item = source[key];
+            if (item === undefined) continue;
+            const projected = projection(item);
+            if (projected !== item) (out ??= { ...source })[key] = projected;
+          }
+          return out ?? source;
+        }
+        const out: Record<string, unknown> = {};
+        for (const [key, projection] of fields) {
+          const item = source[key];
+          if (item !== undefined) out[key] = projection === AS_IS ? item : projection(item);
+        }
+        return out;
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Fastify's response serializer for the routes' zod schemas. zod's encode checks and rebuilds every response, which
+ * cost more CPU than the rest of a cached list request; the routes build their responses from typed rows, so a
+ * projection onto the declared fields, then JSON.stringify, prints the same bytes. Schemas a projection cannot
+ * reproduce keep zod's serializer.
+ */
+export const serializerCompiler: FastifySerializerCompiler<z.core.$ZodType> = (route) => {
+  const projection = route.schema && '_zod' in route.schema ? projectionOf(route.schema) : null;
+  if (projection === null) return zodSerializerCompiler(route);
+  return (data) => JSON.stringify(projection(data));
+};
