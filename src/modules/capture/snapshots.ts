@@ -1,4 +1,3 @@
-import { isUuid, newUuid } from '../../lib/ids.js';
 import { CaptureError } from './errors.js';
 import { captureRequest } from './events.js';
 import { storableText } from './payload.js';
@@ -55,7 +54,7 @@ export function snapshotBlocks(json: unknown, options: { now: Date; sentAtFallba
     if (items.length === 0) continue;
     const metadata = blockMetadata(items);
     blocks.push({
-      uuid: isUuid(event.uuid) ? event.uuid : newUuid(),
+      uuid: event.uuid,
       sessionId,
       windowId,
       distinctId: storableText(event.distinctId),
