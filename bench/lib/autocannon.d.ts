@@ -9,6 +9,15 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     title?: string;
+    /** Requests sent in turn on each connection; setupRequest may change each one before it is sent. */
+    requests?: { method?: string; path?: string; setupRequest?: (request: RequestSpec) => RequestSpec }[];
+  }
+
+  export interface RequestSpec {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
   }
 
   export interface Histogram {

@@ -1,0 +1,157 @@
+/**
+ * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10]
+ *
+ * posthog-js traffic (stream.ts: gzip /e/ batches of 10 events and /s/ recording batches of 40 rrweb events, three to
+ * one) against the real Burrow server on Postgres and, in the same run and database, against baseline.ts (bare
+ * Fastify + node-postgres that only decompresses and inserts). Every request carries new uuids. Throughput is counted
+ * in the database: analytics events stored per second on both sides, and Burrow's recording MB (uncompressed JSONL)
+ * per second.
+ * Rounds alternate the sides (A B B A); quote the ratios. Environment: BENCH_* for each flag, BENCH_ADMIN_URL.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import {
+  apiRequest,
+  DEFAULT_ADMIN_URL,
+  freePort,
+  intOption,
+  log,
+  runBench,
+  scratchDatabase,
+  serverMemory,
+  type ServerChild,
+  startBurrow,
+  startChild,
+  waitForHealth,
+  writeResults,
+} from '../lib/harness.js';
+import { alternate, fmt, median, ratio } from '../lib/load.js';
+import { streamBody } from './stream.js';
+
+const { values: flags } = parseArgs({
+  options: {
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    rounds: { type: 'string' },
+    warmup: { type: 'string' },
+    pool: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (flags.help) {
+  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n]\n');
+  process.exit(0);
+}
+const options = {
+  connections: (flags.connections ?? process.env.BENCH_CONNECTIONS ?? '10,50').split(',').map((n) => Number(n.trim())),
+  duration: intOption(flags.duration, 'BENCH_DURATION', 10, 1),
+  rounds: intOption(flags.rounds, 'BENCH_ROUNDS', 2, 1),
+  warmup: intOption(flags.warmup, 'BENCH_WARMUP', 3, 0),
+  pool: intOption(flags.pool, 'BENCH_POOL', 10, 1),
+  adminUrl: process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL,
+};
+
+type Side = 'burrow' | 'baseline';
+
+/** Rows stored so far on a side: analytics events, and (Burrow) recording bytes as uncompressed JSONL. */
+async function stored(db: pg.Pool, side: Side): Promise<{ events: number; bytes: number }> {
+  const sql =
+    side === 'burrow'
+      ? 'select (select count(*) from events) as events, (select coalesce(sum(size), 0) from recording_blocks) as bytes'
+      : 'select (select count(*) from baseline_events) as events, 0 as bytes';
+  const { rows } = await db.query<{ events: string; bytes: string }>(sql);
+  return { events: Number(rows[0]!.events), bytes: Number(rows[0]!.bytes) };
+}
+
+/** Sends the stream's bodies from `from` on; answers the results and how many bodies were used. */
+async function drive(child: ServerChild, token: string, from: number, connections: number, duration: number) {
+  let next = from;
+  const result = await autocannon({
+    url: child.base,
+    connections,
+    duration,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const body = streamBody(token, next++);
+          return { ...request, method: 'POST', path: body.path, headers: { 'content-type': 'text/plain' }, body: body.body };
+        },
+      },
+    ],
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  return { result, used: next - from };
+}
+
+async function main(): Promise<void> {
+  const { url, dataDir } = await scratchDatabase(options.adminUrl);
+  log(`bench:capture  posthog-js-like traffic; connections ${options.connections.join(', ')}; ${options.duration} s x ${options.rounds} round(s)`);
+  log(`  node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool });
+  const project = (await apiRequest(burrow, key, 'GET', '/api/projects/@current/')).json as { api_token: string; id: number };
+  await apiRequest(burrow, key, 'PATCH', `/api/projects/${project.id}/`, { session_recording_opt_in: true, heatmaps_opt_in: true });
+  const baseline = startChild('baseline', 'bench/capture/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, { port: await freePort() });
+  await waitForHealth(baseline);
+  const children: Record<Side, ServerChild> = { burrow, baseline };
+  const db = new pg.Pool({ connectionString: url, max: 2 });
+
+  const token = project.api_token;
+  log('  stream: 3 in 4 bodies /e/ (10 events), the rest /s/ (40 rrweb events), made as they are sent (the same for both sides)');
+  for (const side of ['burrow', 'baseline'] as const) {
+    const probe = streamBody(token, 0);
+    const response = await fetch(`${children[side].base}${probe.path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: probe.body });
+    if (response.status !== 200) throw new Error(`${side} answered ${response.status}: ${await response.text()}`);
+  }
+
+  let cursor = 1;
+  const rows: Record<string, unknown>[] = [];
+  for (const connections of options.connections) {
+    log();
+    log(`${connections} connections`);
+    if (options.warmup > 0) for (const side of ['baseline', 'burrow'] as const) cursor += (await drive(children[side], token, cursor, connections, options.warmup)).used;
+    const perSide: Record<Side, { eventsPerSecond: number[]; mbPerSecond: number[]; p50: number[]; p99: number[]; errors: number }> = {
+      burrow: { eventsPerSecond: [], mbPerSecond: [], p50: [], p99: [], errors: 0 },
+      baseline: { eventsPerSecond: [], mbPerSecond: [], p50: [], p99: [], errors: 0 },
+    };
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const side of alternate(['baseline', 'burrow'] as const, round)) {
+        const before = await stored(db, side);
+        const { result, used } = await drive(children[side], token, cursor, connections, options.duration);
+        cursor += used;
+        const after = await stored(db, side);
+        // Analytics events stored per second; both sides also take the stream's /s/ batches meanwhile.
+        const events = after.events - before.events;
+        const eventsPerSecond = events / options.duration;
+        const mbPerSecond = (after.bytes - before.bytes) / 1e6 / options.duration;
+        perSide[side].eventsPerSecond.push(eventsPerSecond);
+        perSide[side].mbPerSecond.push(mbPerSecond);
+        perSide[side].p50.push(result.latency.p50);
+        perSide[side].p99.push(result.latency.p99);
+        perSide[side].errors += result.errors + result.non2xx;
+        log(`  round ${round} ${side.padEnd(8)} ${fmt(eventsPerSecond).padStart(6)} events/s  ${fmt(result['2xx'] / options.duration).padStart(5)} req/s  p50 ${fmt(result.latency.p50)} ms  p99 ${fmt(result.latency.p99)} ms  non-2xx/errors ${result.non2xx}/${result.errors}${side === 'burrow' ? `  recordings ${fmt(mbPerSecond, 2)} MB/s` : ''}`);
+      }
+    }
+    const [b, s] = [perSide.burrow, perSide.baseline];
+    const row = {
+      connections,
+      burrowEventsPerSecond: median(b.eventsPerSecond),
+      baselineEventsPerSecond: median(s.eventsPerSecond),
+      burrowRecordingMbPerSecond: median(b.mbPerSecond),
+      burrow: { p50: median(b.p50), p99: median(b.p99), errors: b.errors },
+      baseline: { p50: median(s.p50), p99: median(s.p99), errors: s.errors },
+    };
+    rows.push(row);
+    log(`  medians: Burrow ${fmt(row.burrowEventsPerSecond)} events/s, baseline ${fmt(row.baselineEventsPerSecond)}: ${ratio(row.burrowEventsPerSecond, row.baselineEventsPerSecond)}; Burrow p50 ${fmt(row.burrow.p50)} / p99 ${fmt(row.burrow.p99)} ms, baseline ${fmt(row.baseline.p50)} / ${fmt(row.baseline.p99)} ms`);
+  }
+  const memory = { burrow: await serverMemory(burrow), baseline: await serverMemory(baseline) };
+  log();
+  log(`peak RSS: Burrow ${fmt(memory.burrow?.peakRssMb ?? null)} MB, baseline ${fmt(memory.baseline?.peakRssMb ?? null)} MB`);
+  log(`results: ${await writeResults('capture', { options, rows, memory })}`);
+  await db.end();
+}
+
+await runBench('bench:capture', main);
