@@ -1,15 +1,9 @@
 import { sql } from 'drizzle-orm';
-import { boolean, customType, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { HEATMAP_STATUSES, HEATMAP_TYPES } from '../enums.js';
-import { createdAt, updatedAt } from './columns.js';
+import { bytea, createdAt, updatedAt } from './columns.js';
 import { teams } from './teams.js';
 import { users } from './users.js';
-
-/** JPEG bytes; node-postgres answers a Buffer and PGlite a Uint8Array, both become a Buffer. */
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
-  dataType: () => 'bytea',
-  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
-});
 
 export const savedHeatmaps = pgTable(
   'saved_heatmaps',

@@ -1,12 +1,6 @@
-import { bigserial, customType, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { timestamptz } from './columns.js';
+import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bytea, timestamptz } from './columns.js';
 import { teams } from './teams.js';
-
-/** Compressed bytes; node-postgres answers a Buffer and PGlite a Uint8Array, both become a Buffer. */
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
-  dataType: () => 'bytea',
-  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
-});
 
 /**
  * One row per recorded session: the aggregates PostHog keeps in ClickHouse's session_replay_events, summed over the
