@@ -5,31 +5,11 @@ import fp from 'fastify-plugin';
 import { parse as parseQueryString } from 'fast-querystring';
 import secureJson from 'secure-json-parse';
 import { ParseError } from '../lib/errors.js';
+import { jsonNestingExceeds } from '../lib/json-depth.js';
 import { FORM_BODY } from '../lib/validation.js';
 
 /** How deep arrays and objects may nest in a JSON body; deeper bodies are refused before anything walks them. */
 const MAX_JSON_DEPTH = 100;
-
-/** Whether arrays and objects in JSON text nest deeper than the limit (brackets counted outside strings). */
-function nestingExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i += 1) {
-    const char = text.charCodeAt(i);
-    if (inString) {
-      if (char === 0x5c) i += 1; // a backslash escapes the next character
-      else if (char === 0x22) inString = false;
-    } else if (char === 0x22) {
-      inString = true;
-    } else if (char === 0x5b || char === 0x7b) {
-      depth += 1;
-      if (depth > limit) return true;
-    } else if (char === 0x5d || char === 0x7d) {
-      depth -= 1;
-    }
-  }
-  return false;
-}
 
 /**
  * The fields of a multipart body as Django's QueryDict holds them (a repeated name gives a list; a file its bytes).
@@ -60,7 +40,7 @@ export const bodyParsers = fp(
     app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: opts.bodyLimit }, (_request, body, done) => {
       const text = body.toString();
       if (text.trim() === '') return done(null, undefined);
-      if (nestingExceeds(text, MAX_JSON_DEPTH)) {
+      if (jsonNestingExceeds(text, MAX_JSON_DEPTH)) {
         return done(new ParseError(`JSON parse error - Nesting deeper than ${MAX_JSON_DEPTH} levels`), undefined);
       }
       try {

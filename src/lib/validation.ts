@@ -2,6 +2,7 @@ import type { FastifySchemaCompiler } from 'fastify';
 import type { z } from 'zod';
 import type { $ZodIssue, $ZodType } from 'zod/v4/core';
 import { ValidationError } from './errors.js';
+import { LONE_SURROGATE } from './postgres-text.js';
 
 /**
  * Request validation with Django REST framework's field semantics, so clients see PostHog's behaviour:
@@ -74,8 +75,6 @@ function coerce(schema: $ZodType, value: unknown, form: boolean): unknown {
       return value;
   }
 }
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** DRF's CharField validators: text Postgres cannot store (NUL, and lone UTF-16 surrogates) is refused. */
 function unstorableTextError(text: string, path: readonly string[]): ValidationError | null {

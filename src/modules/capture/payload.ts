@@ -1,5 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import LZString from 'lz-string';
+import { jsonNestingExceeds } from '../../lib/json-depth.js';
+import { hasUnstorableText, storableText } from '../../lib/postgres-text.js';
 import { CaptureError, PayloadTooBigError } from './errors.js';
 
 /**
@@ -103,41 +105,19 @@ function utf8(bytes: Buffer, problem: string): string {
  * surrogates, instead of costing the whole batch.
  */
 const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}|\u0000|[\ud800-\udfff]/i;
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-const HAS_UNSTORABLE = new RegExp(UNSTORABLE.source);
 function storable(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(UNSTORABLE, '\ufffd');
+  if (typeof value === 'string') return storableText(value);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
   const keys = Object.keys(value);
-  if (!keys.some((key) => HAS_UNSTORABLE.test(key))) return value;
-  return Object.fromEntries(keys.map((key) => [key.replace(UNSTORABLE, '\ufffd'), (value as Record<string, unknown>)[key]]));
+  if (!keys.some(hasUnstorableText)) return value;
+  return Object.fromEntries(keys.map((key) => [storableText(key), (value as Record<string, unknown>)[key]]));
 }
 
 /** serde_json's recursion limit, which PostHog's capture parses with; deeper JSON would also overflow jsonb. */
 const MAX_DEPTH = 128;
 
-/** The deepest nesting of arrays and objects in JSON text, strings skipped. */
-function nestingDepth(text: string): number {
-  let depth = 0;
-  let deepest = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b || c === 0x7b) deepest = Math.max(deepest, ++depth);
-    else if (c === 0x5d || c === 0x7d) depth--;
-  }
-  return deepest;
-}
-
-/** A string as Postgres can store it in text or jsonb. */
-export const storableText = (text: string): string => text.replace(UNSTORABLE, '\ufffd');
-
 function parseJson(text: string, sanitize: boolean): unknown {
-  if (nestingDepth(text) > MAX_DEPTH) throw new CaptureError('failed to parse request: recursion limit exceeded');
+  if (jsonNestingExceeds(text, MAX_DEPTH)) throw new CaptureError('failed to parse request: recursion limit exceeded');
   try {
     return sanitize && UNSTORABLE_ESCAPE.test(text) ? JSON.parse(text, storable) : JSON.parse(text);
   } catch {

@@ -1,6 +1,6 @@
 import { CaptureError } from './errors.js';
 import { captureRequest } from './events.js';
-import { storableText } from './payload.js';
+import { storableText } from '../../lib/postgres-text.js';
 import { blockMetadata, type BlockMetadata, type RrwebEvent } from './recording-metadata.js';
 
 /**
