@@ -38,9 +38,14 @@ export function createCaptureRepository(db: Db) {
      * Stores a request's events in one transaction (all or none), each once: an event uuid the team already has is
      * skipped, so a batch the SDK sends again after a timeout changes nothing. The new events' persons, sessions and
      * heatmap points are updated in the same transaction. Answers how many were new, and whether
-     * they were the team's first (its ingested_event flag is set then).
+     * they were the team's first (its ingested_event flag is set then). A team known to be flagged already
+     * (`alreadyIngested`) is not written to again.
      */
-    async insertEvents(teamId: number, captured: CapturedEvent[]): Promise<{ inserted: number; firstForTeam: boolean }> {
+    async insertEvents(
+      teamId: number,
+      captured: CapturedEvent[],
+      options: { alreadyIngested: boolean },
+    ): Promise<{ inserted: number; firstForTeam: boolean }> {
       return db.transaction(async (tx) => {
         let inserted = 0;
         const fresh: CapturedEvent[] = [];
@@ -66,7 +71,7 @@ export function createCaptureRepository(db: Db) {
         const people = peopleWriter(tx, teamId);
         await people.applyEvents(fresh);
         await people.applySessions(sessionAggregates(fresh));
-        if (inserted === 0) return { inserted, firstForTeam: false };
+        if (inserted === 0 || options.alreadyIngested) return { inserted, firstForTeam: false };
         const flagged = await tx
           .update(teams)
           .set({ ingestedEvent: true })

@@ -63,6 +63,10 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
     return teamsByToken.getOrLoad(token, async () => (await teams.findTeamByApiToken(token)) ?? null);
   }
 
+  async function configFor(team: TeamRow, requester: ConfigRequester): Promise<Record<string, unknown>> {
+    return remoteConfig(team.apiToken, projectSettings(team), requester, await recordingsQuotaReached(team.id));
+  }
+
   async function knownTeam(token: string): Promise<TeamRow> {
     const team = await teamOf(token);
     if (!team) throw new ProjectTokenError(UNKNOWN_TOKEN, 'invalid_api_key');
@@ -79,7 +83,7 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
       const request = captureRequest(json, { engage: endpoint.engage, now, sentAtFallback: input.query._ });
       const team = await knownTeam(request.token);
       throttle(team.id, request.events.length);
-      const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events);
+      const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events, { alreadyIngested: team.ingestedEvent });
       if (firstForTeam) onTeamChanged();
       return { stored: inserted };
     },
@@ -122,8 +126,7 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
     /** The team's remote config, or null when no project has this token. */
     async remoteConfig(token: string, requester: ConfigRequester): Promise<Record<string, unknown> | null> {
       const team = await teamOf(token);
-      if (!team) return null;
-      return remoteConfig(team.apiToken, projectSettings(team), requester, await recordingsQuotaReached(team.id));
+      return team ? configFor(team, requester) : null;
     },
 
     /** /flags and /decide: the token comes in the (possibly compressed) body. */
@@ -132,7 +135,7 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
       const body = typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : {};
       const token = projectToken({ token: body.token ?? body.api_key ?? body.$token ?? input.query.token, events: [] });
       const team = await knownTeam(token);
-      return flagsAnswer(remoteConfig(team.apiToken, projectSettings(team), requester, await recordingsQuotaReached(team.id)), newUuid());
+      return flagsAnswer(await configFor(team, requester), newUuid());
     },
   };
 }
