@@ -44,7 +44,7 @@ export default tseslint.config(
   ...boundaries.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/modules/**/*repository*.ts', 'src/db/**', 'src/jobs/queue.ts'],
+    ignores: ['src/modules/**/*repository*.ts', 'src/db/**', 'src/jobs/queue.ts', 'src/storage/postgres-blob-store.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

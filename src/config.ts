@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import type { S3Settings } from './storage/s3-blob-store.js';
 
 const bool = (fallback: boolean) =>
   z
@@ -64,6 +65,15 @@ export const ConfigSchema = z.object({
   EVENTS_RETENTION_DAYS: int(0),
   CAPTURE_EVENTS_PER_SECOND: int(0),
   RECORDINGS_QUOTA_PER_MONTH: int(0),
+  BLOB_STORE: z.enum(['postgres', 's3']).default('postgres'),
+  S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
+    message: 'must be an http(s) URL such as http://127.0.0.1:9000',
+  }),
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: bool(true),
   RENDER_ALLOWED_HOSTS: z
     .string()
     .default('')
@@ -73,6 +83,15 @@ export const ConfigSchema = z.object({
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
     ),
+});
+
+/** Settings that only make sense together. */
+const CheckedConfigSchema = ConfigSchema.superRefine((e, context) => {
+  if (e.BLOB_STORE === 's3' && !e.S3_BUCKET) context.addIssue({ code: 'custom', path: ['S3_BUCKET'], message: 'is required when BLOB_STORE=s3' });
+  if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY)) {
+    const missing = e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+    context.addIssue({ code: 'custom', path: [missing], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
+  }
 });
 
 export type Config = Readonly<{
@@ -94,6 +113,8 @@ export type Config = Readonly<{
   /** Days events, heatmap points and sessions are kept (EVENTS_RETENTION_DAYS); 0 keeps them. */
   eventsRetentionDays: number;
   capture: Readonly<{ eventsPerSecond: number; recordingsQuotaPerMonth: number }>;
+  /** Where recording blocks are kept (BLOB_STORE and S3_*). */
+  blobStore: Readonly<{ kind: 'postgres' } | { kind: 's3'; s3: S3Settings }>;
   sessionCookieAgeSeconds: number;
   bootstrap: boolean;
   adminEmail: string;
@@ -115,7 +136,7 @@ export type Config = Readonly<{
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  const parsed = CheckedConfigSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -142,6 +163,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authCacheMs: e.AUTH_CACHE_SECONDS * 1000,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     capture: Object.freeze({ eventsPerSecond: e.CAPTURE_EVENTS_PER_SECOND, recordingsQuotaPerMonth: e.RECORDINGS_QUOTA_PER_MONTH }),
+    blobStore: Object.freeze(
+      e.BLOB_STORE === 's3'
+        ? {
+            kind: 's3' as const,
+            s3: {
+              endpoint: e.S3_ENDPOINT,
+              bucket: e.S3_BUCKET!,
+              region: e.S3_REGION,
+              credentials: e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY } : undefined,
+              forcePathStyle: e.S3_FORCE_PATH_STYLE,
+            },
+          }
+        : { kind: 'postgres' as const },
+    ),
     sessionCookieAgeSeconds: e.SESSION_COOKIE_AGE_SECONDS,
     bootstrap: e.BOOTSTRAP,
     adminEmail: e.ADMIN_EMAIL,

@@ -17,6 +17,7 @@ import { createInstanceModule } from './modules/instance/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
+import { createBlobStore } from './storage/index.js';
 import { VERSION } from './version.js';
 
 /**
@@ -34,6 +35,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     recycleAfter: config.render.recycleAfter,
     log,
   });
+  const blobs = createBlobStore(config.blobStore, db);
   const identityChanged = createSignal();
   // Connected and closed by the HTTP app, whose limits it keeps: workers and the command line never connect it.
   const redis = config.redisUrl ? createSharedRedis(config.redisUrl, log) : null;
@@ -46,7 +48,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
-  const capture = createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
+  const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
 
   return {
     database,
@@ -54,6 +56,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     log,
     queue,
     browser,
+    /** BLOB_STORE: where recording blocks' bytes are. */
+    blobs,
     /** With REDIS_URL: where the throttle and the failed-login counters are shared. */
     redis,
     auth: auth.auth,

@@ -31,6 +31,17 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
   return database;
 }
 
+/** BLOB_STORE's store, checked before anything is served: a bucket that cannot be used stops the start, saying why. */
+export async function blobStoreOrExit(services: Container): Promise<void> {
+  try {
+    await services.blobs.verify();
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    await services.database.close();
+    process.exit(78);
+  }
+}
+
 /** Job workers for every app job kind; says at start whether screenshots can be rendered. */
 export function startWorker(services: Container, log: Logger): Promise<Worker> {
   checkChromium(services.config.render.chromiumPath, log);

@@ -2,7 +2,7 @@ import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.js';
 import { createContainer } from './container.js';
 import { createLogger } from './lib/logger.js';
-import { configOrExit, openConfiguredDatabase, startWorker } from './runtime.js';
+import { blobStoreOrExit, configOrExit, openConfiguredDatabase, startWorker } from './runtime.js';
 import type { InitialCredentials } from './modules/instance/index.js';
 
 /** npm start: config -> database (migrated) -> first-run account -> HTTP app -> workers; graceful shutdown. */
@@ -10,6 +10,7 @@ const config = configOrExit();
 const log = createLogger(config);
 const database = await openConfiguredDatabase(config);
 const services = createContainer(database, config, log);
+await blobStoreOrExit(services);
 
 // Under the start-up lock, so two processes starting on an empty Postgres create one admin between them.
 const credentials = await database.withStartupLock(() => services.instance.bootstrap());

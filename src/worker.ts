@@ -1,13 +1,14 @@
 import closeWithGrace from 'close-with-grace';
 import { createContainer } from './container.js';
 import { createLogger } from './lib/logger.js';
-import { configOrExit, openConfiguredDatabase, startWorker } from './runtime.js';
+import { blobStoreOrExit, configOrExit, openConfiguredDatabase, startWorker } from './runtime.js';
 
 /** npm run worker: job workers without the HTTP server, sharing the database with any number of servers. */
 const config = configOrExit();
 const log = createLogger(config);
 const database = await openConfiguredDatabase(config);
 const services = createContainer(database, config, log);
+await blobStoreOrExit(services);
 const worker = await startWorker(services, log);
 log.info({ database: database.kind, workerId: worker.id }, 'Burrow worker is ready');
 

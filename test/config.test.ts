@@ -16,6 +16,7 @@ describe('config', () => {
       adminEmail: 'admin@localhost',
       rateLimit: { enabled: true, burstPerMinute: 480, sustainedPerHour: 4800 },
       workers: { enabled: true },
+      blobStore: { kind: 'postgres' },
     });
     expect(config.dataDir.endsWith('/data')).toBe(true);
   });
@@ -54,5 +55,17 @@ describe('config', () => {
       }
     })();
     for (const name of ['PORT', 'SIGNUP_ENABLED', 'DATABASE_URL', 'REDIS_URL', 'SECRET_KEY', 'LOG_LEVEL']) expect(message).toContain(`${name}:`);
+  });
+
+  it('reads the S3 settings with BLOB_STORE=s3, and needs a bucket and both keys or neither', () => {
+    expect(loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'recordings', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret' }).blobStore).toEqual({
+      kind: 's3',
+      s3: { endpoint: 'http://minio:9000', bucket: 'recordings', region: 'us-east-1', credentials: { accessKeyId: 'id', secretAccessKey: 'secret' }, forcePathStyle: true },
+    });
+    expect(loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_FORCE_PATH_STYLE: 'false' }).blobStore).toMatchObject({ s3: { credentials: undefined, forcePathStyle: false } });
+    expect(() => loadConfig({ BLOB_STORE: 's3' })).toThrow('S3_BUCKET: is required when BLOB_STORE=s3');
+    expect(() => loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'id' })).toThrow('S3_SECRET_ACCESS_KEY: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together');
+    expect(() => loadConfig({ BLOB_STORE: 'disk' })).toThrow('BLOB_STORE:');
+    expect(() => loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'minio:9000' })).toThrow('S3_ENDPOINT: must be an http(s) URL');
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, databaseUrl, TEST_DATABASE_URL } from './helpers/database.js';
 import { buildDist, freePort, ROOT, spawnEntry, stop, waitForHealth } from './helpers/process.js';
 import { redisNamespace } from './helpers/redis.js';
+import { s3Server } from './helpers/s3.js';
 
 // Each case starts real server processes; the budget is for a loaded CI machine, a quiet one needs a fraction.
 const PROCESS_TIMEOUT = 180_000;
@@ -169,6 +170,19 @@ describe('npm start on the embedded database', { timeout: PROCESS_TIMEOUT }, () 
     expect(spawned.output()).toContain('PORT:');
     expect(spawned.output()).toContain('SIGNUP_ENABLED:');
     expect(spawned.output()).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
+  });
+
+  it('refuses to start with BLOB_STORE=s3 on a bucket it cannot use, and starts on one it can', async () => {
+    const s3 = await s3Server();
+    try {
+      const refused = spawnEntry('dist/server.js', { DATA_DIR: await tempDir(), ...s3.env, S3_BUCKET: 'no-such-bucket' });
+      expect(await refused.exited).toBe(78);
+      expect(refused.output()).toContain(`BLOB_STORE=s3 cannot use bucket "no-such-bucket" at ${s3.endpoint}: it does not exist`);
+      const server = await startServer({ DATA_DIR: await tempDir(), ...s3.env });
+      expect(await stop(server.server)).toBe(0);
+    } finally {
+      await s3.close();
+    }
   });
 });
 

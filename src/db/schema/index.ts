@@ -1,3 +1,4 @@
+export * from './blobs.js';
 export * from './events.js';
 export * from './file-system.js';
 export * from './heatmap-points.js';

@@ -1,5 +1,5 @@
 import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { bytea, timestamptz } from './columns.js';
+import { timestamptz } from './columns.js';
 import { teams } from './teams.js';
 
 /**
@@ -42,7 +42,7 @@ export const sessionRecordings = pgTable(
   (t) => [primaryKey({ columns: [t.teamId, t.sessionId] }), index('session_recordings_team_start').on(t.teamId, t.startTime)],
 );
 
-/** The rrweb events of one `$snapshot` batch as gzip JSONL of `[windowId, event]` lines, untouched (cv fields too). */
+/** One `$snapshot` batch; its rrweb events, gzip JSONL of `[windowId, event]` lines untouched (cv fields too), are a blob. */
 export const recordingBlocks = pgTable(
   'recording_blocks',
   {
@@ -59,7 +59,8 @@ export const recordingBlocks = pgTable(
     firstUrl: text('first_url'),
     eventCount: integer('event_count').notNull(),
     size: integer('size').notNull(),
-    content: bytea('content').notNull(),
+    /** Where the block's bytes are in the blob store (BLOB_STORE). */
+    blobKey: text('blob_key').notNull(),
   },
   (t) => [uniqueIndex('recording_blocks_team_uuid').on(t.teamId, t.uuid), index('recording_blocks_session').on(t.teamId, t.sessionId, t.firstTimestamp)],
 );

@@ -1,6 +1,8 @@
+import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
 import type { JobEnqueuer } from '../../jobs/queue.js';
 import type { Signal } from '../../lib/signal.js';
+import type { BlobStore } from '../../storage/index.js';
 import type { IdentityModule } from '../identity/index.js';
 import { captureJobDefinitions, createCaptureJobs } from './jobs.js';
 import { createRecordingsRepository } from './recordings-repository.js';
@@ -12,6 +14,9 @@ export { captureJobDefinitions } from './jobs.js';
 
 export interface CaptureModuleDeps {
   db: Db;
+  /** Where recording blocks' bytes go. */
+  blobs: BlobStore;
+  log: Logger;
   queue: JobEnqueuer<typeof captureJobDefinitions>;
   identity: Pick<IdentityModule, 'directory'>;
   /** Project changes (a new token, new settings) clear the teams remembered by token; a team's first event notifies it. */
@@ -22,10 +27,10 @@ export interface CaptureModuleDeps {
 }
 
 /** Where posthog-js sends events and recordings and loads its remote config (/e/, /s/, /flags/, /array/<token>/config, ...). */
-export function createCaptureModule({ db, queue, identity, identityChanged, eventsRetentionDays, limits }: CaptureModuleDeps) {
+export function createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays, limits }: CaptureModuleDeps) {
   const service = createCaptureService({
     capture: createCaptureRepository(db),
-    recordings: createRecordingsRepository(db),
+    recordings: createRecordingsRepository(db, blobs, log),
     teams: identity.directory,
     teamCacheMs: 5_000,
     onTeamChanged: () => identityChanged.notify(),

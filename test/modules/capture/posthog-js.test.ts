@@ -144,7 +144,8 @@ describe('posthog-js sending to Burrow', () => {
     expect(recorded).toMatchObject({ distinctId, firstUrl: `${siteOrigin}/`, snapshotSource: 'web', snapshotLibrary: 'web' });
     expect(recorded!.consoleLogCount).toBeGreaterThanOrEqual(1);
     const blocks = await ctx.database.db.select().from(recordingBlocks).where(eq(recordingBlocks.sessionId, sessionId)).orderBy(asc(recordingBlocks.firstTimestamp));
-    const replayed = blocks.flatMap((block) => gunzipSync(block.content).toString('utf8').split('\n').map((line) => JSON.parse(line) as [string, { type: number; data: { href?: string } }]));
+    const contents = await Promise.all(blocks.map(async (block) => gunzipSync((await ctx.services.blobs.get(block.blobKey))!).toString('utf8')));
+    const replayed = contents.flatMap((content) => content.split('\n').map((line) => JSON.parse(line) as [string, { type: number; data: { href?: string } }]));
     expect(replayed.some(([, event]) => event.type === 4 && event.data.href === `${siteOrigin}/`)).toBe(true);
     expect(replayed.some(([, event]) => event.type === 2)).toBe(true);
   });
