@@ -15,6 +15,7 @@ import { createHeatmapsModule, heatmapJobDefinitions } from './modules/heatmaps/
 import { createIdentityModule } from './modules/identity/index.js';
 import { createInstanceModule } from './modules/instance/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
+import { createRecordingsModule } from './modules/recordings/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
@@ -48,6 +49,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
+  const recordings = createRecordingsModule({ db, blobs });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
 
   return {
@@ -77,6 +79,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       persistedFolders.routes,
       shortcuts.routes,
       capture.routes,
+      recordings.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs]),
   };

@@ -20,6 +20,8 @@ const BY_SQLSTATE: Record<string, (constraint: string | undefined) => BurrowErro
   '22003': () => new ValidationError('A number in the request is out of range.'),
   // invalid_text_representation: a number too large to be written as an integer.
   '22P02': () => new ValidationError('A valid integer is required.'),
+  // invalid_regular_expression: a filter's regex Postgres cannot compile.
+  '2201B': () => new ValidationError('Invalid regular expression.'),
   // program_limit_exceeded: a value too large for an index row.
   '54000': () => new ValidationError('A value is too long to be stored.', null, 'max_length'),
 };

@@ -1,6 +1,7 @@
-import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { timestamptz } from './columns.js';
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { createdAt, timestamptz } from './columns.js';
 import { teams } from './teams.js';
+import { users } from './users.js';
 
 /**
  * One row per recorded session: the aggregates PostHog keeps in ClickHouse's session_replay_events, summed over the
@@ -38,6 +39,10 @@ export const sessionRecordings = pgTable(
     retentionPeriodDays: integer('retention_period_days'),
     /** When the last block arrived (a recording is "ongoing" for 5 minutes after). */
     lastIngestedAt: timestamptz('last_ingested_at').notNull().defaultNow(),
+    /** Deleted through the API: gone from every read at once; its blocks are purged by the retention job later. */
+    deletedAt: timestamptz('deleted_at'),
+    /** The email of who deleted it. */
+    deletedBy: varchar('deleted_by', { length: 254 }),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.sessionId] }), index('session_recordings_team_start').on(t.teamId, t.startTime)],
 );
@@ -82,3 +87,21 @@ export const recordingConsoleLogs = pgTable(
 );
 
 export type SessionRecordingRow = typeof sessionRecordings.$inferSelect;
+
+/** Who has watched which recording (PostHog's SessionRecordingViewed): `viewed` and `viewers` come from here. */
+export const sessionRecordingViewed = pgTable(
+  'session_recording_viewed',
+  {
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sessionId: varchar('session_id', { length: 200 }).notNull(),
+    /** Marked through bulk_viewed rather than by watching. */
+    bulkViewed: boolean('bulk_viewed').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId, t.sessionId] }), index('session_recording_viewed_session').on(t.teamId, t.sessionId)],
+);

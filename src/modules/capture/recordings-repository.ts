@@ -10,6 +10,8 @@ import type { SnapshotBlock } from './snapshots.js';
 const MAX_URLS = 25;
 /** Postgres takes at most 65,535 parameters per statement; a block row has 11. */
 const ROWS_PER_INSERT = 5_000;
+/** How long a recording deleted through the API keeps its blocks (reads treat it as gone at once). */
+const DELETED_GRACE = '1 day';
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Adds a new block to its recording's aggregates (and its console messages, when the project keeps them). */
@@ -165,13 +167,15 @@ export function createRecordingsRepository(db: Db, blobs: BlobStore, log: Logger
 
     /**
      * Deletes up to `limit` recordings past their retention (the day they started plus retention_period_days, as
-     * PostHog's expiry_time), with their blocks and console messages. Answers how many.
+     * PostHog's expiry_time) or deleted through the API more than a day ago, with their blocks and console messages.
+     * Answers how many.
      */
     async deleteExpiredRecordings(limit: number): Promise<number> {
       return db.transaction(async (tx) => {
         // Ordered, so the three statements of the transaction pick the same recordings.
         const expired = sql`select team_id, session_id from session_recordings
           where date_trunc('day', start_time) + make_interval(days => coalesce(retention_period_days, 30)) < now()
+            or deleted_at < now() - ${DELETED_GRACE}::interval
           order by team_id, session_id limit ${limit}`;
         const blocks = await queryRows<{ blob_key: string }>(
           tx,

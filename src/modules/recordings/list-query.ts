@@ -1,0 +1,167 @@
+import { z } from 'zod';
+import { ValidationError } from '../../lib/errors.js';
+import { DEFAULT_DATE_FROM, DEFAULT_LIMIT, RECORDING_ORDERS, type RecordingOrder } from './contract.js';
+import { parseDateParam } from './relative-dates.js';
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
+const filterValue = z.union([scalar, z.array(scalar)]).nullable().optional();
+const OPERATORS = [
+  'exact', 'is_not', 'icontains', 'not_icontains', 'regex', 'not_regex', 'gt', 'gte', 'lt', 'lte', 'is_set', 'is_not_set',
+  'is_date_exact', 'is_date_before', 'is_date_after', 'between', 'not_between', 'min', 'max', 'in', 'not_in',
+] as const;
+const operator = z.enum(OPERATORS).default('exact');
+
+export const RecordingFilterSchema = z.object({
+  type: z.literal('recording'),
+  key: z.enum(['duration', 'active_seconds', 'inactive_seconds', 'snapshot_source', 'visited_page']),
+  operator,
+  value: filterValue,
+});
+export const LogEntryFilterSchema = z.object({ type: z.literal('log_entry'), key: z.enum(['level', 'message']), operator, value: filterValue });
+export const EventFilterSchema = z.looseObject({
+  id: z.string().nullable().optional(),
+  name: z.string().nullable().optional(),
+  type: z.literal('events').optional(),
+  properties: z.array(z.record(z.string(), z.unknown())).optional(),
+});
+
+/**
+ * PostHog's RecordingsQuery after filter_from_params_to_query: every value JSON-decoded where it can be, unknown
+ * parameters refused (its pydantic models forbid extras).
+ */
+const RecordingsQuerySchema = z.strictObject({
+  kind: z.literal('RecordingsQuery').optional(),
+  date_from: z.string().nullable().optional(),
+  date_to: z.string().nullable().optional(),
+  events: z.array(EventFilterSchema).nullable().optional(),
+  actions: z.array(z.unknown()).nullable().optional(),
+  properties: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
+  console_log_filters: z.array(LogEntryFilterSchema).nullable().optional(),
+  having_predicates: z.array(RecordingFilterSchema).nullable().optional(),
+  comment_text: z.unknown().optional(),
+  filter_test_accounts: z.boolean().nullable().optional(),
+  operand: z.enum(['AND', 'OR']).nullable().optional(),
+  session_ids: z.array(z.string()).nullable().optional(),
+  hide_viewed_recordings: z.enum(['current-user', 'any-user']).nullable().optional(),
+  session_recording_id: z.string().nullable().optional(),
+  person_uuid: z.string().nullable().optional(),
+  distinct_ids: z.array(z.string()).nullable().optional(),
+  order: z.enum(RECORDING_ORDERS).nullable().optional(),
+  order_direction: z.enum(['ASC', 'DESC']).nullable().optional(),
+  limit: z.number().int().min(1).nullable().optional(),
+  offset: z.number().int().min(0).nullable().optional(),
+  after: z.string().nullable().optional(),
+  user_modified_filters: z.record(z.string(), z.unknown()).nullable().optional(),
+  modifiers: z.unknown().optional(),
+  tags: z.unknown().optional(),
+  response: z.unknown().optional(),
+});
+
+/** Parameters the view drops before validating. */
+const IGNORED = new Set(['as_query', 'version', 'hogql_filtering', 'add_events_to_property_queries']);
+
+export type RecordingFilter = z.infer<typeof RecordingFilterSchema>;
+export type LogEntryFilter = z.infer<typeof LogEntryFilterSchema>;
+export type EventFilter = z.infer<typeof EventFilterSchema>;
+
+/** Where a list page starts after: the last row's ordering value and session id. */
+export interface Cursor {
+  value: number | string;
+  sessionId: string;
+}
+
+export interface RecordingsQuery {
+  dateFrom: Date | null;
+  dateTo: Date | null;
+  sessionIds: string[] | null;
+  distinctIds: string[] | null;
+  personUuid: string | null;
+  pinned: string | null;
+  hideViewed: 'current-user' | 'any-user' | null;
+  filterTestAccounts: boolean;
+  events: EventFilter[];
+  properties: Record<string, unknown>[];
+  consoleLogFilters: LogEntryFilter[];
+  having: RecordingFilter[];
+  operand: 'AND' | 'OR';
+  order: Exclude<RecordingOrder, 'duration' | 'surfacing_score'>;
+  direction: 'ASC' | 'DESC';
+  limit: number;
+  offset: number;
+  after: Cursor | null;
+}
+
+function decode(value: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
+/** pydantic's error list, which PostHog sends JSON-encoded as the 400's detail. */
+function invalid(issues: z.core.$ZodIssue[], input: Record<string, unknown>): ValidationError {
+  const errors = issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ type: 'extra_forbidden', loc: [key], msg: 'Extra inputs are not permitted', input: input[key] }));
+    }
+    return [{ type: issue.code as string, loc: issue.path.map(String), msg: issue.message, input: issue.path.length > 0 ? input[String(issue.path[0])] : input }];
+  });
+  return new ValidationError(JSON.stringify(errors));
+}
+
+export const encodeCursor = (cursor: Cursor): string => Buffer.from(JSON.stringify([cursor.value, cursor.sessionId])).toString('base64url');
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const [value, sessionId] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
+    if ((typeof value === 'number' || typeof value === 'string') && typeof sessionId === 'string') return { value, sessionId };
+  } catch {
+    // refused below
+  }
+  throw new ValidationError('Invalid cursor', 'after');
+}
+
+function dateParam(text: string | null | undefined, name: string, now: Date): Date | null {
+  if (text === null || text === undefined || text === 'all') return null;
+  const date = parseDateParam(text, now);
+  if (!date) throw new ValidationError(`Invalid ${name}: ${text}`, name);
+  return date;
+}
+
+/** The list's query string (repeated keys: the last wins, as Django's QueryDict.dict()) as a RecordingsQuery. */
+export function parseRecordingsQuery(raw: Record<string, string | string[] | undefined>, now = new Date()): RecordingsQuery {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined || IGNORED.has(key)) continue;
+    input[key] = decode(Array.isArray(value) ? value[value.length - 1]! : value);
+  }
+  // JSON-decoding turns date_from=2024 or after=123 into numbers; those fields are strings in the schema.
+  for (const key of ['date_from', 'date_to', 'after', 'person_uuid', 'session_recording_id']) {
+    if (typeof input[key] === 'number') input[key] = String(input[key]);
+  }
+  const parsed = RecordingsQuerySchema.safeParse(input);
+  if (!parsed.success) throw invalid(parsed.error.issues, input);
+  const q = parsed.data;
+  const order = q.order === 'duration' ? 'recording_duration' : q.order === 'surfacing_score' || !q.order ? 'start_time' : q.order;
+  return {
+    dateFrom: dateParam(q.date_from === undefined ? DEFAULT_DATE_FROM : q.date_from, 'date_from', now),
+    dateTo: dateParam(q.date_to, 'date_to', now),
+    sessionIds: q.session_ids ?? null,
+    distinctIds: q.distinct_ids ?? null,
+    personUuid: q.person_uuid ?? null,
+    pinned: q.session_recording_id ?? null,
+    hideViewed: q.hide_viewed_recordings ?? null,
+    filterTestAccounts: q.filter_test_accounts ?? false,
+    events: q.events ?? [],
+    properties: q.properties ?? [],
+    consoleLogFilters: q.console_log_filters ?? [],
+    having: q.having_predicates ?? [],
+    operand: q.operand ?? 'AND',
+    order,
+    direction: q.order_direction ?? 'DESC',
+    limit: q.limit ?? DEFAULT_LIMIT,
+    offset: q.offset ?? 0,
+    after: q.after ? decodeCursor(q.after) : null,
+  };
+}
