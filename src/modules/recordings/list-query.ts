@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
+import { hasUnstorableText } from '../../lib/postgres-text.js';
 import { DEFAULT_DATE_FROM, DEFAULT_LIMIT, RECORDING_ORDERS, type RecordingOrder } from './contract.js';
 import { parseDateParam } from './relative-dates.js';
 
@@ -99,6 +100,12 @@ function decode(value: string): unknown {
   }
 }
 
+/** JSON-decoding can make text Postgres cannot store (`"\u0000"`), which the query string itself could not carry. */
+function refuseUnstorable(value: unknown, key: string): void {
+  if (typeof value === 'string' && hasUnstorableText(value)) throw new ValidationError('Null characters and lone surrogates are not allowed.', key);
+  if (value !== null && typeof value === 'object') for (const inner of Object.values(value)) refuseUnstorable(inner, key);
+}
+
 /** pydantic's error list, which PostHog sends JSON-encoded as the 400's detail. */
 function invalid(issues: z.core.$ZodIssue[], input: Record<string, unknown>): ValidationError {
   const errors = issues.flatMap((issue) => {
@@ -135,6 +142,7 @@ export function parseRecordingsQuery(raw: Record<string, string | string[] | und
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || IGNORED.has(key)) continue;
     input[key] = decode(Array.isArray(value) ? value[value.length - 1]! : value);
+    refuseUnstorable(input[key], key);
   }
   // JSON-decoding turns date_from=2024 or after=123 into numbers; those fields are strings in the schema.
   for (const key of ['date_from', 'date_to', 'after', 'person_uuid', 'session_recording_id']) {
