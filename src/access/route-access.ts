@@ -31,6 +31,15 @@ export interface RouteAccess {
   target: AccessTarget;
   /** PostHog's TimeSensitiveActionPermission: unsafe session requests need a recent password entry. */
   recentAuthentication?: boolean;
+  /** A throttle of the route's own for personal API keys, counted apart from and on top of the global one. */
+  throttle?: RouteThrottle;
+}
+
+/** PostHog's per-action throttle classes (the replay listing_* and snapshots_* scopes): a name and its two windows. */
+export interface RouteThrottle {
+  name: string;
+  burstPerMinute: number;
+  sustainedPerHour: number;
 }
 
 export interface KeyCheckSubject {

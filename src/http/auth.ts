@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import { NotAuthenticatedError, PermissionDeniedError, ThrottledError } from '../lib/errors.js';
-import { type AccessTarget, checkKeyAccess, checkKeySupported, type KeyCheckSubject, type RouteAccess } from '../access/route-access.js';
+import { type AccessTarget, checkKeyAccess, checkKeySupported, type KeyCheckSubject, type RouteAccess, type RouteThrottle } from '../access/route-access.js';
 import type { AuthService, KeySource } from '../modules/auth/index.js';
 import type { Actor, OrganizationWithLevel, TeamAccess } from '../modules/identity/index.js';
 import { CSRF_COOKIE, CSRF_HEADER, ensureCsrfCookie, sessionToken } from './session-cookies.js';
@@ -108,8 +108,19 @@ export const authPlugin = fp(
       return { team: null, organization: null, membershipLevel: null };
     }
 
-    async function throttle(request: FastifyRequest): Promise<void> {
-      for (const window of windows) {
+    const routeWindows = new Map<string, ReturnType<typeof window>[]>();
+    const windowsOf = (throttle: RouteThrottle | undefined) => {
+      if (!throttle || !config.rateLimit.enabled) return [];
+      let made = routeWindows.get(throttle.name);
+      if (!made) {
+        made = [window(`${throttle.name}:minute`, throttle.burstPerMinute, 60_000), window(`${throttle.name}:hour`, throttle.sustainedPerHour, 3_600_000)];
+        routeWindows.set(throttle.name, made);
+      }
+      return made;
+    };
+
+    async function throttle(request: FastifyRequest, own: RouteThrottle | undefined): Promise<void> {
+      for (const window of [...windows, ...windowsOf(own)]) {
         const result = await window(request);
         if (!result.isAllowed && result.isExceeded) throw new ThrottledError(result.ttlInSeconds);
       }
@@ -138,7 +149,7 @@ export const authPlugin = fp(
         throw new PermissionDeniedError("You don't have access to the project.");
       }
 
-      if (actor.key) await throttle(request);
+      if (actor.key) await throttle(request, access.throttle);
     });
   },
   { name: 'auth', dependencies: ['@fastify/cookie', '@fastify/rate-limit'] },

@@ -6,6 +6,13 @@ export const DEFAULT_DATE_FROM = '-3d';
 /** Blocks one snapshots request may span (end - start): PostHog allows 20 to personal API keys and 100 otherwise. */
 export const MAX_BLOCKS_PER_REQUEST = { personalApiKey: 20, other: 100 } as const;
 export const BULK_DELETE_LIMIT = 100;
+/** PostHog's replay throttles for personal API keys by plan tier (LISTING_RATE_* and SNAPSHOT_RATE_*, §14). */
+export const API_TIER_RATES = {
+  free: { burstPerMinute: 12, sustainedPerHour: 60 },
+  paid: { burstPerMinute: 60, sustainedPerHour: 300 },
+  enterprise: { burstPerMinute: 100, sustainedPerHour: 400 },
+} as const;
+export type ApiTier = keyof typeof API_TIER_RATES;
 export const BULK_VIEWED_LIMIT = 20;
 export const BATCH_CHECK_LIMIT = 100;
 

@@ -1,10 +1,11 @@
 import type { Db } from '../../db/client.js';
 import type { BlobStore } from '../../storage/index.js';
+import type { ApiTier } from './contract.js';
 import { createRecordingsRepository } from './repository.js';
 import { recordingsRoutes } from './routes.js';
 import { createRecordingsService } from './service.js';
 
 /** The session recordings API (/session_recordings/): list, retrieve, views, deletion and snapshots of what capture stored. */
-export function createRecordingsModule({ db, blobs }: { db: Db; blobs: BlobStore }) {
-  return { routes: recordingsRoutes(createRecordingsService({ recordings: createRecordingsRepository(db), blobs })) };
+export function createRecordingsModule({ db, blobs, apiTier }: { db: Db; blobs: BlobStore; apiTier: ApiTier }) {
+  return { routes: recordingsRoutes(createRecordingsService({ recordings: createRecordingsRepository(db), blobs }), apiTier) };
 }

@@ -4,6 +4,8 @@ import { ErrorSchema } from '../../http/schemas.js';
 import { teamRoutes } from '../../http/team-routes.js';
 import { ValidationError } from '../../lib/errors.js';
 import {
+  API_TIER_RATES,
+  type ApiTier,
   BatchCheckBody,
   BatchCheckResponse,
   BulkBody,
@@ -28,15 +30,17 @@ const write = { object: 'session_recording', action: 'write' } as const;
 const unlisted = 'unsupported' as const;
 
 /** /session_recordings/ under both prefixes (session_recordings.md §1–§8). */
-export const recordingsRoutes = (recordings: RecordingsService) =>
+export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier) =>
   teamRoutes(async (app, { team }) => {
     const tags = ['session_recordings'];
-    const access = (scope: typeof read | typeof write | typeof unlisted) => ({ access: { scope, target: team } });
+    const access = (scope: typeof read | typeof write | typeof unlisted, throttle?: string) => ({
+      access: { scope, target: team, ...(throttle && { throttle: { name: throttle, ...API_TIER_RATES[apiTier] } }) },
+    });
 
     app.get(
       '/session_recordings/',
       {
-        config: access(read),
+        config: access(read, 'recordings_listing'),
         schema: {
           operationId: 'session_recordings_list',
           tags,
@@ -111,7 +115,7 @@ export const recordingsRoutes = (recordings: RecordingsService) =>
     app.get(
       '/session_recordings/:session_id/snapshots/',
       {
-        config: access(read),
+        config: access(read, 'recordings_snapshots'),
         schema: {
           operationId: 'session_recordings_snapshots',
           tags,
