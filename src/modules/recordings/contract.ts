@@ -139,6 +139,13 @@ export const BulkViewedResponse = z.object({ success: z.literal(true), viewed_co
 export const BulkNotViewedResponse = z.object({ success: z.literal(true), not_viewed_count: z.number().int(), total_requested: z.number().int() });
 export const BatchCheckBody = z.looseObject({ session_ids: z.unknown().optional(), include_outcomes: z.boolean().optional() });
 export const BatchCheckResponse = z.object({ results: z.record(z.string(), z.boolean()) });
+export const MatchingEventsQuery = z.looseObject({
+  session_ids: z.string().optional().meta({ description: 'JSON list holding exactly one session id' }),
+  events: z.string().optional().meta({ description: 'JSON list of event filters ({id, type: "events"})' }),
+  actions: z.string().optional(),
+  properties: z.string().optional(),
+});
+export const MatchingEventsResponse = z.object({ results: z.array(z.object({ uuid: z.string(), timestamp: DateTime })) });
 export const ViewedResponse = z.object({ viewed: z.boolean(), other_viewers: z.number().int() });
 
 export const SnapshotsQuery = z.looseObject({

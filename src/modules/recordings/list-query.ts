@@ -39,7 +39,7 @@ const RecordingsQuerySchema = z.strictObject({
   properties: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
   console_log_filters: z.array(LogEntryFilterSchema).nullable().optional(),
   having_predicates: z.array(RecordingFilterSchema).nullable().optional(),
-  comment_text: z.unknown().optional(),
+  comment_text: z.object({ key: z.literal('comment_text').optional(), operator: z.enum(['exact', 'icontains', 'is_set']), value: filterValue }).nullable().optional(),
   filter_test_accounts: z.boolean().nullable().optional(),
   operand: z.enum(['AND', 'OR']).nullable().optional(),
   session_ids: z.array(z.string()).nullable().optional(),
@@ -80,6 +80,8 @@ export interface RecordingsQuery {
   pinned: string | null;
   hideViewed: 'current-user' | 'any-user' | null;
   filterTestAccounts: boolean;
+  /** Burrow has no recording comments or actions: a comment_text filter or an action filter matches nothing. */
+  matchesNothing: { comments: boolean; actions: number };
   events: EventFilter[];
   properties: Record<string, unknown>[];
   consoleLogFilters: LogEntryFilter[];
@@ -161,6 +163,7 @@ export function parseRecordingsQuery(raw: Record<string, string | string[] | und
     pinned: q.session_recording_id ?? null,
     hideViewed: q.hide_viewed_recordings ?? null,
     filterTestAccounts: q.filter_test_accounts ?? false,
+    matchesNothing: { comments: Boolean(q.comment_text), actions: q.actions?.length ?? 0 },
     events: q.events ?? [],
     properties: q.properties ?? [],
     consoleLogFilters: q.console_log_filters ?? [],

@@ -165,7 +165,13 @@ export function createRecordingsRepository(db: Db) {
       const whose = q.hideViewed === 'current-user' ? sql`and v.user_id = ${userId ?? -1}` : sql``;
       required.push(sql`not exists (select 1 from session_recording_viewed v where v.team_id = r.team_id and v.session_id = r.session_id ${whose})`);
     }
-    const optional = [...q.events.map(eventCondition), ...q.consoleLogFilters.map(consoleCondition), ...q.having.map(recordingCondition)];
+    if (q.matchesNothing.comments) required.push(sql`false`);
+    const optional = [
+      ...q.events.map(eventCondition),
+      ...Array.from({ length: q.matchesNothing.actions }, () => sql`false`),
+      ...q.consoleLogFilters.map(consoleCondition),
+      ...q.having.map(recordingCondition),
+    ];
     return sql`${sql.join(required, sql` and `)} and ${combine(optional, q.operand)}`;
   }
 
@@ -191,6 +197,17 @@ export function createRecordingsRepository(db: Db) {
     async matches(teamId: number, userId: number | null, q: RecordingsQuery, sessionId: string): Promise<boolean> {
       const rows = await queryRows(db, sql`select 1 from session_recordings r where r.session_id = ${sessionId} and ${matching(teamId, userId, q)}`);
       return rows.length > 0;
+    },
+
+    /** The events of a session matching any of the event filters (by name), oldest first. */
+    async matchingEvents(teamId: number, sessionId: string, filters: EventFilter[]): Promise<{ uuid: string; timestamp: string }[]> {
+      const names = filters.map((filter) => filter.id ?? filter.name ?? null);
+      const anyEvent = names.includes(null);
+      return queryRows(
+        db,
+        sql`select e.uuid::text as uuid, e.timestamp::text as timestamp from events e where e.team_id = ${teamId} and e.session_id = ${sessionId}
+          ${anyEvent ? sql`` : sql`and e.event = any(${textArray(names as string[])})`} order by e.timestamp, e.uuid`,
+      );
     },
 
     /** A readable recording, or null. */

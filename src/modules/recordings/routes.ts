@@ -12,6 +12,8 @@ import {
   BulkDeleteResponse,
   BulkNotViewedResponse,
   BulkViewedResponse,
+  MatchingEventsQuery,
+  MatchingEventsResponse,
   RecordingListQuery,
   RecordingListSchema,
   RecordingParams,
@@ -72,6 +74,21 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
         schema: { operationId: 'session_recordings_batch_check_exists', tags, summary: 'Which of up to 100 session ids have a recording', body: BatchCheckBody, response: { 200: BatchCheckResponse, 400: ErrorSchema } },
       },
       async (request) => recordings.batchCheckExists(teamOf(request), request.body),
+    );
+
+    app.get(
+      '/session_recordings/matching_events/',
+      {
+        config: access(unlisted),
+        schema: {
+          operationId: 'session_recordings_matching_events',
+          tags,
+          summary: "One session's events matching event filters: their uuids and timestamps",
+          querystring: MatchingEventsQuery,
+          response: { 200: MatchingEventsResponse, 400: ErrorSchema },
+        },
+      },
+      async (request) => recordings.matchingEvents(teamOf(request), request.query as Record<string, string | string[] | undefined>),
     );
 
     app.get(

@@ -179,6 +179,15 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
       return { results: Object.fromEntries(ids.map((id) => [id, found.has(id)])) };
     },
 
+    /** The events of one session that match event filters (what the player marks on its timeline). */
+    async matchingEvents(access: TeamRef, rawQuery: Record<string, string | string[] | undefined>) {
+      const { sessionIds, events, matchesNothing } = parseRecordingsQuery({ ...rawQuery, date_from: 'all' });
+      if (!sessionIds || sessionIds.length !== 1) throw new ValidationError('Must specify exactly one session_id');
+      if (events.length === 0 && matchesNothing.actions === 0) throw new ValidationError('Must specify at least one event or action filter, or event properties filter');
+      const rows = events.length === 0 ? [] : await recordings.matchingEvents(access.team.id, sessionIds[0]!, events);
+      return { results: rows.map((row) => ({ uuid: row.uuid, timestamp: isoZ(row.timestamp) })) };
+    },
+
     async viewed(access: TeamRef, actor: Actor, sessionId: string) {
       const views = await recordings.viewers(access.team.id, [sessionId]);
       return { viewed: views.some((v) => v.user_id === actor.user.id), other_viewers: views.filter((v) => v.user_id !== actor.user.id).length };

@@ -222,6 +222,11 @@ describe('session recordings API', () => {
       expect(await ids({ events: [{ id: '$pageview', type: 'events' }, { id: 'purchase', type: 'events' }] })).toEqual([]);
       expect(await ids({ events: [{ id: '$pageview', type: 'events' }, { id: 'purchase', type: 'events' }], operand: 'OR' })).toEqual(['rec-c', 'rec-a']);
       expect(await ids({ ...having('duration', 'lt', 60), events: [{ id: 'purchase', type: 'events' }], operand: 'OR' })).toEqual(['rec-c', 'rec-b']);
+      // Burrow keeps no recording comments and no actions: filters on them match nothing (an action only under AND).
+      expect(await ids({ comment_text: { key: 'comment_text', operator: 'icontains', value: 'bug' } })).toEqual([]);
+      expect((await owner.call('GET', `${base()}?comment_text=${encodeURIComponent(JSON.stringify({ operator: 'gt', value: 1 }))}`)).statusCode).toBe(400);
+      expect(await ids({ actions: [{ id: 1, type: 'actions' }] })).toEqual([]);
+      expect(await ids({ actions: [{ id: 1, type: 'actions' }], events: [{ id: 'purchase', type: 'events' }], operand: 'OR' })).toEqual(['rec-c']);
     });
 
     it('hides recordings the caller (or anyone) has viewed', async () => {
@@ -330,6 +335,24 @@ describe('session recordings API', () => {
     });
   });
 
+  describe('matching events', () => {
+    it('answers the uuids and timestamps of one session’s events that match the event filters (browser sessions only)', async () => {
+      const session = sessionHeaders(await ctx.login(owner.user.email));
+      const get = (params: Record<string, unknown>) =>
+        ctx.app.inject({
+          method: 'GET',
+          url: `${base()}matching_events/?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, JSON.stringify(v)]))}`,
+          headers: session,
+        });
+      const body = ok(await get({ session_ids: ['rec-c'], events: [{ id: 'purchase', type: 'events' }] }));
+      expect(body.results).toHaveLength(1);
+      expect(body.results[0]).toEqual({ uuid: expect.stringMatching(/^[0-9a-f-]{36}$/), timestamp: iso(C.start + 5000) });
+      expect(ok(await get({ session_ids: ['rec-c'], events: [{ id: '$pageview', type: 'events' }] })).results).toEqual([]);
+      expectError(await get({ session_ids: ['rec-c', 'rec-a'], events: [{ id: 'purchase' }] }), 400, invalid('Must specify exactly one session_id', null));
+      expectError(await get({ session_ids: ['rec-c'] }), 400, invalid('Must specify at least one event or action filter, or event properties filter', null));
+    });
+  });
+
   describe('snapshots', () => {
     it('lists the blocks as blob_v2 sources in time order, then serves a range as the captured [windowId, event] lines', async () => {
       const sources = ok(await owner.call('GET', `${base()}rec-c/snapshots/`));
@@ -388,6 +411,7 @@ describe('session recordings API', () => {
       { method: 'POST', path: '/session_recordings/bulk_not_viewed/', scope: 'sessions-only', body: { session_recording_ids: ['x'] }, status: 200 },
       { method: 'POST', path: '/session_recordings/batch_check_exists/', scope: 'sessions-only', body: { session_ids: ['x'] }, status: 200 },
       { method: 'GET', path: '/session_recordings/:id/viewed/', scope: 'sessions-only', object: recording, status: 200, foreignObject: 200 },
+      { method: 'GET', path: '/session_recordings/matching_events/?session_ids=%5B%22x%22%5D&events=%5B%7B%22id%22%3A%22a%22%7D%5D', scope: 'sessions-only', status: 200 },
     ]),
   );
 });
