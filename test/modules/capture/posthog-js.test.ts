@@ -148,5 +148,17 @@ describe('posthog-js sending to Burrow', () => {
     const replayed = contents.flatMap((content) => content.split('\n').map((line) => JSON.parse(line) as [string, { type: number; data: { href?: string } }]));
     expect(replayed.some(([, event]) => event.type === 4 && event.data.href === `${siteOrigin}/`)).toBe(true);
     expect(replayed.some(([, event]) => event.type === 2)).toBe(true);
+
+    // The recordings API serves the visit as the PostHog web app and player read it.
+    const api = `/api/projects/${tenant.teamId}/session_recordings/`;
+    const listed = ok(await tenant.call('GET', `${api}?session_ids=${encodeURIComponent(JSON.stringify([sessionId]))}`));
+    expect(listed.results).toHaveLength(1);
+    expect(listed.results[0]).toMatchObject({ id: sessionId, distinct_id: distinctId, start_url: `${siteOrigin}/`, snapshot_source: 'web' });
+    expect(listed.results[0].click_count).toBeGreaterThanOrEqual(1);
+    expect(listed.results[0].keypress_count).toBeGreaterThanOrEqual(1);
+    const { sources } = ok(await tenant.call('GET', `${api}${sessionId}/snapshots/`));
+    expect(sources.length).toBe(blocks.length);
+    const served = await tenant.call('GET', `${api}${sessionId}/snapshots/?source=blob_v2&start_blob_key=0&end_blob_key=${sources.length - 1}`);
+    expect(served.body.split('\n').map((line) => JSON.parse(line))).toEqual(replayed);
   });
 });
