@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { fromDatabaseError } from '../lib/database-errors.js';
 import { ValidationError } from '../lib/errors.js';
-import { resolveRelativeDate } from '../lib/relative-date.js';
+import { relativeDateWallClock } from '../lib/relative-date.js';
 import type { Db } from './client.js';
 
 /**
@@ -17,8 +17,8 @@ import type { Db } from './client.js';
  *   does not (the printer's ifNull(…, 1) and ifNull(…, 0));
  * - gt/gte/lt/lte/min/max compare as numbers when the filter value is a number (or numeric text), otherwise as text
  *   in byte order; between/not_between always compare as numbers; a property that is not a number matches neither;
- * - is_date_* compare instants: ISO 8601 texts (a date, a date and time, with or without an offset; naive ones are
- *   UTC) and relative dates such as "-7d"; a property that is not such a date matches none of them;
+ * - is_date_* compare instants: ISO 8601 texts (a date, a date and time, with or without an offset; without one in
+ *   the project's time zone) and relative dates such as "-7d"; a property that is not such a date matches none;
  * - icontains keeps PostHog's LIKE pattern (`%` and `_` in the value are wildcards); with several values each is a
  *   plain substring, as multiSearchAnyCaseInsensitive;
  * - regex is Postgres' `~` (POSIX ARE), not ClickHouse's re2: most patterns behave alike, but ARE also has
@@ -117,7 +117,17 @@ export interface PropertyColumn {
 export interface PropertyConditionOptions {
   /** The instant relative dates ("-7d") count back from; the current time by default. */
   now?: Date;
+  /** The project's time zone, for relative dates and dates without an offset; UTC by default. */
+  timeZone?: string;
 }
+
+/** The options every comparison reads. */
+interface Clock {
+  now: Date;
+  timeZone: string;
+}
+
+const clockOf = (options: PropertyConditionOptions): Clock => ({ now: options.now ?? new Date(), timeZone: options.timeZone ?? 'UTC' });
 
 /** A property as the comparisons read it: its text form, and its number and instant when it has one (else null). */
 interface Operand {
@@ -135,30 +145,34 @@ const INSTANT_PATTERN = literal(
   '^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])' +
     '([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\\.[0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?)?$',
 );
+/** An offset after the time; a date alone has none ("2024-05-01" ends in "-01", which is its day). */
+const OFFSET_PATTERN = literal(':[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$');
 
 /** text as a number, or null; the length bound keeps the cast within numeric's range. */
 const numberOf = (text: SQL): SQL => sql`(case when length(${text}) > 1000 then null when ${text} ~ ${NUMBER_PATTERN} then (${text})::numeric end)`;
 
 /**
- * text as an instant, or null. The pattern admits only valid fields except a day past its month's end (2024-02-30),
- * which the second test catches; CASE runs its tests in order, so no cast can fail.
+ * text as an instant, or null; without an offset, text is a wall clock in timeZone. The pattern admits only valid
+ * fields except a day past its month's end (2024-02-30), which the second test catches; CASE runs its tests in
+ * order, so no cast can fail.
  */
-const instantOf = (text: SQL): SQL =>
+const instantOf = (text: SQL, timeZone: string): SQL =>
   sql`(case when not (${text} ~ ${INSTANT_PATTERN}) then null
     when substr(${text}, 9, 2)::int > extract(day from (substr(${text}, 1, 7) || '-01')::date + interval '1 month - 1 day') then null
-    else (${text})::timestamptz end)`;
+    when ${text} ~ ${OFFSET_PATTERN} then (${text})::timestamptz
+    else (${text})::timestamp at time zone ${timeZone}::text end)`;
 
-function jsonOperand(properties: SQL, key: string): Operand {
+function jsonOperand(properties: SQL, key: string, { timeZone }: Clock): Operand {
   const text = sql`(${properties} ->> ${key}::text)`;
-  return { text, number: numberOf(text), instant: instantOf(text), type: 'string' };
+  return { text, number: numberOf(text), instant: instantOf(text, timeZone), type: 'string' };
 }
 
-function columnOperand({ sql: column, type }: PropertyColumn): Operand {
+function columnOperand({ sql: column, type }: PropertyColumn, { timeZone }: Clock): Operand {
   const text = sql`(${column})::text`;
   return {
     text,
     number: type === 'number' ? sql`(${column})::numeric` : type === 'string' ? numberOf(text) : sql`null::numeric`,
-    instant: type === 'datetime' ? sql`(${column})::timestamptz` : type === 'string' ? instantOf(text) : sql`null::timestamptz`,
+    instant: type === 'datetime' ? sql`(${column})::timestamptz` : type === 'string' ? instantOf(text, timeZone) : sql`null::timestamptz`,
     type,
   };
 }
@@ -166,9 +180,9 @@ function columnOperand({ sql: column, type }: PropertyColumn): Operand {
 const textOf = (value: PropertyValue): string => String(value);
 const numberParam = (value: PropertyValue): SQL => sql`${textOf(value).trim()}::numeric`;
 
-function instantParam(value: PropertyValue, now: Date): SQL {
-  const relative = resolveRelativeDate(textOf(value), now);
-  return relative ? sql`${relative.toISOString()}::timestamptz` : instantOf(sql`${textOf(value)}::text`);
+function instantParam(value: PropertyValue, { now, timeZone }: Clock): SQL {
+  const relative = relativeDateWallClock(textOf(value), now, timeZone);
+  return relative ? sql`(${relative}::timestamp at time zone ${timeZone}::text)` : instantOf(sql`${textOf(value)}::text`, timeZone);
 }
 
 const orFalse = (condition: SQL): SQL => sql`coalesce(${condition}, false)`;
@@ -181,9 +195,9 @@ function equals(operand: Operand, value: PropertyValue): SQL {
 
 const ORDERINGS = { gt: '>', gte: '>=', min: '>=', lt: '<', lte: '<=', max: '<=' } as const;
 
-function ordered(operand: Operand, symbol: string, value: PropertyValue, now: Date): SQL {
+function ordered(operand: Operand, symbol: string, value: PropertyValue, clock: Clock): SQL {
   const op = sql.raw(symbol);
-  if (operand.type === 'datetime' && !isNumeric(value)) return orFalse(sql`${operand.instant} ${op} ${instantParam(value, now)}`);
+  if (operand.type === 'datetime' && !isNumeric(value)) return orFalse(sql`${operand.instant} ${op} ${instantParam(value, clock)}`);
   if (isNumeric(value)) return orFalse(sql`${operand.number} ${op} ${numberParam(value)}`);
   return orFalse(sql`${operand.text} collate "C" ${op} ${textOf(value)}::text collate "C"`);
 }
@@ -201,7 +215,7 @@ function containsAny(operand: Operand, values: PropertyValue[]): SQL {
 type ScalarOperator = Exclude<PropertyOperator, 'is_set' | 'is_not_set' | 'between' | 'not_between'>;
 
 /** One filter value (never a list) against the operand. */
-function scalarCondition(operator: ScalarOperator, operand: Operand, value: PropertyValue, now: Date): SQL {
+function scalarCondition(operator: ScalarOperator, operand: Operand, value: PropertyValue, clock: Clock): SQL {
   switch (operator) {
     case 'exact':
     case 'in':
@@ -223,23 +237,22 @@ function scalarCondition(operator: ScalarOperator, operand: Operand, value: Prop
     case 'lt':
     case 'lte':
     case 'max':
-      return ordered(operand, ORDERINGS[operator], value, now);
+      return ordered(operand, ORDERINGS[operator], value, clock);
     case 'is_date_exact':
-      return orFalse(sql`${operand.instant} = ${instantParam(value, now)}`);
+      return orFalse(sql`${operand.instant} = ${instantParam(value, clock)}`);
     case 'is_date_before':
-      return orFalse(sql`${operand.instant} < ${instantParam(value, now)}`);
+      return orFalse(sql`${operand.instant} < ${instantParam(value, clock)}`);
     case 'is_date_after':
-      return orFalse(sql`${operand.instant} > ${instantParam(value, now)}`);
+      return orFalse(sql`${operand.instant} > ${instantParam(value, clock)}`);
   }
 }
 
 const NEGATIVE: ReadonlySet<PropertyOperator> = new Set(['is_not', 'not_in', 'not_icontains', 'not_regex']);
 
-function condition(filter: PropertyFilter, operand: Operand, options: PropertyConditionOptions): SQL {
+function condition(filter: PropertyFilter, operand: Operand, clock: Clock): SQL {
   const problem = valueProblem(filter);
   if (problem) throw new ValidationError(problem, 'value');
   const { operator } = filter;
-  const now = options.now ?? new Date();
   const value = filter.value ?? null;
   // exact and is_not without a value are HogQL's `x = NULL` and `x != NULL`.
   if (operator === 'is_set' || (operator === 'is_not' && value === null)) return sql`(${operand.text} is not null)`;
@@ -250,23 +263,25 @@ function condition(filter: PropertyFilter, operand: Operand, options: PropertyCo
       ? orFalse(sql`${operand.number} >= ${min} and ${operand.number} <= ${max}`)
       : orFalse(sql`${operand.number} < ${min} or ${operand.number} > ${max}`);
   }
-  if (!Array.isArray(value)) return sql`(${scalarCondition(operator, operand, value, now)})`;
+  if (!Array.isArray(value)) return sql`(${scalarCondition(operator, operand, value, clock)})`;
   if (value.length === 0) return sql`true`;
-  if (value.length === 1) return sql`(${scalarCondition(operator, operand, value[0]!, now)})`;
+  if (value.length === 1) return sql`(${scalarCondition(operator, operand, value[0]!, clock)})`;
   if (operator === 'icontains') return sql`(${orFalse(containsAny(operand, value))})`;
   if (operator === 'not_icontains') return sql`(${orTrue(sql`not (${containsAny(operand, value)})`)})`;
-  const parts = value.map((item) => scalarCondition(operator, operand, item, now));
+  const parts = value.map((item) => scalarCondition(operator, operand, item, clock));
   return sql`(${sql.join(parts, NEGATIVE.has(operator) ? sql` and ` : sql` or `)})`;
 }
 
 /** The filter as a boolean condition on the property `filter.key` of a jsonb object, e.g. sql`e.properties`. */
 export function propertyCondition(filter: PropertyFilter, properties: SQL, options: PropertyConditionOptions = {}): SQL {
-  return condition(filter, jsonOperand(properties, filter.key), options);
+  const clock = clockOf(options);
+  return condition(filter, jsonOperand(properties, filter.key, clock), clock);
 }
 
 /** The filter as a boolean condition on a typed column or expression that holds the property. */
 export function columnCondition(filter: PropertyFilter, column: PropertyColumn, options: PropertyConditionOptions = {}): SQL {
-  return condition(filter, columnOperand(column), options);
+  const clock = clockOf(options);
+  return condition(filter, columnOperand(column, clock), clock);
 }
 
 /** The filter on the column its key maps to (sessions' `$entry_pathname`…); an unknown key is a 400, as in HogQL. */

@@ -193,6 +193,20 @@ describe('property filters on a jsonb object', () => {
     expect(await matching({ operator: 'is_date_before', value: '-1m' }, { now })).toEqual([]);
   });
 
+  it('is_date_* read dates without an offset, and relative dates, in the project time zone', async () => {
+    const berlin = { timeZone: 'Europe/Berlin' };
+    expect(await matching({ operator: 'is_date_exact', value: '2024-05-01 12:00:00' }, berlin)).toEqual(['date', 'offset']);
+    expect(await matching({ operator: 'is_date_exact', value: '2024-05-01T12:00:00+02:00' }, berlin)).toEqual(['date', 'offset']);
+    expect(await matching({ operator: 'is_date_before', value: '2024-05-01T00:00:00Z' }, berlin)).toEqual(['dateonly']);
+    expect(await matching({ operator: 'is_date_after', value: '2024-05-01T03:00:00Z' }, { timeZone: 'America/New_York' })).toEqual(
+      sorted('date', 'dateonly', 'offset'),
+    );
+    // 10:30Z is 12:30 in Berlin: the start of that day is Berlin's midnight, which is how the date-only property reads.
+    const now = new Date('2024-05-01T10:30:00Z');
+    expect(await matching({ operator: 'is_date_exact', value: '-0dStart' }, { now, ...berlin })).toEqual(['dateonly']);
+    expect(await matching({ operator: 'is_date_after', value: '-2h' }, { now, ...berlin })).toEqual(['date', 'offset']);
+  });
+
   it('binds keys and values: quotes, unicode and SQL in either are data', async () => {
     expect(await matching({ key: "we'ird\"key", operator: 'exact', value: 'x' })).toEqual(['missing']);
     expect(await matching({ key: 'ключ', operator: 'exact', value: 'значение' })).toEqual(['unicode']);
