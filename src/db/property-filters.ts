@@ -301,11 +301,9 @@ export async function assertRegexesCompile(db: Db, filters: readonly PropertyFil
     .filter((filter) => filter.operator === 'regex' || filter.operator === 'not_regex')
     .flatMap((filter) => [filter.value ?? []].flat().map(textOf));
   if (patterns.length === 0) return;
+  const checks = patterns.map((pattern) => sql`'' ~ ${pattern}::text`);
   try {
-    await db.execute(sql`select ${sql.join(
-      patterns.map((pattern) => sql`'' ~ ${pattern}::text`),
-      sql`, `,
-    )}`);
+    await db.execute(sql`select ${sql.join(checks, sql`, `)}`);
   } catch (error) {
     throw fromDatabaseError(error) ?? error;
   }
