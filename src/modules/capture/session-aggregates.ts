@@ -43,6 +43,8 @@ export const ATTRIBUTION_PROPERTIES = [
   'irclid',
 ] as const;
 
+export type AttributionProperty = (typeof ATTRIBUTION_PROPERTIES)[number];
+
 const MAX_URL = 4096;
 const text = (value: unknown, max: number): string | null => (typeof value === 'string' && value !== '' ? value.slice(0, max) : null);
 
