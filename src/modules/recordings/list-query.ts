@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
+import { type PropertyFilter, propertyFilterSchema } from '../../db/property-filters.js';
 import { hasUnstorableText } from '../../lib/postgres-text.js';
+import { relativeDateWallClock } from '../../lib/relative-date.js';
 import { DEFAULT_DATE_FROM, DEFAULT_LIMIT, RECORDING_ORDERS, type RecordingOrder } from './contract.js';
-import { parseDateParam } from './relative-dates.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const filterValue = z.union([scalar, z.array(scalar)]).nullable().optional();
@@ -23,7 +24,7 @@ export const EventFilterSchema = z.looseObject({
   id: z.string().nullable().optional(),
   name: z.string().nullable().optional(),
   type: z.literal('events').optional(),
-  properties: z.array(z.record(z.string(), z.unknown())).optional(),
+  properties: z.array(propertyFilterSchema).optional(),
 });
 
 /**
@@ -36,7 +37,7 @@ const RecordingsQuerySchema = z.strictObject({
   date_to: z.string().nullable().optional(),
   events: z.array(EventFilterSchema).nullable().optional(),
   actions: z.array(z.unknown()).nullable().optional(),
-  properties: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
+  properties: z.array(propertyFilterSchema).nullable().optional(),
   console_log_filters: z.array(LogEntryFilterSchema).nullable().optional(),
   having_predicates: z.array(RecordingFilterSchema).nullable().optional(),
   comment_text: z.object({ key: z.literal('comment_text').optional(), operator: z.enum(['exact', 'icontains', 'is_set']), value: filterValue }).nullable().optional(),
@@ -71,9 +72,12 @@ export interface Cursor {
   sessionId: string;
 }
 
+/** A bound of the date range: an instant, or a wall-clock time in the project's time zone (a relative date). */
+export type DateBound = { instant: string } | { wallClock: string; timeZone: string };
+
 export interface RecordingsQuery {
-  dateFrom: Date | null;
-  dateTo: Date | null;
+  dateFrom: DateBound | null;
+  dateTo: DateBound | null;
   sessionIds: string[] | null;
   distinctIds: string[] | null;
   personUuid: string | null;
@@ -83,7 +87,7 @@ export interface RecordingsQuery {
   /** Burrow has no recording comments or actions: a comment_text filter or an action filter matches nothing. */
   matchesNothing: { comments: boolean; actions: number };
   events: EventFilter[];
-  properties: Record<string, unknown>[];
+  properties: PropertyFilter[];
   consoleLogFilters: LogEntryFilter[];
   having: RecordingFilter[];
   operand: 'AND' | 'OR';
@@ -131,15 +135,18 @@ function decodeCursor(text: string): Cursor {
   throw new ValidationError('Invalid cursor', 'after');
 }
 
-function dateParam(text: string | null | undefined, name: string, now: Date): Date | null {
+/** A relative date (PostHog's relative_date_parse, in the project's time zone) or an ISO date (a date alone is midnight UTC). */
+function dateParam(text: string | null | undefined, name: string, clock: { now: Date; timeZone: string }): DateBound | null {
   if (text === null || text === undefined || text === 'all') return null;
-  const date = parseDateParam(text, now);
-  if (!date) throw new ValidationError(`Invalid ${name}: ${text}`, name);
-  return date;
+  const wallClock = relativeDateWallClock(text, clock.now, clock.timeZone);
+  if (wallClock) return { wallClock, timeZone: clock.timeZone };
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text) : Number.NaN;
+  if (Number.isNaN(ms)) throw new ValidationError(`Invalid ${name}: ${text}`, name);
+  return { instant: new Date(ms).toISOString() };
 }
 
 /** The list's query string (repeated keys: the last wins, as Django's QueryDict.dict()) as a RecordingsQuery. */
-export function parseRecordingsQuery(raw: Record<string, string | string[] | undefined>, now = new Date()): RecordingsQuery {
+export function parseRecordingsQuery(raw: Record<string, string | string[] | undefined>, clock: { now: Date; timeZone: string }): RecordingsQuery {
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || IGNORED.has(key)) continue;
@@ -155,8 +162,8 @@ export function parseRecordingsQuery(raw: Record<string, string | string[] | und
   const q = parsed.data;
   const order = q.order === 'duration' ? 'recording_duration' : q.order === 'surfacing_score' || !q.order ? 'start_time' : q.order;
   return {
-    dateFrom: dateParam(q.date_from === undefined ? DEFAULT_DATE_FROM : q.date_from, 'date_from', now),
-    dateTo: dateParam(q.date_to, 'date_to', now),
+    dateFrom: dateParam(q.date_from === undefined ? DEFAULT_DATE_FROM : q.date_from, 'date_from', clock),
+    dateTo: dateParam(q.date_to, 'date_to', clock),
     sessionIds: q.session_ids ?? null,
     distinctIds: q.distinct_ids ?? null,
     personUuid: q.person_uuid ?? null,

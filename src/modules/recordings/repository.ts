@@ -1,6 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import type { Cursor, EventFilter, LogEntryFilter, RecordingFilter, RecordingsQuery } from './list-query.js';
+import { assertRegexesCompile, mappedPropertyCondition, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
+import { SESSION_PROPERTY_COLUMNS } from '../sessions/index.js';
+import type { Cursor, DateBound, EventFilter, LogEntryFilter, RecordingFilter, RecordingsQuery } from './list-query.js';
 
 /** A recording's row as the list and retrieve read it: the stored aggregates plus what PostHog derives from them. */
 export interface RecordingRow {
@@ -134,10 +136,30 @@ function consoleCondition(filter: LogEntryFilter): SQL {
   return sql`exists (select 1 from recording_console_logs c where c.team_id = r.team_id and c.session_id = r.session_id and ${textCondition(column, filter)})`;
 }
 
-function eventCondition(filter: EventFilter): SQL {
+/** An event of the filter's name (any event without one) and with its properties, as an `e.` condition. */
+function eventMatch(filter: EventFilter, timeZone: string): SQL {
   const name = filter.id ?? filter.name ?? null;
-  return sql`exists (select 1 from events e where e.team_id = r.team_id and e.session_id = r.session_id ${name === null ? sql`` : sql`and e.event = ${name}`})`;
+  const properties = (filter.properties ?? []).map((property) => propertyCondition(property, sql`e.properties`, { timeZone }));
+  return sql.join([name === null ? sql`true` : sql`e.event = ${name}`, ...properties], sql` and `);
 }
+
+const sessionEvent = (condition: SQL) => sql`exists (select 1 from events e where e.team_id = r.team_id and e.session_id = r.session_id and ${condition})`;
+
+/** Event filters look in the session's events, person filters at the recording's person (by its distinct id), session filters at its session. */
+function propertyFilterCondition(filter: PropertyFilter, timeZone: string): SQL {
+  if (filter.type === 'event') return sessionEvent(propertyCondition(filter, sql`e.properties`, { timeZone }));
+  if (filter.type === 'person') {
+    return sql`exists (select 1 from person_distinct_ids pd join persons p on p.id = pd.person_id
+      where pd.team_id = r.team_id and pd.distinct_id = r.distinct_id and ${propertyCondition(filter, sql`p.properties`, { timeZone })})`;
+  }
+  return sql`exists (select 1 from raw_sessions where raw_sessions.team_id = r.team_id and raw_sessions.session_id = r.session_id
+    and ${mappedPropertyCondition(filter, SESSION_PROPERTY_COLUMNS, { timeZone })})`;
+}
+
+const boundOf = (bound: DateBound) => ('instant' in bound ? sql`${bound.instant}::timestamptz` : sql`(${bound.wallClock}::timestamp at time zone ${bound.timeZone})`);
+
+/** Every property filter of the query, for their regexes to be checked before it runs. */
+const allPropertyFilters = (q: Pick<RecordingsQuery, 'properties' | 'events'>) => [...q.properties, ...q.events.flatMap((event) => event.properties ?? [])];
 
 function combine(conditions: SQL[], operand: 'AND' | 'OR'): SQL {
   if (conditions.length === 0) return sql`true`;
@@ -151,10 +173,10 @@ function afterCondition(order: SQL, direction: 'ASC' | 'DESC', cursor: Cursor): 
 
 export function createRecordingsRepository(db: Db) {
   /** The filters of a list query that decide whether a recording matches, the date range and ids included. */
-  function matching(teamId: number, userId: number | null, q: RecordingsQuery): SQL {
+  function matching(teamId: number, userId: number | null, q: RecordingsQuery, timeZone: string): SQL {
     const required: SQL[] = [readable(teamId)];
-    if (q.dateFrom) required.push(sql`r.start_time >= ${q.dateFrom.toISOString()}`);
-    if (q.dateTo) required.push(sql`r.start_time <= ${q.dateTo.toISOString()}`);
+    if (q.dateFrom) required.push(sql`r.start_time >= ${boundOf(q.dateFrom)}`);
+    if (q.dateTo) required.push(sql`r.start_time <= ${boundOf(q.dateTo)}`);
     if (q.sessionIds) required.push(sql`r.session_id = any(${textArray(q.sessionIds)})`);
     if (q.distinctIds) required.push(sql`r.distinct_id = any(${textArray(q.distinctIds)})`);
     else if (q.personUuid) {
@@ -167,7 +189,8 @@ export function createRecordingsRepository(db: Db) {
     }
     if (q.matchesNothing.comments) required.push(sql`false`);
     const optional = [
-      ...q.events.map(eventCondition),
+      ...q.events.map((event) => sessionEvent(eventMatch(event, timeZone))),
+      ...q.properties.map((filter) => propertyFilterCondition(filter, timeZone)),
       ...Array.from({ length: q.matchesNothing.actions }, () => sql`false`),
       ...q.consoleLogFilters.map(consoleCondition),
       ...q.having.map(recordingCondition),
@@ -181,32 +204,43 @@ export function createRecordingsRepository(db: Db) {
 
   return {
     /** One page of the list, `limit + 1` rows so the caller knows whether there is another. */
-    async list(teamId: number, userId: number | null, q: RecordingsQuery): Promise<RecordingRow[]> {
+    async list(teamId: number, userId: number | null, q: RecordingsQuery, timeZone: string): Promise<RecordingRow[]> {
+      await assertRegexesCompile(db, allPropertyFilters(q));
       const order = orderOf(q);
       // With session_ids the list keeps their order, whatever `order` says.
       const direction = q.sessionIds ? 'ASC' : q.direction;
       const after = q.after ? sql`and ${afterCondition(order, direction, q.after)}` : sql``;
       return queryRows<RecordingRow>(
         db,
-        sql`select ${columns(q.sessionIds || q.order !== 'start_time' ? order : sql`r.start_time::text`)} from session_recordings r where ${matching(teamId, userId, q)} ${after}
+        sql`select ${columns(q.sessionIds || q.order !== 'start_time' ? order : sql`r.start_time::text`)} from session_recordings r where ${matching(teamId, userId, q, timeZone)} ${after}
           order by ${order} ${sql.raw(direction)}, r.session_id ${sql.raw(direction)} limit ${q.limit + 1} offset ${q.offset}`,
       );
     },
 
     /** The recording when the list query's filters match it. */
-    async matches(teamId: number, userId: number | null, q: RecordingsQuery, sessionId: string): Promise<boolean> {
-      const rows = await queryRows(db, sql`select 1 from session_recordings r where r.session_id = ${sessionId} and ${matching(teamId, userId, q)}`);
+    async matches(teamId: number, userId: number | null, q: RecordingsQuery, sessionId: string, timeZone: string): Promise<boolean> {
+      const rows = await queryRows(db, sql`select 1 from session_recordings r where r.session_id = ${sessionId} and ${matching(teamId, userId, q, timeZone)}`);
       return rows.length > 0;
     },
 
-    /** The events of a session matching any of the event filters (by name), oldest first. */
-    async matchingEvents(teamId: number, sessionId: string, filters: EventFilter[]): Promise<{ uuid: string; timestamp: string }[]> {
-      const names = filters.map((filter) => filter.id ?? filter.name ?? null);
-      const anyEvent = names.includes(null);
+    /**
+     * The events of a session that match one of the event filters (an action matches none) and every event property
+     * filter, oldest first.
+     */
+    async matchingEvents(
+      teamId: number,
+      sessionId: string,
+      filters: { events: EventFilter[]; properties: PropertyFilter[]; actions: number },
+      timeZone: string,
+    ): Promise<{ uuid: string; timestamp: string }[]> {
+      await assertRegexesCompile(db, allPropertyFilters(filters));
+      const kinds = [...filters.events.map((event) => eventMatch(event, timeZone)), ...Array.from({ length: filters.actions }, () => sql`false`)];
+      const properties = filters.properties.map((filter) => propertyCondition(filter, sql`e.properties`, { timeZone }));
       return queryRows(
         db,
         sql`select e.uuid::text as uuid, e.timestamp::text as timestamp from events e where e.team_id = ${teamId} and e.session_id = ${sessionId}
-          ${anyEvent ? sql`` : sql`and e.event = any(${textArray(names as string[])})`} order by e.timestamp, e.uuid`,
+          and ${kinds.length > 0 ? sql`(${sql.join(kinds, sql` or `)})` : sql`true`} ${sql.join(properties.map((p) => sql`and ${p}`), sql` `)}
+          order by e.timestamp, e.uuid`,
       );
     },
 

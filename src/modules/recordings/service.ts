@@ -28,7 +28,7 @@ export class RecordingNotFoundError extends NotFoundError {
   }
 }
 
-type TeamRef = { team: { id: number } };
+type TeamRef = { team: { id: number; timezone: string } };
 
 function personOf(teamId: number, distinctId: string, row: PersonRow | undefined, listed: boolean): MinimalPerson {
   if (!row) {
@@ -117,15 +117,15 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
   return {
     async list(access: TeamRef, actor: Actor, rawQuery: Record<string, string | string[] | undefined>) {
       const teamId = access.team.id;
-      const q = parseRecordingsQuery(rawQuery);
-      const rows = await recordings.list(teamId, actor.user.id, q);
+      const q = parseRecordingsQuery(rawQuery, { now: new Date(), timeZone: access.team.timezone });
+      const rows = await recordings.list(teamId, actor.user.id, q, access.team.timezone);
       const hasNext = rows.length > q.limit;
       const page = rows.slice(0, q.limit);
       let pinned: RecordingRow | null = null;
       let pinnedMatches = true;
       if (q.pinned) {
         pinned = page.find((row) => row.session_id === q.pinned) ?? (await recordings.find(teamId, q.pinned));
-        if (pinned && !page.includes(pinned)) pinnedMatches = await recordings.matches(teamId, actor.user.id, q, q.pinned);
+        if (pinned && !page.includes(pinned)) pinnedMatches = await recordings.matches(teamId, actor.user.id, q, q.pinned, access.team.timezone);
       }
       const ordered = pinned ? [pinned, ...page.filter((row) => row !== pinned)] : page;
       const results = await present(teamId, actor, ordered, (row) => ({ activityScore: row.activity_score, matches: row !== pinned || pinnedMatches }));
@@ -181,10 +181,13 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
 
     /** The events of one session that match event filters (what the player marks on its timeline). */
     async matchingEvents(access: TeamRef, rawQuery: Record<string, string | string[] | undefined>) {
-      const { sessionIds, events, matchesNothing } = parseRecordingsQuery({ ...rawQuery, date_from: 'all' });
+      const { sessionIds, events, properties, matchesNothing } = parseRecordingsQuery({ ...rawQuery, date_from: 'all' }, { now: new Date(), timeZone: access.team.timezone });
+      const eventProperties = properties.filter((filter) => filter.type === 'event');
       if (!sessionIds || sessionIds.length !== 1) throw new ValidationError('Must specify exactly one session_id');
-      if (events.length === 0 && matchesNothing.actions === 0) throw new ValidationError('Must specify at least one event or action filter, or event properties filter');
-      const rows = events.length === 0 ? [] : await recordings.matchingEvents(access.team.id, sessionIds[0]!, events);
+      if (events.length === 0 && matchesNothing.actions === 0 && eventProperties.length === 0) {
+        throw new ValidationError('Must specify at least one event or action filter, or event properties filter');
+      }
+      const rows = await recordings.matchingEvents(access.team.id, sessionIds[0]!, { events, properties: eventProperties, actions: matchesNothing.actions }, access.team.timezone);
       return { results: rows.map((row) => ({ uuid: row.uuid, timestamp: isoZ(row.timestamp) })) };
     },
 

@@ -1,5 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { createSessionsRepository } from './repository.js';
+
+export { SESSION_PROPERTY_COLUMNS } from './repository.js';
 import { sessionsRoutes } from './routes.js';
 import { createSessionsService } from './service.js';
 

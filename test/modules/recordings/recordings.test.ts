@@ -151,6 +151,7 @@ describe('session recordings API', () => {
       expect(await ids({ date_from: iso(NOW - 90 * 60_000) })).toEqual(['rec-c', 'rec-a']);
       expect(await ids({ date_from: '-7d', date_to: '-1d' })).toEqual(['rec-old']);
       expect(await ids({ date_from: '-3h', date_to: iso(NOW - 45 * 60_000) })).toEqual(['rec-a', 'rec-b']);
+      expect(await ids({ date_from: '-6dStart', date_to: '-4d' })).toEqual(['rec-old']);
     });
 
     it('restricts to session_ids in the order given (an empty list matches none), distinct_ids, or a person', async () => {
@@ -227,6 +228,31 @@ describe('session recordings API', () => {
       expect((await owner.call('GET', `${base()}?comment_text=${encodeURIComponent(JSON.stringify({ operator: 'gt', value: 1 }))}`)).statusCode).toBe(400);
       expect(await ids({ actions: [{ id: 1, type: 'actions' }] })).toEqual([]);
       expect(await ids({ actions: [{ id: 1, type: 'actions' }], events: [{ id: 'purchase', type: 'events' }], operand: 'OR' })).toEqual(['rec-c']);
+    });
+
+    it('filters on event and person properties, and on the properties of the events it looks for', async () => {
+      const property = (type: string, key: string, operator: string, value?: unknown) => ({ properties: [{ type, key, operator, ...(value !== undefined && { value }) }] });
+      expect(await ids(property('event', 'plan', 'exact', ['pro']))).toEqual(['rec-c']);
+      expect(await ids(property('event', 'plan', 'is_set'))).toEqual(['rec-c']);
+      expect(await ids(property('event', '$current_url', 'icontains', '/a'))).toEqual(['rec-a']);
+      expect(await ids(property('event', 'plan', 'regex', '^p'))).toEqual(['rec-c']);
+      expect(await ids(property('person', 'email', 'exact', 'alice@example.com'))).toEqual(['rec-c', 'rec-a']);
+      expect(await ids(property('person', 'email', 'is_not_set'))).toEqual([]);
+      expect(await ids({ events: [{ id: 'purchase', type: 'events', properties: [{ key: 'plan', value: 'free', operator: 'exact', type: 'event' }] }] })).toEqual([]);
+      expect(await ids({ events: [{ id: 'purchase', type: 'events', properties: [{ key: 'plan', value: 'pro', operator: 'exact', type: 'event' }] }] })).toEqual(['rec-c']);
+      expect(
+        await ids({ ...property('person', 'email', 'icontains', 'alice'), having_predicates: [{ type: 'recording', key: 'duration', operator: 'lt', value: 60 }], operand: 'OR' }),
+      ).toEqual(['rec-c', 'rec-a', 'rec-b']);
+      // Session properties: the sessions capture keeps from the events (rec-a's entry is its pageview; rec-c's only event has no URL).
+      expect(await ids(property('session', '$entry_pathname', 'exact', '/a'))).toEqual(['rec-a']);
+      expect(await ids(property('session', '$entry_current_url', 'icontains', 'shop'))).toEqual(['rec-a']);
+      expect(await ids(property('session', '$pageview_count', 'gt', 0))).toEqual(['rec-a']);
+      expect(await ids(property('session', '$entry_hostname', 'exact', 'shop.example.com'))).toEqual(['rec-a']);
+      expect(await ids(property('session', '$is_bounce', 'exact', true))).toEqual(['rec-c', 'rec-a']);
+      expect(await ids(property('session', '$session_duration', 'lt', 10))).toEqual(['rec-c', 'rec-a']);
+      expectError(await owner.call('GET', `${base()}?properties=${encodeURIComponent(JSON.stringify([{ type: 'session', key: '$nope', operator: 'exact', value: 'x' }]))}`), 400, invalid('Unknown session property "$nope".', 'key'));
+      expectError(await owner.call('GET', `${base()}?properties=${encodeURIComponent(JSON.stringify([{ type: 'event', key: 'plan', operator: 'regex', value: '(' }]))}`), 400, invalid('Invalid regular expression.', null));
+      expect((await owner.call('GET', `${base()}?properties=${encodeURIComponent(JSON.stringify([{ type: 'event', key: 'plan', operator: 'shouts' }]))}`)).statusCode).toBe(400);
     });
 
     it('hides recordings the caller (or anyone) has viewed', async () => {
