@@ -146,6 +146,7 @@ export const MatchingEventsQuery = z.looseObject({
   properties: z.string().optional(),
 });
 export const MatchingEventsResponse = z.object({ results: z.array(z.object({ uuid: z.string(), timestamp: DateTime })) });
+export const CaptureDiagnosticsResponse = z.object({ properties: z.record(z.string(), z.unknown()).nullable() });
 export const ViewedResponse = z.object({ viewed: z.boolean(), other_viewers: z.number().int() });
 
 export const SnapshotsQuery = z.looseObject({

@@ -244,6 +244,15 @@ export function createRecordingsRepository(db: Db) {
       );
     },
 
+    /** The properties of the session's latest event, or null when it has none. */
+    async latestEventProperties(teamId: number, sessionId: string): Promise<Record<string, unknown> | null> {
+      const [row] = await queryRows<{ properties: Record<string, unknown> }>(
+        db,
+        sql`select properties from events where team_id = ${teamId} and session_id = ${sessionId} order by timestamp desc limit 1`,
+      );
+      return row?.properties ?? null;
+    },
+
     /** A readable recording, or null. */
     async find(teamId: number, sessionId: string): Promise<RecordingRow | null> {
       const [row] = await queryRows<RecordingRow>(

@@ -12,6 +12,7 @@ import {
   BulkDeleteResponse,
   BulkNotViewedResponse,
   BulkViewedResponse,
+  CaptureDiagnosticsResponse,
   MatchingEventsQuery,
   MatchingEventsResponse,
   RecordingListQuery,
@@ -127,6 +128,21 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
       '/session_recordings/:session_id/viewed/',
       { config: access(unlisted), schema: { operationId: 'session_recordings_viewed', tags, params: RecordingParams, response: { 200: ViewedResponse } } },
       async (request) => recordings.viewed(teamOf(request), actorOf(request), request.params.session_id),
+    );
+
+    app.get(
+      '/session_recordings/:session_id/capture_diagnostics/',
+      {
+        config: access(unlisted),
+        schema: {
+          operationId: 'session_recordings_capture_diagnostics',
+          tags,
+          summary: "The properties of the session's latest event (null without one)",
+          params: RecordingParams,
+          response: { 200: CaptureDiagnosticsResponse },
+        },
+      },
+      async (request) => recordings.captureDiagnostics(teamOf(request), request.params.session_id),
     );
 
     app.get(

@@ -191,6 +191,11 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
       return { results: rows.map((row) => ({ uuid: row.uuid, timestamp: isoZ(row.timestamp) })) };
     },
 
+    /** What the SDK last said about the session (its latest event's properties), for debugging a recording. */
+    async captureDiagnostics(access: TeamRef, sessionId: string) {
+      return { properties: await recordings.latestEventProperties(access.team.id, sessionId) };
+    },
+
     async viewed(access: TeamRef, actor: Actor, sessionId: string) {
       const views = await recordings.viewers(access.team.id, [sessionId]);
       return { viewed: views.some((v) => v.user_id === actor.user.id), other_viewers: views.filter((v) => v.user_id !== actor.user.id).length };

@@ -379,6 +379,13 @@ describe('session recordings API', () => {
     });
   });
 
+  it('answers the properties of a session’s latest event as its capture diagnostics (browser sessions only)', async () => {
+    const session = sessionHeaders(await ctx.login(owner.user.email));
+    const get = (id: string) => ctx.app.inject({ method: 'GET', url: `${base()}${id}/capture_diagnostics/`, headers: session });
+    expect(ok(await get('rec-c'))).toEqual({ properties: expect.objectContaining({ $session_id: 'rec-c', plan: 'pro' }) });
+    expect(ok(await get('rec-b'))).toEqual({ properties: null });
+  });
+
   describe('snapshots', () => {
     it('lists the blocks as blob_v2 sources in time order, then serves a range as the captured [windowId, event] lines', async () => {
       const sources = ok(await owner.call('GET', `${base()}rec-c/snapshots/`));
@@ -418,6 +425,35 @@ describe('session recordings API', () => {
     });
   });
 
+  describe('at scale', () => {
+    it('walks 600 recordings page by page with the cursor, in every ordering and both directions, without duplicates or gaps', async () => {
+      const crowd = await make.tenant();
+      // Straight into the table as capture leaves it, with many ties: 60 distinct start times, click counts 0-6.
+      await ctx.database.db.execute(sql`insert into session_recordings (team_id, session_id, distinct_id, start_time, end_time, active_milliseconds,
+          click_count, keypress_count, mouse_activity_count, console_error_count, first_url, urls, snapshot_source, snapshot_library, retention_period_days)
+        select ${crowd.teamId}, 'crowd-' || lpad(i::text, 4, '0'), 'd' || (i % 13), now() - (i % 60) * interval '30 minutes',
+               now() - (i % 60) * interval '30 minutes' + (i % 90) * interval '1 second', (i % 11) * 1000, i % 7, i % 3, i % 9, i % 2,
+               'https://crowd.example/' || i, '[]'::jsonb, 'web', 'web', 30
+          from generate_series(1, 600) as i`);
+      const crowdIds = async (params: Record<string, unknown>) => (await list(params, crowd)).results.map((r: { id: string }) => r.id);
+      for (const order of ['start_time', 'click_count', 'activity_score', 'inactive_seconds', 'recording_ttl']) {
+        for (const order_direction of ['DESC', 'ASC']) {
+          const everything = await crowdIds({ order, order_direction, limit: 1000 });
+          expect(everything).toHaveLength(600);
+          const walked: string[] = [];
+          let after: string | undefined;
+          for (let page = 0; page < 20; page++) {
+            const body = await list({ order, order_direction, limit: 50, ...(after && { after }) }, crowd);
+            walked.push(...body.results.map((r: { id: string }) => r.id));
+            if (!body.has_next) break;
+            after = body.next_cursor;
+          }
+          expect(walked, `${order} ${order_direction}`).toEqual(everything);
+        }
+      }
+    });
+  });
+
   const recording: AccessRow['object'] = async (tenant) => {
     const id = `guarded-${Math.random().toString(36).slice(2, 8)}`;
     await record(ctx, await make.projectToken(tenant), { ...B, sessionId: id });
@@ -437,6 +473,7 @@ describe('session recordings API', () => {
       { method: 'POST', path: '/session_recordings/bulk_not_viewed/', scope: 'sessions-only', body: { session_recording_ids: ['x'] }, status: 200 },
       { method: 'POST', path: '/session_recordings/batch_check_exists/', scope: 'sessions-only', body: { session_ids: ['x'] }, status: 200 },
       { method: 'GET', path: '/session_recordings/:id/viewed/', scope: 'sessions-only', object: recording, status: 200, foreignObject: 200 },
+      { method: 'GET', path: '/session_recordings/:id/capture_diagnostics/', scope: 'sessions-only', object: recording, status: 200, foreignObject: 200 },
       { method: 'GET', path: '/session_recordings/matching_events/?session_ids=%5B%22x%22%5D&events=%5B%7B%22id%22%3A%22a%22%7D%5D', scope: 'sessions-only', status: 200 },
     ]),
   );
