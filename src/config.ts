@@ -66,6 +66,7 @@ export const ConfigSchema = z.object({
   CAPTURE_EVENTS_PER_SECOND: int(0),
   RECORDINGS_QUOTA_PER_MONTH: int(0),
   RECORDINGS_API_TIER: z.enum(['free', 'paid', 'enterprise']).default('paid'),
+  SHARING_TOKEN_GRACE_PERIOD_SECONDS: int(300),
   BLOB_STORE: z.enum(['postgres', 's3']).default('postgres'),
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
     message: 'must be an http(s) URL such as http://127.0.0.1:9000',
@@ -116,6 +117,8 @@ export type Config = Readonly<{
   capture: Readonly<{ eventsPerSecond: number; recordingsQuotaPerMonth: number }>;
   /** Which of PostHog's plan tiers sets the personal API key throttles of the recordings list and snapshots. */
   recordingsApiTier: z.infer<typeof ConfigSchema>['RECORDINGS_API_TIER'];
+  /** How long a share link keeps working after its token was rotated. */
+  sharingTokenGracePeriodMs: number;
   /** Where recording blocks are kept (BLOB_STORE and S3_*). */
   blobStore: Readonly<{ kind: 'postgres' } | { kind: 's3'; s3: S3Settings }>;
   sessionCookieAgeSeconds: number;
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     capture: Object.freeze({ eventsPerSecond: e.CAPTURE_EVENTS_PER_SECOND, recordingsQuotaPerMonth: e.RECORDINGS_QUOTA_PER_MONTH }),
     recordingsApiTier: e.RECORDINGS_API_TIER,
+    sharingTokenGracePeriodMs: e.SHARING_TOKEN_GRACE_PERIOD_SECONDS * 1000,
     blobStore: Object.freeze(
       e.BLOB_STORE === 's3'
         ? {

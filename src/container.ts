@@ -17,6 +17,7 @@ import { createInstanceModule } from './modules/instance/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
 import { createRecordingsModule } from './modules/recordings/index.js';
 import { createSessionsModule } from './modules/sessions/index.js';
+import { createSharingModule } from './modules/sharing/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
@@ -50,6 +51,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
+  const sharing = createSharingModule({ db, gracePeriodMs: config.sharingTokenGracePeriodMs });
   const recordings = createRecordingsModule({ db, blobs, apiTier: config.recordingsApiTier });
   const sessions = createSessionsModule({ db });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
@@ -82,6 +84,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       shortcuts.routes,
       capture.routes,
       recordings.routes,
+      sharing.routes,
       sessions.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs]),

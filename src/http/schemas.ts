@@ -11,3 +11,9 @@ export const ErrorSchema = z
   .meta({ id: 'Error' });
 
 export type ErrorBody = z.infer<typeof ErrorSchema>;
+
+/** An answer PostHog builds by hand outside its exception handler: {"error": "..."} (lib/errors.ts PlainBodyError). */
+export const ErrorMessageSchema = z.object({ error: z.string() }).meta({ id: 'ErrorMessage' });
+
+/** A 4xx that is either of the two. */
+export const ErrorOrMessageSchema = z.union([ErrorSchema, ErrorMessageSchema]);

@@ -11,5 +11,6 @@ export * from './people.js';
 export * from './personal-api-keys.js';
 export * from './recordings.js';
 export * from './sessions.js';
+export * from './sharing.js';
 export * from './teams.js';
 export * from './users.js';

@@ -78,8 +78,6 @@ export const ContentQuery = z.object({
   width: z.string().optional().meta({ description: 'Defaults to 1024; the closest stored width is served' }),
 });
 
-export const ErrorMessageSchema = z.object({ error: z.string() }).meta({ id: 'ErrorMessage' });
-
 export type SavedHeatmap = z.infer<typeof SavedHeatmapSchema>;
 export type CreateSavedHeatmapInput = z.infer<typeof CreateSavedHeatmapBody>;
 export type UpdateSavedHeatmapInput = z.infer<typeof UpdateSavedHeatmapBody>;

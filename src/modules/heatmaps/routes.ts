@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorSchema } from '../../http/schemas.js';
+import { ErrorOrMessageSchema, ErrorSchema } from '../../http/schemas.js';
 import { actorOf, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
 import { HardDeleteNotAllowedError } from './errors.js';
@@ -7,7 +7,6 @@ import type { HeatmapsService } from './service.js';
 import {
   ContentQuery,
   CreateSavedHeatmapBody,
-  ErrorMessageSchema,
   SavedHeatmapListQuery,
   SavedHeatmapListSchema,
   SavedHeatmapSchema,
@@ -18,8 +17,6 @@ import {
 
 const read = { object: 'heatmap', action: 'read' } as const;
 const write = { object: 'heatmap', action: 'write' } as const;
-const OrErrorMessage = z.union([ErrorSchema, ErrorMessageSchema]);
-
 /** Saved heatmaps (/saved/) and their screenshots (/heatmap_screenshots/:id/content/), under both prefixes. */
 export const heatmapsRoutes = (heatmaps: HeatmapsService) => teamRoutes(async (app, { team }) => {
   const tags = ['saved'];
@@ -33,7 +30,7 @@ export const heatmapsRoutes = (heatmaps: HeatmapsService) => teamRoutes(async (a
         tags,
         summary: 'Saved heatmaps, newest change first; deleted ones are left out',
         querystring: SavedHeatmapListQuery,
-        response: { 200: SavedHeatmapListSchema, 400: OrErrorMessage },
+        response: { 200: SavedHeatmapListSchema, 400: ErrorOrMessageSchema },
       },
     },
     async (request) => heatmaps.list(teamOf(request), request.query),
@@ -106,7 +103,7 @@ export const heatmapsRoutes = (heatmaps: HeatmapsService) => teamRoutes(async (a
         tags,
         summary: 'Throw the screenshots away and render them again',
         params: ShortIdParams,
-        response: { 200: SavedHeatmapSchema, 400: OrErrorMessage },
+        response: { 200: SavedHeatmapSchema, 400: ErrorOrMessageSchema },
       },
     },
     async (request) => heatmaps.regenerate(teamOf(request), request.params.short_id, request.id),
@@ -125,7 +122,7 @@ export const heatmapsRoutes = (heatmaps: HeatmapsService) => teamRoutes(async (a
         response: {
           200: z.unknown().meta({ description: 'image/jpeg bytes' }),
           202: SavedHeatmapSchema,
-          400: OrErrorMessage,
+          400: ErrorOrMessageSchema,
           404: ErrorSchema.nullable().meta({ description: 'Not found; an empty body when the heatmap is deleted' }),
         },
       },

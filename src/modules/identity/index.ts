@@ -14,7 +14,7 @@ export { SENSITIVE_ACTIONS_AGE_SECONDS } from './actor.js';
 export type { AccountService, NewUserInput } from './accounts.js';
 export type { AdminService, NewUserCommand } from './admin-service.js';
 export { CreateOrganizationBody, CreateProjectBody, RoleAtOrganization, type UserBasic, UserBasicSchema } from './contract.js';
-export { UNUSABLE_PASSWORD, validatePassword, verifyPassword } from './passwords.js';
+export { hashPassword, UNUSABLE_PASSWORD, validatePassword, verifyPassword } from './passwords.js';
 export type { OrganizationWithLevel, TeamAccess } from './repository.js';
 export type { ProjectSettings } from './contract.js';
 export { projectSettings, toUserBasic } from './serializers.js';

@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { NotFoundError, PlainBodyError, ValidationError } from '../../lib/errors.js';
+import { isoZ } from '../../lib/time.js';
+import { type Actor, hashPassword } from '../identity/index.js';
+import { ACCESS_TOKEN_BYTES, GENERATED_PASSWORD_BYTES, SETTINGS_SHAPE, type SharingConfiguration } from './contract.js';
+import type { SharingRepository } from './repository.js';
+
+type TeamRef = { team: { id: number } };
+
+/** PostHog answers this one outside its exception handler. */
+export class PasswordsNotEnabledError extends PlainBodyError {
+  constructor() {
+    super('validation', { error: 'Password protection must be enabled before creating passwords' });
+  }
+}
+
+const newAccessToken = () => randomBytes(ACCESS_TOKEN_BYTES).toString('base64url');
+
+const SETTINGS = z.object(Object.fromEntries(Object.entries(SETTINGS_SHAPE).map(([key, type]) => [key, type.nullish()])));
+
+/** The allowed settings of the body's, nulls left out; unknown keys are dropped and a wrong type is refused. */
+function validSettings(value: unknown): Record<string, unknown> | null {
+  if (value === null) return null;
+  const parsed = SETTINGS.safeParse(value);
+  if (!parsed.success || typeof value !== 'object' || Array.isArray(value)) throw new ValidationError('Invalid settings format', 'settings');
+  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== null && v !== undefined));
+}
+
+export function createSharingService({ sharing, gracePeriodMs }: { sharing: SharingRepository; gracePeriodMs: number }) {
+  async function present(row: Awaited<ReturnType<SharingRepository['findCurrent']>>): Promise<SharingConfiguration> {
+    if (!row) return { created_at: null, enabled: false, access_token: newAccessToken(), settings: null, password_required: false, share_passwords: [] };
+    const passwords = await sharing.activePasswords(row.id);
+    return {
+      created_at: isoZ(row.createdAt),
+      enabled: row.enabled,
+      access_token: row.accessToken,
+      settings: row.settings ?? null,
+      password_required: row.passwordRequired,
+      share_passwords: passwords.map((p) => ({ id: p.id, created_at: isoZ(p.createdAt), note: p.note, created_by_email: p.createdByEmail, is_active: p.isActive })),
+    };
+  }
+
+  return {
+    /** The recording's share; until one is saved, an unsaved default whose token is new on every call (as PostHog's). */
+    async get(access: TeamRef, recordingId: string): Promise<SharingConfiguration> {
+      return present(await sharing.findCurrent(access.team.id, recordingId));
+    },
+
+    async update(access: TeamRef, recordingId: string, body: { enabled?: boolean; settings?: unknown; password_required?: boolean }): Promise<SharingConfiguration> {
+      const changes = {
+        ...(body.enabled !== undefined && { enabled: body.enabled }),
+        ...(body.settings !== undefined && { settings: validSettings(body.settings) }),
+        ...(body.password_required !== undefined && { passwordRequired: body.password_required }),
+      };
+      return present(await sharing.save(access.team.id, recordingId, newAccessToken(), changes));
+    },
+
+    /** A new token; the old link keeps working for the grace period. */
+    async refresh(access: TeamRef, recordingId: string): Promise<SharingConfiguration> {
+      return present(await sharing.rotate(access.team.id, recordingId, newAccessToken(), new Date(Date.now() + gracePeriodMs)));
+    },
+
+    async createPassword(access: TeamRef, actor: Actor, recordingId: string, body: { raw_password?: string; note?: string }) {
+      const configuration = await sharing.findCurrent(access.team.id, recordingId);
+      if (!configuration?.passwordRequired) throw new PasswordsNotEnabledError();
+      const password = body.raw_password ?? randomBytes(GENERATED_PASSWORD_BYTES).toString('base64url');
+      const note = body.note ?? null;
+      const created = await sharing.addPassword(configuration.id, await hashPassword(password), note, actor.user.id);
+      return { id: created.id, password, note, created_at: isoZ(created.createdAt), created_by_email: actor.user.email };
+    },
+
+    async deletePassword(access: TeamRef, recordingId: string, passwordId: string): Promise<void> {
+      const configuration = await sharing.findCurrent(access.team.id, recordingId);
+      const id = /^\d{1,9}$/.test(passwordId) ? Number(passwordId) : null;
+      if (!configuration || id === null || !(await sharing.deactivatePassword(configuration.id, id))) throw new NotFoundError('Password not found');
+    },
+  };
+}
+
+export type SharingService = ReturnType<typeof createSharingService>;
