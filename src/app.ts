@@ -14,10 +14,10 @@ import { sharedThrottleStore } from './http/throttle-store.js';
 import { validatorCompiler } from './lib/validation.js';
 import { VERSION } from './version.js';
 
-export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes' | 'redis'>;
+export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes' | 'redis' | 'sharedRecordingOf'>;
 
 /** Builds the HTTP app around already-composed modules; it logs through the container's logger. */
-export async function buildApp({ config, log, auth, instance, routes, redis }: AppDeps) {
+export async function buildApp({ config, log, auth, instance, routes, redis, sharedRecordingOf }: AppDeps) {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestId,
@@ -40,7 +40,7 @@ export async function buildApp({ config, log, auth, instance, routes, redis }: A
     app.addHook('onClose', async () => redis.close());
   }
   await app.register(rateLimit, { global: false, ...(redis && { store: sharedThrottleStore(redis) }) });
-  await app.register(authPlugin, { auth, config });
+  await app.register(authPlugin, { auth, config, sharedRecordingOf });
   await app.register(swaggerPlugin, { version: VERSION });
 
   for (const plugin of routes) await app.register(plugin);

@@ -67,6 +67,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     /** With REDIS_URL: where the throttle and the failed-login counters are shared. */
     redis,
     auth: auth.auth,
+    /** What a share link's token opens (the auth plugin's sharing token authentication). */
+    sharedRecordingOf: sharing.sharedRecordingOf,
     instance: instance.service,
     /** Creates users, organizations and projects (first-run set-up, tests). */
     accounts: identity.accounts,

@@ -33,6 +33,11 @@ export interface RouteAccess {
   recentAuthentication?: boolean;
   /** A throttle of the route's own for personal API keys, counted apart from and on top of the global one. */
   throttle?: RouteThrottle;
+  /**
+   * A share link's token (`?sharing_access_token=`) may GET this route for the link's own recording, named by the
+   * route's `session_id` parameter (PostHog's sharing_enabled_actions).
+   */
+  sharedRecording?: boolean;
 }
 
 /** PostHog's per-action throttle classes (the replay listing_* and snapshots_* scopes): a name and its two windows. */

@@ -2,8 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
-import { NotAuthenticatedError, PermissionDeniedError, ThrottledError } from '../lib/errors.js';
+import { AuthenticationFailedError, NotAuthenticatedError, PermissionDeniedError, ThrottledError } from '../lib/errors.js';
 import { type AccessTarget, checkKeyAccess, checkKeySupported, type KeyCheckSubject, type RouteAccess, type RouteThrottle } from '../access/route-access.js';
+import type { TeamRow } from '../db/schema/index.js';
 import type { AuthService, KeySource } from '../modules/auth/index.js';
 import type { Actor, OrganizationWithLevel, TeamAccess } from '../modules/identity/index.js';
 import { CSRF_COOKIE, CSRF_HEADER, ensureCsrfCookie, sessionToken } from './session-cookies.js';
@@ -15,6 +16,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     actor: Actor | null;
+    /** The recording a share link's token opened, on routes that take one (and then no actor). */
+    sharedRecording: SharedRecording | null;
     teamAccess: TeamAccess | null;
     organizationAccess: OrganizationWithLevel | null;
   }
@@ -63,8 +66,16 @@ function paramOf(request: FastifyRequest, name: string): string {
   return String((request.params as Record<string, unknown>)[name] ?? '');
 }
 
+/** The recording of a live share link, and its team. */
+export interface SharedRecording {
+  team: TeamRow;
+  recordingId: string;
+}
+
 export interface AuthPluginOptions {
   auth: AuthService;
+  /** The recording an enabled, unexpired share link's token opens; null for any other token. */
+  sharedRecordingOf: (token: string) => Promise<SharedRecording | null>;
   config: Pick<Config, 'siteUrl' | 'rateLimit'>;
 }
 
@@ -74,8 +85,9 @@ export interface AuthPluginOptions {
  * organizations and scopes (403), then membership (403/404), then the per-key throttle (429).
  */
 export const authPlugin = fp(
-  async (app: FastifyInstance, { auth, config }: AuthPluginOptions) => {
+  async (app: FastifyInstance, { auth, config, sharedRecordingOf }: AuthPluginOptions) => {
     app.decorateRequest('actor', null);
+    app.decorateRequest('sharedRecording', null);
     app.decorateRequest('teamAccess', null);
     app.decorateRequest('organizationAccess', null);
 
@@ -126,9 +138,24 @@ export const authPlugin = fp(
       }
     }
 
+    /** PostHog's SharingAccessTokenAuthentication: GET only, and only the link's own recording in its own team. */
+    async function openShare(request: FastifyRequest, token: string, target: AccessTarget): Promise<void> {
+      if (request.method !== 'GET' && request.method !== 'HEAD') throw new AuthenticationFailedError('Sharing access token can only be used for GET requests.');
+      const shared = await sharedRecordingOf(token);
+      if (!shared) throw new AuthenticationFailedError('Sharing access token is invalid.');
+      const team = target.kind === 'team' ? paramOf(request, target.param) : '';
+      if ((team !== String(shared.team.id) && team !== '@current') || paramOf(request, 'session_id') !== shared.recordingId) {
+        throw new PermissionDeniedError('You do not have permission to perform this action.');
+      }
+      request.sharedRecording = shared;
+    }
+
     app.addHook('preValidation', async (request, reply) => {
       const access = request.routeOptions.config.access;
       if (access === undefined || access === 'public') return;
+
+      const shareToken = access.sharedRecording ? lastValue((request.query as Record<string, unknown> | undefined)?.sharing_access_token) : undefined;
+      if (shareToken && !presentedKey(request) && !sessionToken(request)) return openShare(request, shareToken, access.target);
 
       const actor = await authenticate(request);
       if (!actor) throw new NotAuthenticatedError();

@@ -79,6 +79,12 @@ export const RecordingSchema = z
   })
   .meta({ id: 'SessionRecording' });
 export type Recording = z.infer<typeof RecordingSchema>;
+
+/** What a share link's token reads of its recording (SessionRecordingSharedSerializer). */
+export const SharedRecordingSchema = z
+  .object({ id: z.string(), recording_duration: z.number().int(), start_time: DateTime.nullable(), end_time: DateTime.nullable() })
+  .meta({ id: 'SharedSessionRecording' });
+export type SharedRecording = z.infer<typeof SharedRecordingSchema>;
 export type MinimalPerson = z.infer<typeof MinimalPersonSchema>;
 
 export const RecordingListSchema = z

@@ -20,6 +20,7 @@ import {
   RecordingParams,
   RecordingSchema,
   RecordingUpdateBody,
+  SharedRecordingSchema,
   SnapshotSourcesSchema,
   SnapshotsQuery,
   SuccessSchema,
@@ -36,14 +37,19 @@ const unlisted = 'unsupported' as const;
 export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier) =>
   teamRoutes(async (app, { team }) => {
     const tags = ['session_recordings'];
-    const access = (scope: typeof read | typeof write | typeof unlisted, throttle?: string) => ({
-      access: { scope, target: team, ...(throttle && { throttle: { name: throttle, ...API_TIER_RATES[apiTier] } }) },
+    const access = (scope: typeof read | typeof write | typeof unlisted, options: { throttle?: string; sharedRecording?: boolean } = {}) => ({
+      access: {
+        scope,
+        target: team,
+        ...(options.throttle && { throttle: { name: options.throttle, ...API_TIER_RATES[apiTier] } }),
+        ...(options.sharedRecording && { sharedRecording: true }),
+      },
     });
 
     app.get(
       '/session_recordings/',
       {
-        config: access(read, 'recordings_listing'),
+        config: access(read, { throttle: 'recordings_listing' }),
         schema: {
           operationId: 'session_recordings_list',
           tags,
@@ -94,8 +100,21 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
 
     app.get(
       '/session_recordings/:session_id/',
-      { config: access(read), schema: { operationId: 'session_recordings_retrieve', tags, params: RecordingParams, response: { 200: RecordingSchema, 404: ErrorSchema } } },
-      async (request) => recordings.retrieve(teamOf(request), actorOf(request), request.params.session_id),
+      {
+        config: access(read, { sharedRecording: true }),
+        schema: {
+          operationId: 'session_recordings_retrieve',
+          tags,
+          summary: 'The recording; with ?sharing_access_token= of its share link, only its id, duration, start and end',
+          params: RecordingParams,
+          response: { 200: z.union([RecordingSchema, SharedRecordingSchema]), 404: ErrorSchema },
+        },
+      },
+      async (request) => {
+        const shared = request.sharedRecording;
+        if (shared) return recordings.retrieveShared(shared, request.params.session_id);
+        return recordings.retrieve(teamOf(request), actorOf(request), request.params.session_id);
+      },
     );
 
     for (const method of ['PATCH', 'PUT'] as const) {
@@ -148,7 +167,7 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
     app.get(
       '/session_recordings/:session_id/snapshots/',
       {
-        config: access(read, 'recordings_snapshots'),
+        config: access(read, { throttle: 'recordings_snapshots', sharedRecording: true }),
         schema: {
           operationId: 'session_recordings_snapshots',
           tags,
@@ -161,12 +180,13 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
       async (request, reply) => {
         const { session_id: sessionId } = request.params;
         const { source } = request.query;
-        if (source === undefined || source === 'null') return recordings.snapshotSources(teamOf(request), sessionId);
+        const owner = request.sharedRecording ?? teamOf(request);
+        if (source === undefined || source === 'null') return recordings.snapshotSources(owner, sessionId);
         if (source === 'blob_v2_lts') {
           if (!request.query.blob_key) throw new ValidationError('Must provide a blob key');
           throw new RecordingNotFoundError();
         }
-        const body = await recordings.snapshotBlocks(teamOf(request), actorOf(request), sessionId, request.query);
+        const body = await recordings.snapshotBlocks(owner, Boolean(request.actor?.key), sessionId, request.query);
         return reply.type('application/jsonl').header('cache-control', 'max-age=3600').header('content-disposition', 'inline').send(body);
       },
     );

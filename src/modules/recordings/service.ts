@@ -11,6 +11,7 @@ import {
   MAX_BLOCKS_PER_REQUEST,
   type MinimalPerson,
   type Recording,
+  type SharedRecording,
 } from './contract.js';
 import { encodeCursor, parseRecordingsQuery } from './list-query.js';
 import type { PersonRow, RecordingRow, RecordingsRepository } from './repository.js';
@@ -138,6 +139,12 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
       };
     },
 
+    /** What a share link shows of its recording (PostHog's SessionRecordingSharedSerializer). */
+    async retrieveShared(access: TeamRef, sessionId: string): Promise<SharedRecording> {
+      const row = await readable(access.team.id, sessionId);
+      return { id: row.session_id, recording_duration: row.duration, start_time: isoZ(row.start_time), end_time: isoZ(row.end_time) };
+    },
+
     async retrieve(access: TeamRef, actor: Actor, sessionId: string): Promise<Recording> {
       const row = await readable(access.team.id, sessionId);
       const [recording] = await present(access.team.id, actor, [row], () => ({ activityScore: null, matches: true }));
@@ -216,12 +223,17 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
     },
 
     /** Blocks start..end (inclusive) as JSONL of [windowId, event] lines, the events exactly as captured. */
-    async snapshotBlocks(access: TeamRef, actor: Actor, sessionId: string, query: { source?: string; start_blob_key?: string; end_blob_key?: string }): Promise<string> {
+    async snapshotBlocks(
+      access: TeamRef,
+      viaPersonalApiKey: boolean,
+      sessionId: string,
+      query: { source?: string; start_blob_key?: string; end_blob_key?: string },
+    ): Promise<string> {
       if (query.source !== 'blob_v2') throw new ValidationError('Invalid source must be one of [blob_v2, blob_v2_ts, None]');
       if (query.start_blob_key === undefined || query.end_blob_key === undefined) throw new ValidationError('Must provide both start blob key and end blob key');
       if (!/^\d+$/.test(query.start_blob_key) || !/^\d+$/.test(query.end_blob_key)) throw new ValidationError('Blob keys must be integers');
       const [start, end] = [Number(query.start_blob_key), Number(query.end_blob_key)];
-      const limit = actor.key ? MAX_BLOCKS_PER_REQUEST.personalApiKey : MAX_BLOCKS_PER_REQUEST.other;
+      const limit = viaPersonalApiKey ? MAX_BLOCKS_PER_REQUEST.personalApiKey : MAX_BLOCKS_PER_REQUEST.other;
       if (end - start > limit) throw new ValidationError(`Cannot request more than ${limit} blob keys at once`);
       const blocks = await recordings.blocks(access.team.id, sessionId);
       if (blocks.length === 0) throw new NotFoundError('Session recording not found');

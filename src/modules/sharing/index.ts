@@ -5,5 +5,6 @@ import { createSharingService } from './service.js';
 
 /** Share links of recordings: their settings, token rotation and passwords. */
 export function createSharingModule({ db, gracePeriodMs }: { db: Db; gracePeriodMs: number }) {
-  return { routes: sharingRoutes(createSharingService({ sharing: createSharingRepository(db), gracePeriodMs })) };
+  const service = createSharingService({ sharing: createSharingRepository(db), gracePeriodMs });
+  return { routes: sharingRoutes(service), sharedRecordingOf: service.sharedRecordingOf };
 }

@@ -1,6 +1,6 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { type SharingConfigurationRow, sharePasswords, sharingConfigurations, users } from '../../db/schema/index.js';
+import { type SharingConfigurationRow, sharePasswords, sharingConfigurations, type TeamRow, teams, users } from '../../db/schema/index.js';
 
 export interface PasswordRow {
   id: number;
@@ -27,6 +27,22 @@ export function createSharingRepository(db: Db) {
   return {
     /** The recording's current share (not rotated out), or null. */
     findCurrent,
+
+    /** The team and recording of an enabled share whose link still works (current, or rotated out within its grace period). */
+    async findLive(accessToken: string): Promise<{ team: TeamRow; recordingId: string; passwordRequired: boolean } | null> {
+      const [row] = await db
+        .select({ team: teams, recordingId: sharingConfigurations.recordingId, passwordRequired: sharingConfigurations.passwordRequired })
+        .from(sharingConfigurations)
+        .innerJoin(teams, eq(teams.id, sharingConfigurations.teamId))
+        .where(
+          and(
+            eq(sharingConfigurations.accessToken, accessToken),
+            eq(sharingConfigurations.enabled, true),
+            or(isNull(sharingConfigurations.expiresAt), gt(sharingConfigurations.expiresAt, sql`now()`)),
+          ),
+        );
+      return row ?? null;
+    },
 
     async activePasswords(configurationId: number): Promise<PasswordRow[]> {
       return db

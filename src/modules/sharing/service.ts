@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { NotFoundError, PlainBodyError, ValidationError } from '../../lib/errors.js';
+import type { TeamRow } from '../../db/schema/index.js';
 import { isoZ } from '../../lib/time.js';
 import { type Actor, hashPassword } from '../identity/index.js';
 import { ACCESS_TOKEN_BYTES, GENERATED_PASSWORD_BYTES, SETTINGS_SHAPE, type SharingConfiguration } from './contract.js';
@@ -42,6 +43,16 @@ export function createSharingService({ sharing, gracePeriodMs }: { sharing: Shar
   }
 
   return {
+    /**
+     * The recording a share link's token opens by itself: an enabled link, current or in its grace period, without a
+     * password (a password-protected link needs the unlock step).
+     */
+    async sharedRecordingOf(token: string): Promise<{ team: TeamRow; recordingId: string } | null> {
+      if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) return null;
+      const live = await sharing.findLive(token);
+      return live && !live.passwordRequired ? { team: live.team, recordingId: live.recordingId } : null;
+    },
+
     /** The recording's share; until one is saved, an unsaved default whose token is new on every call (as PostHog's). */
     async get(access: TeamRef, recordingId: string): Promise<SharingConfiguration> {
       return present(await sharing.findCurrent(access.team.id, recordingId));

@@ -5,6 +5,7 @@ import { accessTable, teamRows } from '../../helpers/access-table.js';
 import { expectError, invalid, notFound, ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Factories, type Tenant } from '../../helpers/factories.js';
+import { record } from '../recordings/fixtures.js';
 
 const FIELDS = ['created_at', 'enabled', 'access_token', 'settings', 'password_required', 'share_passwords'];
 const TOKEN = /^[A-Za-z0-9_-]{30}$/;
@@ -85,6 +86,64 @@ describe('sharing a recording', () => {
     expect((await owner.call('DELETE', url('rec-3', `passwords/${generated.id}/`))).statusCode).toBe(204);
     expect(ok(await owner.call('GET', url('rec-3'))).share_passwords).toEqual([]);
     for (const id of [generated.id, 'abc', 999999]) expectError(await owner.call('DELETE', url('rec-3', `passwords/${id}/`)), 404, notFound('Password not found'));
+  });
+
+  describe('the share link’s token (?sharing_access_token=)', () => {
+    const start = Math.floor(Date.now() / 1000) * 1000 - 3600_000 + 250;
+    let token: string;
+    const recordingUrl = (recording: string, path = '', teamId = owner.teamId) => `/api/projects/${teamId}/session_recordings/${recording}/${path}`;
+    const asShare = (path: string, shareToken = token, method: 'GET' | 'PATCH' | 'DELETE' = 'GET') =>
+      ctx.app.inject({ method, url: `${path}${path.includes('?') ? '&' : '?'}sharing_access_token=${shareToken}` });
+    const refused = (detail: string) => ({ type: 'authentication_error', code: 'authentication_failed', detail, attr: null });
+
+    beforeAll(async () => {
+      const projectToken = await make.projectToken(owner);
+      for (const sessionId of ['shared-1', 'private-1']) await record(ctx, projectToken, { sessionId, distinctId: 'v', start, durationSeconds: 42, url: 'https://shop.example.com/' });
+      token = ok(await owner.call('PATCH', url('shared-1'), { enabled: true })).access_token;
+    });
+
+    it('reads its recording (only id, duration, start and end) and its snapshots, with GET only', async () => {
+      expect(ok(await asShare(recordingUrl('shared-1')))).toEqual({
+        id: 'shared-1',
+        recording_duration: 42,
+        start_time: new Date(start).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
+        end_time: new Date(start + 42_000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z'),
+      });
+      const { sources } = ok(await asShare(recordingUrl('shared-1', 'snapshots/')));
+      expect(sources).toHaveLength(1);
+      const blocks = await asShare(recordingUrl('shared-1', 'snapshots/?source=blob_v2&start_blob_key=0&end_blob_key=0'));
+      expect(blocks.statusCode).toBe(200);
+      expect(JSON.parse(blocks.body.split('\n')[0]!)[1]).toMatchObject({ type: 4 });
+      expect(ok(await asShare(`/api/projects/@current/session_recordings/shared-1/`)).id).toBe('shared-1');
+    });
+
+    it('reads nothing else: another recording, the list, a write, another project', async () => {
+      expectError(await asShare(recordingUrl('private-1')), 403, { type: 'authentication_error', code: 'permission_denied', detail: 'You do not have permission to perform this action.', attr: null });
+      expectError(await asShare(recordingUrl('private-1', 'snapshots/')), 403, { type: 'authentication_error', code: 'permission_denied', detail: 'You do not have permission to perform this action.', attr: null });
+      expect((await asShare(`/api/projects/${owner.teamId}/session_recordings/`)).statusCode).toBe(401);
+      expect((await asShare(recordingUrl('shared-1', 'sharing/'))).statusCode).toBe(401);
+      expect((await asShare(recordingUrl('shared-1'), token, 'PATCH')).statusCode).toBe(401);
+      expect((await asShare(recordingUrl('shared-1'), token, 'DELETE')).statusCode).toBe(401);
+      const other = await make.tenant();
+      expect((await asShare(recordingUrl('shared-1', '', other.teamId))).statusCode).toBe(403);
+      expectError(await asShare(recordingUrl('shared-1'), 'not-a-token'), 401, refused('Sharing access token is invalid.'));
+    });
+
+    it('stops working when the share is turned off, needs the unlock step when it has a password, and outlives a rotation only by the grace period', async () => {
+      ok(await owner.call('PATCH', url('shared-1'), { enabled: false }));
+      expectError(await asShare(recordingUrl('shared-1')), 401, refused('Sharing access token is invalid.'));
+      ok(await owner.call('PATCH', url('shared-1'), { enabled: true, password_required: true }));
+      expectError(await asShare(recordingUrl('shared-1')), 401, refused('Sharing access token is invalid.'));
+      ok(await owner.call('PATCH', url('shared-1'), { password_required: false }));
+      ok(await asShare(recordingUrl('shared-1')));
+
+      const rotated = ok(await owner.call('POST', url('shared-1', 'refresh/'))).access_token;
+      ok(await asShare(recordingUrl('shared-1')));
+      ok(await asShare(recordingUrl('shared-1'), rotated));
+      await ctx.database.db.execute(sql`update sharing_configurations set expires_at = now() - interval '1 second' where access_token = ${token}`);
+      expectError(await asShare(recordingUrl('shared-1')), 401, refused('Sharing access token is invalid.'));
+      ok(await asShare(recordingUrl('shared-1'), rotated));
+    });
   });
 
   accessTable(
