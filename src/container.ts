@@ -51,8 +51,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
-  const sharing = createSharingModule({ db, gracePeriodMs: config.sharingTokenGracePeriodMs });
   const recordings = createRecordingsModule({ db, blobs, apiTier: config.recordingsApiTier });
+  const sharing = createSharingModule({ db, gracePeriodMs: config.sharingTokenGracePeriodMs, recordingOf: (team, id) => recordings.sharedView({ team }, id) });
   const sessions = createSessionsModule({ db });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
 
@@ -87,6 +87,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       capture.routes,
       recordings.routes,
       sharing.routes,
+      sharing.publicRoutes,
       sessions.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs]),

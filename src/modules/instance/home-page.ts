@@ -1,5 +1,4 @@
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+import { escapeHtml } from '../../lib/html.js';
 
 /** The page a browser gets at /, until Burrow has pages of its own: what this is, where to go next, its health. */
 export function homePage(options: { version: string; healthy: boolean; origin: string }): string {

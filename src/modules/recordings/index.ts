@@ -7,5 +7,6 @@ import { createRecordingsService } from './service.js';
 
 /** The session recordings API (/session_recordings/): list, retrieve, views, deletion and snapshots of what capture stored. */
 export function createRecordingsModule({ db, blobs, apiTier }: { db: Db; blobs: BlobStore; apiTier: ApiTier }) {
-  return { routes: recordingsRoutes(createRecordingsService({ recordings: createRecordingsRepository(db), blobs }), apiTier) };
+  const service = createRecordingsService({ recordings: createRecordingsRepository(db), blobs });
+  return { routes: recordingsRoutes(service, apiTier), sharedView: service.sharedView };
 }

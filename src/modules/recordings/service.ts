@@ -109,6 +109,12 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
     });
   }
 
+  /** What a share link shows of its recording (PostHog's SessionRecordingSharedSerializer), null when it cannot be read. */
+  async function sharedView(access: TeamRef, sessionId: string): Promise<SharedRecording | null> {
+    const row = await recordings.find(access.team.id, sessionId);
+    return row && { id: row.session_id, recording_duration: row.duration, start_time: isoZ(row.start_time), end_time: isoZ(row.end_time) };
+  }
+
   async function readable(teamId: number, sessionId: string): Promise<RecordingRow> {
     const row = await recordings.find(teamId, sessionId);
     if (!row) throw new RecordingNotFoundError();
@@ -139,10 +145,12 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
       };
     },
 
-    /** What a share link shows of its recording (PostHog's SessionRecordingSharedSerializer). */
+    sharedView,
+
     async retrieveShared(access: TeamRef, sessionId: string): Promise<SharedRecording> {
-      const row = await readable(access.team.id, sessionId);
-      return { id: row.session_id, recording_duration: row.duration, start_time: isoZ(row.start_time), end_time: isoZ(row.end_time) };
+      const view = await sharedView(access, sessionId);
+      if (!view) throw new RecordingNotFoundError();
+      return view;
     },
 
     async retrieve(access: TeamRef, actor: Actor, sessionId: string): Promise<Recording> {

@@ -29,9 +29,16 @@ export function createSharingRepository(db: Db) {
     findCurrent,
 
     /** The team and recording of an enabled share whose link still works (current, or rotated out within its grace period). */
-    async findLive(accessToken: string): Promise<{ team: TeamRow; recordingId: string; passwordRequired: boolean } | null> {
+    async findLive(
+      accessToken: string,
+    ): Promise<{ team: TeamRow; recordingId: string; passwordRequired: boolean; settings: Record<string, unknown> | null } | null> {
       const [row] = await db
-        .select({ team: teams, recordingId: sharingConfigurations.recordingId, passwordRequired: sharingConfigurations.passwordRequired })
+        .select({
+          team: teams,
+          recordingId: sharingConfigurations.recordingId,
+          passwordRequired: sharingConfigurations.passwordRequired,
+          settings: sharingConfigurations.settings,
+        })
         .from(sharingConfigurations)
         .innerJoin(teams, eq(teams.id, sharingConfigurations.teamId))
         .where(

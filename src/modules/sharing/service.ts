@@ -5,6 +5,7 @@ import type { TeamRow } from '../../db/schema/index.js';
 import { isoZ } from '../../lib/time.js';
 import { type Actor, hashPassword } from '../identity/index.js';
 import { ACCESS_TOKEN_BYTES, GENERATED_PASSWORD_BYTES, SETTINGS_SHAPE, type SharingConfiguration } from './contract.js';
+import type { ExportedRecording } from './public-pages.js';
 import type { SharingRepository } from './repository.js';
 
 type TeamRef = { team: { id: number } };
@@ -28,7 +29,14 @@ function validSettings(value: unknown): Record<string, unknown> | null {
   return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== null && v !== undefined));
 }
 
-export function createSharingService({ sharing, gracePeriodMs }: { sharing: SharingRepository; gracePeriodMs: number }) {
+export interface SharingServiceDeps {
+  sharing: SharingRepository;
+  gracePeriodMs: number;
+  /** What a share link shows of its recording, or null when it cannot be read (deleted, expired). */
+  recordingOf: (team: TeamRow, sessionId: string) => Promise<ExportedRecording['recording'] | null>;
+}
+
+export function createSharingService({ sharing, gracePeriodMs, recordingOf }: SharingServiceDeps) {
   async function present(row: Awaited<ReturnType<SharingRepository['findCurrent']>>): Promise<SharingConfiguration> {
     if (!row) return { created_at: null, enabled: false, access_token: newAccessToken(), settings: null, password_required: false, share_passwords: [] };
     const passwords = await sharing.activePasswords(row.id);
@@ -51,6 +59,20 @@ export function createSharingService({ sharing, gracePeriodMs }: { sharing: Shar
       if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) return null;
       const live = await sharing.findLive(token);
       return live && !live.passwordRequired ? { team: live.team, recordingId: live.recordingId } : null;
+    },
+
+    /**
+     * The data of a share link's public page (PostHog's exported_data): null for a link that does not open,
+     * 'password' for one that needs its password first.
+     */
+    async exportedRecording(token: string, type: 'scene' | 'embed'): Promise<ExportedRecording | 'password' | null> {
+      if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) return null;
+      const live = await sharing.findLive(token);
+      if (!live) return null;
+      if (live.passwordRequired) return 'password';
+      const recording = await recordingOf(live.team, live.recordingId);
+      if (!recording) return null;
+      return { type, accessToken: token, recording, ...live.settings };
     },
 
     /** The recording's share; until one is saved, an unsaved default whose token is new on every call (as PostHog's). */

@@ -32,6 +32,7 @@ function page(token: string, apiHost: string, title: string, next?: string): str
   });
 </script></head>
 <body style="margin:0">
+  <script>try { parent.document.body.dataset.compromised = 'yes'; } catch (error) {}</script>
   <button id="buy" style="position:absolute; left:100px; top:200px; width:120px; height:40px">Buy</button>
   <input id="email" style="position:absolute; left:100px; top:300px">
   ${next ? `<a id="next" href="${next}" style="position:absolute; left:100px; top:400px">Next</a>` : ''}
@@ -45,6 +46,9 @@ describe('posthog-js sending to Burrow', () => {
   let site: http.Server;
   let siteOrigin: string;
   let browser: Browser;
+  let apiHost: string;
+  /** The session of the visit the first test records, which the second one plays. */
+  let recordedSession: string | undefined;
 
   beforeAll(async () => {
     ctx = await createTestContext();
@@ -54,7 +58,7 @@ describe('posthog-js sending to Burrow', () => {
     ok(
       await tenant.call('PATCH', `/api/projects/${tenant.teamId}/`, { heatmaps_opt_in: true, session_recording_opt_in: true, capture_console_log_opt_in: true }),
     );
-    const apiHost = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    apiHost = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     const sdk = await readFile(SDK);
     site = http.createServer((request, response) => {
       if (request.url === '/array.full.js') return response.writeHead(200, { 'content-type': 'application/javascript' }).end(sdk);
@@ -160,5 +164,34 @@ describe('posthog-js sending to Burrow', () => {
     expect(sources.length).toBe(blocks.length);
     const served = await tenant.call('GET', `${api}${sessionId}/snapshots/?source=blob_v2&start_blob_key=0&end_blob_key=${sources.length - 1}`);
     expect(served.body.split('\n').map((line) => JSON.parse(line))).toEqual(replayed);
+    recordedSession = sessionId;
+  });
+
+  it('plays the recording on its share page, the recorded page as data: its text is shown, its scripts never run', async () => {
+    expect(recordedSession, 'the visit recorded by the first test').toBeDefined();
+    const sharing = `/api/projects/${tenant.teamId}/session_recordings/${recordedSession}/sharing/`;
+    const { access_token: accessToken } = ok(await tenant.call('PATCH', sharing, { enabled: true, settings: { noHeader: true } }));
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const tab = await context.newPage();
+    const requested: string[] = [];
+    tab.on('request', (request) => requested.push(request.url()));
+    const response = await tab.goto(`${apiHost}/shared/${accessToken}`);
+    expect(response!.status()).toBe(200);
+    expect(response!.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(response!.headers()['content-security-policy']).toContain("frame-ancestors 'none'");
+    await tab.waitForSelector('body[data-state="playing"]', { timeout: 20_000 });
+    const replay = tab.frameLocator('.replayer-wrapper iframe');
+    await replay.locator('#buy').waitFor({ state: 'attached', timeout: 10_000 });
+    expect(await replay.locator('#buy').textContent()).toBe('Buy');
+    await tab.screenshot({ path: path.join(ROOT, 'test-results', 'shared-recording-player.png') });
+    expect(await tab.evaluate(() => document.body.dataset.compromised)).toBeUndefined();
+    expect(await tab.locator('header').count()).toBe(0);
+    // Nothing was fetched from the recorded site: the page is replayed from the snapshots alone.
+    expect(requested.filter((url) => url.startsWith(siteOrigin))).toEqual([]);
+    await context.close();
+
+    const embedded = await fetch(`${apiHost}/embedded/${accessToken}.json`);
+    expect(await embedded.json()).toMatchObject({ type: 'embed', accessToken, recording: { id: recordedSession }, noHeader: true });
+    expect((await fetch(`${apiHost}/shared/not-a-token`)).status).toBe(404);
   });
 });

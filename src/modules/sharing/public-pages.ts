@@ -1,0 +1,68 @@
+import { escapeHtml, scriptJson } from '../../lib/html.js';
+
+/** What a public page gets (PostHog's exported_data of a shared recording). */
+export interface ExportedRecording {
+  type: 'scene' | 'embed';
+  accessToken: string;
+  recording: { id: string; recording_duration: number; start_time: string | null; end_time: string | null };
+  [setting: string]: unknown;
+}
+
+/**
+ * The recorded page is data, never code: only Burrow's own scripts run, rrweb replays into a sandboxed frame without
+ * scripts, and nothing is fetched from the recorded site's hosts (its images and fonts stay blank).
+ */
+export function contentSecurityPolicy(embedded: boolean): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    `frame-ancestors ${embedded ? '*' : "'none'"}`,
+  ].join('; ');
+}
+
+const PAGE_STYLE = `body { margin: 0; font: 15px/1.5 system-ui, sans-serif; color: #1d1f27; background: #fafafa; }
+  header { padding: .75rem 1rem; border-bottom: 1px solid #e5e5ea; background: #fff; }
+  main { padding: 1rem; } #message { color: #6b6f7b; }`;
+
+function page(title: string, body: string, extraHead = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>${escapeHtml(title)}</title>
+<style>${PAGE_STYLE}</style>
+${extraHead}
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+/** The player page of a share link; noHeader and whitelabel drop the header, theme picks the colours. */
+export function recordingPlayerPage(data: ExportedRecording): string {
+  const header = data.noHeader || data.whitelabel ? '' : `<header>Recording ${escapeHtml(data.recording.id)}, shared from Burrow</header>`;
+  const head = `<link rel="stylesheet" href="/static/rrweb-player.css">
+<script type="application/json" id="share-data">${scriptJson(data)}</script>
+<script src="/static/rrweb-player.js" defer></script>
+<script src="/static/recording-player.js" defer></script>`;
+  return page(`Recording ${data.recording.id}`, `${header}<main class="theme-${escapeHtml(String(data.theme ?? 'light'))}"><div id="player"></div><p id="message"></p></main>`, head);
+}
+
+export function notFoundPage(): string {
+  return page('Not found', '<main><h1>Not found</h1><p>This link does not exist, has expired or is no longer shared.</p></main>');
+}
+
+export function passwordProtectedPage(): string {
+  return page('Password protected', '<main><h1>This recording is password protected</h1><p>Opening password-protected links is not supported by this server yet.</p></main>');
+}

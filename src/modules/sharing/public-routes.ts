@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import type { RoutePlugin } from '../../http/route.js';
+import { contentSecurityPolicy, notFoundPage, passwordProtectedPage, recordingPlayerPage } from './public-pages.js';
+import type { SharingService } from './service.js';
+
+const playerDist = path.dirname(createRequire(import.meta.url).resolve('rrweb-player'));
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The player's files, read once at start: rrweb-player from npm and Burrow's own page script. */
+const ASSETS = {
+  'rrweb-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(playerDist, 'rrweb-player.umd.min.cjs')) },
+  'rrweb-player.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(playerDist, 'style.min.css')) },
+  'recording-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(here, 'page-scripts', 'recording-player.js')) },
+} as const;
+
+const TokenParams = z.object({ token: z.string().max(420) });
+const PAGES = [
+  { prefix: '/shared', type: 'scene' as const },
+  { prefix: '/embedded', type: 'embed' as const },
+];
+
+/**
+ * The public pages of share links (session_recordings.md §10.4): /shared/<token> and /embedded/<token> play the
+ * recording; <token>.json answers the page's data. An unknown, turned-off or expired link is a 404 page.
+ */
+export const sharingPublicRoutes =
+  (sharing: SharingService): RoutePlugin =>
+  async (app) => {
+    const tags = ['sharing'];
+    for (const { prefix, type } of PAGES) {
+      app.get(
+        `${prefix}/:token`,
+        {
+          config: { access: 'public' },
+          schema: {
+            operationId: `${type === 'scene' ? 'shared' : 'embedded'}_recording_page`,
+            tags,
+            summary: `The ${type === 'scene' ? 'full page' : 'iframe page'} of a recording's share link; <token>.json answers its data`,
+            params: TokenParams,
+            response: {
+              200: z.union([z.string().meta({ description: 'text/html' }), z.record(z.string(), z.unknown())]),
+              401: z.object({ error: z.string() }),
+              404: z.union([z.string(), z.object({ detail: z.string() })]),
+            },
+          },
+        },
+        async (request, reply) => {
+          const json = request.params.token.endsWith('.json');
+          const token = json ? request.params.token.slice(0, -'.json'.length) : request.params.token;
+          const shared = await sharing.exportedRecording(token, type);
+          const html = (status: 200 | 404, body: string) =>
+            reply.code(status).header('content-security-policy', contentSecurityPolicy(type === 'embed')).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+          if (shared === null) return json ? reply.code(404).type('application/json').send({ detail: 'Not found.' }) : html(404, notFoundPage());
+          if (shared === 'password') return json ? reply.code(401).type('application/json').send({ error: 'Password required' }) : html(200, passwordProtectedPage());
+          return json ? reply.header('cache-control', 'no-store').send(shared) : html(200, recordingPlayerPage(shared));
+        },
+      );
+    }
+
+    app.get(
+      '/static/:file',
+      {
+        config: { access: 'public' },
+        schema: { operationId: 'player_asset', tags, summary: "The share pages' player (rrweb-player) and its script", params: z.object({ file: z.string() }) },
+      },
+      async (request, reply) => {
+        const asset = Object.hasOwn(ASSETS, request.params.file) ? ASSETS[request.params.file as keyof typeof ASSETS] : undefined;
+        if (!asset) return reply.code(404).type('text/plain').send('Not found');
+        return reply.type(asset.type).header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(asset.body);
+      },
+    );
+  };
