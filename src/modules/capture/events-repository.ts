@@ -1,5 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm';
-import { type Db, queryRows } from '../../db/client.js';
+import { type Query, type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Db } from '../../db/client.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
 import { type HeatmapPoint, takeHeatmapPoints } from './heatmap-points.js';
@@ -84,55 +85,58 @@ function eventInputs(captured: CapturedEvent[], ensurePersons: boolean): EventIn
   return inputs;
 }
 
+const TEAM = sql`${sql.placeholder('team')}::int`;
+const INPUT = sql.placeholder('input');
+
 /**
  * Each new distinct id gets its person_distinct_ids row first and its person from the row that was inserted, so a
  * distinct id another request gave a person meanwhile (the insert skips it) leaves no person without an id. The
  * person's id is taken from its sequence up front; the foreign key is checked when the statement ends.
  */
-const ENSURE_PERSONS = (teamId: number) => sql`,
+const ENSURE_PERSONS = sql`,
   unknown_ids as (
     select distinct on (distinct_id) distinct_id, person_uuid from fresh
-    where not exists (select 1 from person_distinct_ids d where d.team_id = ${teamId} and d.distinct_id = fresh.distinct_id)
+    where not exists (select 1 from person_distinct_ids d where d.team_id = ${TEAM} and d.distinct_id = fresh.distinct_id)
     order by distinct_id
   ),
   attached as (
     insert into person_distinct_ids (team_id, distinct_id, person_id)
-    select ${teamId}, distinct_id, nextval(pg_get_serial_sequence('persons', 'id')) from unknown_ids order by distinct_id
+    select ${TEAM}, distinct_id, nextval(pg_get_serial_sequence('persons', 'id')) from unknown_ids order by distinct_id
     on conflict do nothing
     returning distinct_id, person_id
   ),
   created as (
     insert into persons (id, uuid, team_id, properties)
-    select attached.person_id, unknown_ids.person_uuid, ${teamId}, '{}'::jsonb from attached join unknown_ids using (distinct_id)
+    select attached.person_id, unknown_ids.person_uuid, ${TEAM}, '{}'::jsonb from attached join unknown_ids using (distinct_id)
   )`;
 
-const FLAG_TEAM = (teamId: number) => sql`,
+const FLAG_TEAM = sql`,
   flagged as (
-    update teams set ingested_event = true where id = ${teamId} and not ingested_event and exists (select 1 from inserted) returning id
+    update teams set ingested_event = true where id = ${TEAM} and not ingested_event and exists (select 1 from inserted) returning id
   )`;
 
 /**
  * A session's aggregate adds to the stored one: earlier entries replace the entry fields, later ones the end fields.
  * Events are ordered by time, then by their place in the request.
  */
-function statement(teamId: number, inputs: EventInput[], options: StoreOptions): SQL {
+function statement(options: StoreOptions): SQL {
   return sql`
   with input as (
-    select * from jsonb_to_recordset(${JSON.stringify(inputs)}::jsonb) as r(
+    select * from jsonb_to_recordset(${INPUT}::jsonb) as r(
       ord int, uuid uuid, event text, distinct_id text, at timestamptz, properties jsonb, session_id text, window_id text,
       current_url text, session_url text, referring_domain text, attribution jsonb, points jsonb, viewport_width int,
       viewport_height int, person_uuid uuid)
   ),
   inserted as (
     insert into events (team_id, uuid, event, distinct_id, timestamp, properties, session_id, window_id, current_url)
-    select ${teamId}, uuid, event, distinct_id, at, properties, session_id, window_id, current_url from input order by ord
+    select ${TEAM}, uuid, event, distinct_id, at, properties, session_id, window_id, current_url from input order by ord
     on conflict do nothing
     returning uuid
   ),
   fresh as (select input.* from input join inserted using (uuid)),
   points as (
     insert into heatmap_points (team_id, event_uuid, timestamp, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height)
-    select ${teamId}, fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, p.url, p.type, p.x, p.y, p."targetFixed", fresh.viewport_width, fresh.viewport_height
+    select ${TEAM}, fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, p.url, p.type, p.x, p.y, p."targetFixed", fresh.viewport_width, fresh.viewport_height
     from fresh cross join lateral jsonb_to_recordset(fresh.points) as p(url text, type text, x int, y int, "targetFixed" boolean)
   ),
   session_totals as (
@@ -160,7 +164,7 @@ function statement(teamId: number, inputs: EventInput[], options: StoreOptions):
   sessions as (
     insert into raw_sessions (team_id, session_id, distinct_id, start_timestamp, end_timestamp, entry_url, end_url, entry_referring_domain,
       entry_attribution, pageview_count, autocapture_count, screen_count)
-    select ${teamId}, s.session_id, s.distinct_id, s.start_timestamp, s.end_timestamp, s.entry_url, s.end_url, s.entry_referring_domain,
+    select ${TEAM}, s.session_id, s.distinct_id, s.start_timestamp, s.end_timestamp, s.entry_url, s.end_url, s.entry_referring_domain,
       coalesce(a.entry_attribution, '{}'::jsonb), s.pageview_count, s.autocapture_count, s.screen_count
     from session_totals s left join session_attribution a using (session_id)
     order by s.session_id
@@ -175,14 +179,33 @@ function statement(teamId: number, inputs: EventInput[], options: StoreOptions):
       pageview_count = raw_sessions.pageview_count + excluded.pageview_count,
       autocapture_count = raw_sessions.autocapture_count + excluded.autocapture_count,
       screen_count = raw_sessions.screen_count + excluded.screen_count
-  )${options.ensurePersons ? ENSURE_PERSONS(teamId) : sql``}${options.flagTeam ? FLAG_TEAM(teamId) : sql``}
+  )${options.ensurePersons ? ENSURE_PERSONS : sql``}${options.flagTeam ? FLAG_TEAM : sql``}
   select
     (select coalesce(json_agg(uuid), '[]'::json) from inserted) as uuids,
     ${options.flagTeam ? sql`exists (select 1 from flagged)` : sql`false`} as first_for_team`;
 }
 
+interface StatementRow {
+  uuids: string[];
+  first_for_team: boolean;
+}
+
+const dialect = new PgDialect();
+const queries = new Map<string, Query>();
+
+/**
+ * The statement for these options, prepared under its own name: its text is long and the same on every request, so
+ * Postgres parses and plans it once per connection.
+ */
+function prepared(db: Db, options: StoreOptions) {
+  const name = `capture_store_events${options.ensurePersons ? '_persons' : ''}${options.flagTeam ? '_flag' : ''}`;
+  let query = queries.get(name);
+  if (query === undefined) queries.set(name, (query = dialect.sqlToQuery(statement(options))));
+  return db._.session.prepareQuery<{ execute: { rows: StatementRow[] }; all: unknown; values: unknown }>(query, undefined, name, false);
+}
+
 /** Stores the events (see the top of this file); `db` may be a transaction that goes on to update persons. */
 export async function storeEvents(db: Db, teamId: number, captured: CapturedEvent[], options: StoreOptions): Promise<StoredEvents> {
-  const [row] = await queryRows<{ uuids: string[]; first_for_team: boolean }>(db, statement(teamId, eventInputs(captured, options.ensurePersons), options));
-  return { uuids: row!.uuids, firstForTeam: row!.first_for_team };
+  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(eventInputs(captured, options.ensurePersons)) });
+  return { uuids: rows[0]!.uuids, firstForTeam: rows[0]!.first_for_team };
 }
