@@ -1,5 +1,5 @@
 /**
- * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10]
+ * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10] [--cpu-prof]
  *
  * posthog-js traffic (stream.ts: gzip /e/ batches of 10 events and /s/ recording batches of 40 rrweb events, three to
  * one) against the real Burrow server on Postgres and, in the same run and database, against baseline.ts (bare
@@ -7,22 +7,28 @@
  * in the database: analytics events stored per second on both sides, and Burrow's recording MB (uncompressed JSONL)
  * per second.
  * Rounds alternate the sides (A B B A); quote the ratios. Environment: BENCH_* for each flag, BENCH_ADMIN_URL.
+ * --cpu-prof writes Burrow's CPU profile under bench/results/.
  */
+import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import {
   apiRequest,
+  collectProfiles,
   DEFAULT_ADMIN_URL,
   freePort,
   intOption,
   log,
+  ROOT,
   runBench,
   scratchDatabase,
   serverMemory,
   type ServerChild,
   startBurrow,
+  stamp,
   startChild,
   waitForHealth,
   writeResults,
@@ -37,11 +43,12 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     warmup: { type: 'string' },
     pool: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (flags.help) {
-  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n]\n');
+  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n] [--cpu-prof]\n');
   process.exit(0);
 }
 const options = {
@@ -51,6 +58,7 @@ const options = {
   warmup: intOption(flags.warmup, 'BENCH_WARMUP', 3, 0),
   pool: intOption(flags.pool, 'BENCH_POOL', 10, 1),
   adminUrl: process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL,
+  cpuProf: flags['cpu-prof'] ?? false,
 };
 
 type Side = 'burrow' | 'baseline';
@@ -91,7 +99,9 @@ async function main(): Promise<void> {
   log(`bench:capture  posthog-js-like traffic; connections ${options.connections.join(', ')}; ${options.duration} s x ${options.rounds} round(s)`);
   log(`  node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool });
+  const profileDir = path.join(ROOT, 'bench', 'results', `cpu-prof-${stamp()}`);
+  if (options.cpuProf) await fs.mkdir(profileDir, { recursive: true });
+  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool, cpuProfDir: options.cpuProf ? profileDir : null });
   const project = (await apiRequest(burrow, key, 'GET', '/api/projects/@current/')).json as { api_token: string; id: number };
   await apiRequest(burrow, key, 'PATCH', `/api/projects/${project.id}/`, { session_recording_opt_in: true, heatmaps_opt_in: true });
   const baseline = startChild('baseline', 'bench/capture/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, { port: await freePort() });
@@ -152,6 +162,7 @@ async function main(): Promise<void> {
   log(`peak RSS: Burrow ${fmt(memory.burrow?.peakRssMb ?? null)} MB, baseline ${fmt(memory.baseline?.peakRssMb ?? null)} MB`);
   log(`results: ${await writeResults('capture', { options, rows, memory })}`);
   await db.end();
+  if (options.cpuProf) await collectProfiles(burrow, profileDir);
 }
 
 await runBench('bench:capture', main);
