@@ -1,5 +1,5 @@
 /**
- * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10] [--cpu-prof]
+ * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10] [--events-only] [--cpu-prof]
  *
  * posthog-js traffic (stream.ts: gzip /e/ batches of 10 events and /s/ recording batches of 40 rrweb events, three to
  * one) against the real Burrow server on Postgres and, in the same run and database, against baseline.ts (bare
@@ -7,7 +7,8 @@
  * in the database: analytics events stored per second on both sides, and Burrow's recording MB (uncompressed JSONL)
  * per second.
  * Rounds alternate the sides (A B B A); quote the ratios. Environment: BENCH_* for each flag, BENCH_ADMIN_URL.
- * --cpu-prof writes Burrow's CPU profile under bench/results/.
+ * --events-only sends the stream's /e/ bodies alone (the events path without the recordings beside it); --cpu-prof
+ * writes Burrow's CPU profile under bench/results/.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -36,6 +37,7 @@ import {
 import { alternate, fmt, median, ratio } from '../lib/load.js';
 import { streamBody } from './stream.js';
 
+
 const { values: flags } = parseArgs({
   options: {
     connections: { type: 'string' },
@@ -43,12 +45,13 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     warmup: { type: 'string' },
     pool: { type: 'string' },
+    'events-only': { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (flags.help) {
-  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n] [--cpu-prof]\n');
+  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n] [--events-only] [--cpu-prof]\n');
   process.exit(0);
 }
 const options = {
@@ -58,8 +61,12 @@ const options = {
   warmup: intOption(flags.warmup, 'BENCH_WARMUP', 3, 0),
   pool: intOption(flags.pool, 'BENCH_POOL', 10, 1),
   adminUrl: process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL,
+  eventsOnly: flags['events-only'] ?? false,
   cpuProf: flags['cpu-prof'] ?? false,
 };
+
+/** The n-th body sent: the stream's n-th, or with --events-only its n-th /e/ body (every fourth is /s/). */
+const bodyAt = (token: string, n: number) => streamBody(token, options.eventsOnly ? n + Math.floor(n / 3) : n);
 
 type Side = 'burrow' | 'baseline';
 
@@ -84,7 +91,7 @@ async function drive(child: ServerChild, token: string, from: number, connection
       {
         method: 'POST',
         setupRequest: (request) => {
-          const body = streamBody(token, next++);
+          const body = bodyAt(token, next++);
           return { ...request, method: 'POST', path: body.path, headers: { 'content-type': 'text/plain' }, body: body.body };
         },
       },
@@ -110,9 +117,13 @@ async function main(): Promise<void> {
   const db = new pg.Pool({ connectionString: url, max: 2 });
 
   const token = project.api_token;
-  log('  stream: 3 in 4 bodies /e/ (10 events), the rest /s/ (40 rrweb events), made as they are sent (the same for both sides)');
+  log(
+    options.eventsOnly
+      ? '  stream: /e/ bodies only (10 events), made as they are sent (the same for both sides)'
+      : '  stream: 3 in 4 bodies /e/ (10 events), the rest /s/ (40 rrweb events), made as they are sent (the same for both sides)',
+  );
   for (const side of ['burrow', 'baseline'] as const) {
-    const probe = streamBody(token, 0);
+    const probe = bodyAt(token, 0);
     const response = await fetch(`${children[side].base}${probe.path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: probe.body });
     if (response.status !== 200) throw new Error(`${side} answered ${response.status}: ${await response.text()}`);
   }
