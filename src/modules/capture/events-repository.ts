@@ -195,7 +195,7 @@ const queries = new Map<string, Query>();
 
 /**
  * The statement for these options, prepared under its own name: its text is long and the same on every request, so
- * Postgres parses and plans it once per connection.
+ * Postgres parses it once per connection and can reuse its plan.
  */
 function prepared(db: Db, options: StoreOptions) {
   const name = `capture_store_events${options.ensurePersons ? '_persons' : ''}${options.flagTeam ? '_flag' : ''}`;

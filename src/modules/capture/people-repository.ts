@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { personDistinctIds, persons } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
-import { applyPersonUpdate, identifiedAnonymousId, personUpdate } from './person-updates.js';
+import { applyPersonUpdate, changesProperties, identifiedAnonymousId, personUpdate } from './person-updates.js';
 
 interface PersonState {
   id: number;
@@ -85,7 +85,7 @@ export function peopleWriter(tx: Db, teamId: number) {
         const anonymousId = identifiedAnonymousId(event);
         const person = anonymousId ? await identify(event.distinctId, anonymousId) : await findOrCreate(event.distinctId);
         const update = personUpdate(event);
-        if (Object.keys(update.set).length + Object.keys(update.setOnce).length + update.unset.length > 0) {
+        if (changesProperties(update)) {
           person.properties = applyPersonUpdate(person.properties, update);
           person.changed = true;
         }

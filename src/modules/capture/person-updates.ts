@@ -36,9 +36,8 @@ export function identifiedAnonymousId(event: CapturedEvent): string | null {
   return typeof anonymous === 'string' && anonymous !== '' && anonymous !== event.distinctId ? anonymous.slice(0, 200) : null;
 }
 
+export const changesProperties = (update: PersonUpdate): boolean =>
+  Object.keys(update.set).length + Object.keys(update.setOnce).length + update.unset.length > 0;
+
 /** Whether storing the event changes persons beyond giving a new distinct id an empty one: a merge or an update. */
-export function changesPerson(event: CapturedEvent): boolean {
-  if (identifiedAnonymousId(event) !== null) return true;
-  const update = personUpdate(event);
-  return Object.keys(update.set).length + Object.keys(update.setOnce).length + update.unset.length > 0;
-}
+export const changesPerson = (event: CapturedEvent): boolean => identifiedAnonymousId(event) !== null || changesProperties(personUpdate(event));
