@@ -1,5 +1,5 @@
 /**
- * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10]
+ * npm run bench:capture -- [--connections 10,50] [--duration 10] [--rounds 2] [--warmup 3] [--pool 10] [--events-only] [--cpu-prof]
  *
  * posthog-js traffic (stream.ts: gzip /e/ batches of 10 events and /s/ recording batches of 40 rrweb events, three to
  * one) against the real Burrow server on Postgres and, in the same run and database, against baseline.ts (bare
@@ -7,28 +7,36 @@
  * in the database: analytics events stored per second on both sides, and Burrow's recording MB (uncompressed JSONL)
  * per second.
  * Rounds alternate the sides (A B B A); quote the ratios. Environment: BENCH_* for each flag, BENCH_ADMIN_URL.
+ * --events-only sends the stream's /e/ bodies alone (the events path without the recordings beside it); --cpu-prof
+ * writes Burrow's CPU profile under bench/results/.
  */
+import fs from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import {
   apiRequest,
+  collectProfiles,
   DEFAULT_ADMIN_URL,
   freePort,
   intOption,
   log,
+  ROOT,
   runBench,
   scratchDatabase,
   serverMemory,
   type ServerChild,
   startBurrow,
+  stamp,
   startChild,
   waitForHealth,
   writeResults,
 } from '../lib/harness.js';
 import { alternate, fmt, median, ratio } from '../lib/load.js';
 import { streamBody } from './stream.js';
+
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,11 +45,13 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     warmup: { type: 'string' },
     pool: { type: 'string' },
+    'events-only': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (flags.help) {
-  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n]\n');
+  process.stdout.write('npm run bench:capture -- [--connections 10,50] [--duration s] [--rounds n] [--warmup s] [--pool n] [--events-only] [--cpu-prof]\n');
   process.exit(0);
 }
 const options = {
@@ -51,7 +61,12 @@ const options = {
   warmup: intOption(flags.warmup, 'BENCH_WARMUP', 3, 0),
   pool: intOption(flags.pool, 'BENCH_POOL', 10, 1),
   adminUrl: process.env.BENCH_ADMIN_URL ?? DEFAULT_ADMIN_URL,
+  eventsOnly: flags['events-only'] ?? false,
+  cpuProf: flags['cpu-prof'] ?? false,
 };
+
+/** The n-th body sent: the stream's n-th, or with --events-only its n-th /e/ body (every fourth is /s/). */
+const bodyAt = (token: string, n: number) => streamBody(token, options.eventsOnly ? n + Math.floor(n / 3) : n);
 
 type Side = 'burrow' | 'baseline';
 
@@ -76,7 +91,7 @@ async function drive(child: ServerChild, token: string, from: number, connection
       {
         method: 'POST',
         setupRequest: (request) => {
-          const body = streamBody(token, next++);
+          const body = bodyAt(token, next++);
           return { ...request, method: 'POST', path: body.path, headers: { 'content-type': 'text/plain' }, body: body.body };
         },
       },
@@ -91,7 +106,9 @@ async function main(): Promise<void> {
   log(`bench:capture  posthog-js-like traffic; connections ${options.connections.join(', ')}; ${options.duration} s x ${options.rounds} round(s)`);
   log(`  node ${process.version}, ${os.cpus().length} CPU(s), load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
-  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool });
+  const profileDir = path.join(ROOT, 'bench', 'results', `cpu-prof-${stamp()}`);
+  if (options.cpuProf) await fs.mkdir(profileDir, { recursive: true });
+  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool, cpuProfDir: options.cpuProf ? profileDir : null });
   const project = (await apiRequest(burrow, key, 'GET', '/api/projects/@current/')).json as { api_token: string; id: number };
   await apiRequest(burrow, key, 'PATCH', `/api/projects/${project.id}/`, { session_recording_opt_in: true, heatmaps_opt_in: true });
   const baseline = startChild('baseline', 'bench/capture/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, { port: await freePort() });
@@ -100,9 +117,13 @@ async function main(): Promise<void> {
   const db = new pg.Pool({ connectionString: url, max: 2 });
 
   const token = project.api_token;
-  log('  stream: 3 in 4 bodies /e/ (10 events), the rest /s/ (40 rrweb events), made as they are sent (the same for both sides)');
+  log(
+    options.eventsOnly
+      ? '  stream: /e/ bodies only (10 events), made as they are sent (the same for both sides)'
+      : '  stream: 3 in 4 bodies /e/ (10 events), the rest /s/ (40 rrweb events), made as they are sent (the same for both sides)',
+  );
   for (const side of ['burrow', 'baseline'] as const) {
-    const probe = streamBody(token, 0);
+    const probe = bodyAt(token, 0);
     const response = await fetch(`${children[side].base}${probe.path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: probe.body });
     if (response.status !== 200) throw new Error(`${side} answered ${response.status}: ${await response.text()}`);
   }
@@ -152,6 +173,7 @@ async function main(): Promise<void> {
   log(`peak RSS: Burrow ${fmt(memory.burrow?.peakRssMb ?? null)} MB, baseline ${fmt(memory.baseline?.peakRssMb ?? null)} MB`);
   log(`results: ${await writeResults('capture', { options, rows, memory })}`);
   await db.end();
+  if (options.cpuProf) await collectProfiles(burrow, profileDir);
 }
 
 await runBench('bench:capture', main);

@@ -1,4 +1,5 @@
 import { isUuid, newUuid } from '../../lib/ids.js';
+import { truncatedText } from '../../lib/postgres-text.js';
 import { CaptureError, MISSING_TOKEN, ProjectTokenError } from './errors.js';
 import { eventTimestamp } from './timestamps.js';
 
@@ -93,7 +94,7 @@ const MAX_EVENT_NAME = 400;
 const MAX_ID = 200;
 
 /** A property that must be a short string to be lifted into its own column; anything else stays in properties only. */
-const shortString = (value: unknown, max: number): string | null => (typeof value === 'string' && value !== '' ? value.slice(0, max) : null);
+const shortString = (value: unknown, max: number): string | null => (typeof value === 'string' && value !== '' ? truncatedText(value, max) : null);
 
 function distinctIdOf(event: Json, properties: Json): string {
   const value = event.distinct_id ?? properties.distinct_id ?? event.$distinct_id;
@@ -111,7 +112,7 @@ function captured(event: Json, now: Date, sentAt: unknown): CapturedEvent {
   const uuid = typeof event.uuid === 'string' && isUuid(event.uuid) ? event.uuid.toLowerCase() : newUuid();
   return {
     uuid,
-    event: event.event.slice(0, MAX_EVENT_NAME),
+    event: truncatedText(event.event, MAX_EVENT_NAME),
     distinctId: distinctIdOf(event, properties),
     timestamp: eventTimestamp({ timestamp: event.timestamp, offset: event.offset, sentAt, ignoreSentAt: properties.$ignore_sent_at === true }, now),
     properties,

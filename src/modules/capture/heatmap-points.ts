@@ -26,9 +26,11 @@ const dimension = (value: unknown): number | null => {
  * Points of an unknown type or without numeric coordinates are left out.
  */
 export function takeHeatmapPoints(event: CapturedEvent): { event: CapturedEvent; points: HeatmapPoint[]; viewport: { width: number | null; height: number | null } } {
-  const { $heatmap_data: data, ...properties } = event.properties;
-  const viewport = { width: dimension(properties.$viewport_width), height: dimension(properties.$viewport_height) };
+  const data = event.properties.$heatmap_data;
+  const viewport = { width: dimension(event.properties.$viewport_width), height: dimension(event.properties.$viewport_height) };
   if (data === undefined) return { event, points: [], viewport };
+  const properties = { ...event.properties };
+  delete properties.$heatmap_data;
   const points: HeatmapPoint[] = [];
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     for (const [url, list] of Object.entries(data)) {

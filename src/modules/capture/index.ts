@@ -11,7 +11,7 @@ import { captureRoutes } from './routes.js';
 import { createCaptureService } from './service.js';
 
 export { captureJobDefinitions } from './jobs.js';
-export { ATTRIBUTION_PROPERTIES, type AttributionProperty } from './session-aggregates.js';
+export { ATTRIBUTION_PROPERTIES, type AttributionProperty } from './session-fields.js';
 
 export interface CaptureModuleDeps {
   db: Db;

@@ -1,10 +1,9 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { personDistinctIds, persons, rawSessions } from '../../db/schema/index.js';
+import { personDistinctIds, persons } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
-import { applyPersonUpdate, identifiedAnonymousId, personUpdate } from './person-updates.js';
-import type { SessionAggregate } from './session-aggregates.js';
+import { applyPersonUpdate, changesProperties, identifiedAnonymousId, personUpdate } from './person-updates.js';
 
 interface PersonState {
   id: number;
@@ -14,8 +13,8 @@ interface PersonState {
 }
 
 /**
- * Persons and sessions, updated inside the transaction that stores a request's new events, so a retried request
- * changes neither twice.
+ * Persons, updated inside the transaction that stores a request's new events, so a retried request changes nothing
+ * twice.
  */
 export function peopleWriter(tx: Db, teamId: number) {
   const known = new Map<string, PersonState>();
@@ -86,7 +85,7 @@ export function peopleWriter(tx: Db, teamId: number) {
         const anonymousId = identifiedAnonymousId(event);
         const person = anonymousId ? await identify(event.distinctId, anonymousId) : await findOrCreate(event.distinctId);
         const update = personUpdate(event);
-        if (Object.keys(update.set).length + Object.keys(update.setOnce).length + update.unset.length > 0) {
+        if (changesProperties(update)) {
           person.properties = applyPersonUpdate(person.properties, update);
           person.changed = true;
         }
@@ -94,30 +93,6 @@ export function peopleWriter(tx: Db, teamId: number) {
       for (const person of new Set(known.values())) {
         if (!person.changed) continue;
         await tx.update(persons).set({ properties: person.properties, isIdentified: person.isIdentified }).where(eq(persons.id, person.id));
-      }
-    },
-
-    /** Adds each aggregate to its session: earlier entries replace the entry fields, later ones the end fields. */
-    async applySessions(aggregates: SessionAggregate[]): Promise<void> {
-      for (const a of aggregates) {
-        await tx
-          .insert(rawSessions)
-          .values({ teamId, ...a })
-          .onConflictDoUpdate({
-            target: [rawSessions.teamId, rawSessions.sessionId],
-            set: {
-              startTimestamp: sql`least(raw_sessions.start_timestamp, excluded.start_timestamp)`,
-              endTimestamp: sql`greatest(raw_sessions.end_timestamp, excluded.end_timestamp)`,
-              entryUrl: sql`case when excluded.start_timestamp < raw_sessions.start_timestamp then coalesce(excluded.entry_url, raw_sessions.entry_url) else coalesce(raw_sessions.entry_url, excluded.entry_url) end`,
-              endUrl: sql`case when excluded.end_timestamp >= raw_sessions.end_timestamp then coalesce(excluded.end_url, raw_sessions.end_url) else coalesce(raw_sessions.end_url, excluded.end_url) end`,
-              entryReferringDomain: sql`case when excluded.start_timestamp < raw_sessions.start_timestamp then coalesce(excluded.entry_referring_domain, raw_sessions.entry_referring_domain) else coalesce(raw_sessions.entry_referring_domain, excluded.entry_referring_domain) end`,
-              entryAttribution: sql`case when excluded.start_timestamp < raw_sessions.start_timestamp then raw_sessions.entry_attribution || excluded.entry_attribution else excluded.entry_attribution || raw_sessions.entry_attribution end`,
-              distinctId: sql`case when excluded.start_timestamp < raw_sessions.start_timestamp then excluded.distinct_id else raw_sessions.distinct_id end`,
-              pageviewCount: sql`raw_sessions.pageview_count + excluded.pageview_count`,
-              autocaptureCount: sql`raw_sessions.autocapture_count + excluded.autocapture_count`,
-              screenCount: sql`raw_sessions.screen_count + excluded.screen_count`,
-            },
-          });
       }
     },
   };

@@ -35,3 +35,9 @@ export function identifiedAnonymousId(event: CapturedEvent): string | null {
   const anonymous = event.properties.$anon_distinct_id;
   return typeof anonymous === 'string' && anonymous !== '' && anonymous !== event.distinctId ? anonymous.slice(0, 200) : null;
 }
+
+export const changesProperties = (update: PersonUpdate): boolean =>
+  Object.keys(update.set).length + Object.keys(update.setOnce).length + update.unset.length > 0;
+
+/** Whether storing the event changes persons beyond giving a new distinct id an empty one: a merge or an update. */
+export const changesPerson = (event: CapturedEvent): boolean => identifiedAnonymousId(event) !== null || changesProperties(personUpdate(event));

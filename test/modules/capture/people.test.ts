@@ -1,6 +1,6 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { personDistinctIds, persons, rawSessions } from '../../../src/db/schema/index.js';
+import { heatmapPoints, personDistinctIds, persons, rawSessions } from '../../../src/db/schema/index.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 
@@ -98,5 +98,50 @@ describe('capture: persons and sessions', () => {
     await send(batch);
     expect(await session('visit-2')).toMatchObject({ pageviewCount: 1 });
     expect(await personOf('anon-5')).toMatchObject({ properties: { n: 1 } });
+  });
+
+  it('counts a batch sent again, or twice at once, once: events, heatmap points, sessions and persons', async () => {
+    const props = { $session_id: 'visit-3', $current_url: 'https://shop.example.com/', $viewport_width: 1280, $viewport_height: 720 };
+    const heatmap = { 'https://shop.example.com/': [{ x: 10, y: 20, target_fixed: false, type: 'click' }] };
+    const batch = [event('$pageview', 'anon-6', 1, props), event('$$heatmap', 'anon-6', 2, { ...props, $heatmap_data: heatmap })];
+    await Promise.all([send(batch), send(batch)]);
+    await send(batch);
+    expect(await session('visit-3')).toMatchObject({ pageviewCount: 1, distinctId: 'anon-6' });
+    const points = await ctx.database.db.select().from(heatmapPoints).where(eq(heatmapPoints.eventUuid, (batch[1] as { uuid: string }).uuid));
+    expect(points).toHaveLength(1);
+    expect(await personOf('anon-6')).toMatchObject({ properties: {}, isIdentified: false });
+  });
+
+  it('gives a new distinct id sent by two requests at once one person, and leaves no person without a distinct id', async () => {
+    await Promise.all([send([event('$pageview', 'anon-7', 1)]), send([event('$pageview', 'anon-7', 2)]), send([event('clicked', 'anon-7', 3)])]);
+    const [{ persons: count }] = (await ctx.database.db
+      .select({ persons: sql<number>`count(*)::int` })
+      .from(persons)
+      .where(sql`${persons.teamId} = ${tenant.teamId} and not exists (select 1 from person_distinct_ids d where d.person_id = ${persons.id})`)) as [{ persons: number }];
+    expect(count).toBe(0);
+    expect(await personOf('anon-7')).toBeDefined();
+  });
+
+  it('merges on $identify a person made by an earlier request, also when the same batch holds other events', async () => {
+    await send([event('$pageview', 'anon-8', 1, { $session_id: 'visit-4' })]);
+    const anonymous = await personOf('anon-8');
+    await send([
+      event('$pageview', 'anon-8', 2, { $session_id: 'visit-4' }),
+      event('$identify', 'user-8', 3, { $anon_distinct_id: 'anon-8', $session_id: 'visit-4', $set: { email: 'eight@example.com' } }),
+      event('$pageview', 'user-8', 4, { $session_id: 'visit-4' }),
+    ]);
+    expect(await personOf('user-8')).toMatchObject({ id: anonymous!.id, properties: { email: 'eight@example.com' }, isIdentified: true });
+    expect(await session('visit-4')).toMatchObject({ pageviewCount: 3, distinctId: 'anon-8' });
+    // A later event of either id, sent alone, finds the merged person.
+    await send([event('$pageview', 'anon-8', 5), event('$pageview', 'user-8', 6)]);
+    expect((await personOf('anon-8'))!.id).toBe(anonymous!.id);
+  });
+
+  it('cuts an overlong URL or session id without splitting a character in two', async () => {
+    const url = `https://shop.example.com/${'a'.repeat(4095 - 25)}\u{1F600}`;
+    const sessionId = `${'s'.repeat(199)}\u{1F600}`;
+    await send([event('$pageview', 'anon-9', 1, { $session_id: sessionId, $current_url: url })]);
+    const row = await session('s'.repeat(199));
+    expect(row).toMatchObject({ entryUrl: url.slice(0, 4095), pageviewCount: 1 });
   });
 });

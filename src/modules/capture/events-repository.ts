@@ -1,0 +1,211 @@
+import { type Query, type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Db } from '../../db/client.js';
+import { newUuid } from '../../lib/ids.js';
+import type { CapturedEvent } from './events.js';
+import { type HeatmapPoint, takeHeatmapPoints } from './heatmap-points.js';
+import { sessionFields } from './session-fields.js';
+
+/**
+ * A request's events stored in one statement, so that the common request costs one round trip: the events (each
+ * uuid once per team), then, for the events that were new only, their heatmap points, their sessions' aggregates
+ * and, when asked, an empty person for each distinct id that has none. A batch sent again, or twice at once, finds
+ * its events stored and adds nothing; a single statement is stored all or nothing.
+ */
+
+/** One event as the statement reads it (jsonb_to_recordset): its columns and what it gives its session and heatmap. */
+interface EventInput {
+  ord: number;
+  uuid: string;
+  event: string;
+  distinct_id: string;
+  at: string;
+  properties: Record<string, unknown>;
+  session_id: string | null;
+  window_id: string | null;
+  current_url: string | null;
+  session_url: string | null;
+  referring_domain: string | null;
+  attribution: Record<string, string>;
+  points?: HeatmapPoint[];
+  viewport_width: number | null;
+  viewport_height: number | null;
+  /** The uuid of the person made for this distinct id if it has none yet, the same for all its events. */
+  person_uuid?: string;
+}
+
+export interface StoreOptions {
+  /** Give each new event's distinct id an empty person when it has none (no event of the request changes persons). */
+  ensurePersons: boolean;
+  /** Set the team's ingested_event flag if this is its first event. */
+  flagTeam: boolean;
+}
+
+export interface StoredEvents {
+  /** The uuids of the events that were new. */
+  uuids: string[];
+  /** Whether this request set the team's ingested_event flag. */
+  firstForTeam: boolean;
+}
+
+/** The statement's input: each uuid once (the first event with it), in the request's order. */
+function eventInputs(captured: CapturedEvent[], ensurePersons: boolean): EventInput[] {
+  const seen = new Set<string>();
+  const personUuids = new Map<string, string>();
+  const inputs: EventInput[] = [];
+  for (const original of captured) {
+    if (seen.has(original.uuid)) continue;
+    seen.add(original.uuid);
+    const { event, points, viewport } = takeHeatmapPoints(original);
+    const session = sessionFields(event);
+    const input: EventInput = {
+      ord: inputs.length,
+      uuid: event.uuid,
+      event: event.event,
+      distinct_id: event.distinctId,
+      at: event.timestamp,
+      properties: event.properties,
+      session_id: event.sessionId,
+      window_id: event.windowId,
+      current_url: event.currentUrl,
+      session_url: session.url,
+      referring_domain: session.referringDomain,
+      attribution: session.attribution,
+      viewport_width: viewport.width,
+      viewport_height: viewport.height,
+    };
+    if (points.length > 0) input.points = points;
+    if (ensurePersons) {
+      let personUuid = personUuids.get(event.distinctId);
+      if (personUuid === undefined) personUuids.set(event.distinctId, (personUuid = newUuid()));
+      input.person_uuid = personUuid;
+    }
+    inputs.push(input);
+  }
+  return inputs;
+}
+
+const TEAM = sql`${sql.placeholder('team')}::int`;
+const INPUT = sql.placeholder('input');
+
+/**
+ * Each new distinct id gets its person_distinct_ids row first and its person from the row that was inserted, so a
+ * distinct id another request gave a person meanwhile (the insert skips it) leaves no person without an id. The
+ * person's id is taken from its sequence up front; the foreign key is checked when the statement ends.
+ */
+const ENSURE_PERSONS = sql`,
+  unknown_ids as (
+    select distinct on (distinct_id) distinct_id, person_uuid from fresh
+    where not exists (select 1 from person_distinct_ids d where d.team_id = ${TEAM} and d.distinct_id = fresh.distinct_id)
+    order by distinct_id
+  ),
+  attached as (
+    insert into person_distinct_ids (team_id, distinct_id, person_id)
+    select ${TEAM}, distinct_id, nextval(pg_get_serial_sequence('persons', 'id')) from unknown_ids order by distinct_id
+    on conflict do nothing
+    returning distinct_id, person_id
+  ),
+  created as (
+    insert into persons (id, uuid, team_id, properties)
+    select attached.person_id, unknown_ids.person_uuid, ${TEAM}, '{}'::jsonb from attached join unknown_ids using (distinct_id)
+  )`;
+
+const FLAG_TEAM = sql`,
+  flagged as (
+    update teams set ingested_event = true where id = ${TEAM} and not ingested_event and exists (select 1 from inserted) returning id
+  )`;
+
+/**
+ * A session's aggregate adds to the stored one: earlier entries replace the entry fields, later ones the end fields.
+ * Events are ordered by time, then by their place in the request.
+ */
+function statement(options: StoreOptions): SQL {
+  return sql`
+  with input as (
+    select * from jsonb_to_recordset(${INPUT}::jsonb) as r(
+      ord int, uuid uuid, event text, distinct_id text, at timestamptz, properties jsonb, session_id text, window_id text,
+      current_url text, session_url text, referring_domain text, attribution jsonb, points jsonb, viewport_width int,
+      viewport_height int, person_uuid uuid)
+  ),
+  inserted as (
+    insert into events (team_id, uuid, event, distinct_id, timestamp, properties, session_id, window_id, current_url)
+    select ${TEAM}, uuid, event, distinct_id, at, properties, session_id, window_id, current_url from input order by ord
+    on conflict do nothing
+    returning uuid
+  ),
+  fresh as (select input.* from input join inserted using (uuid)),
+  points as (
+    insert into heatmap_points (team_id, event_uuid, timestamp, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height)
+    select ${TEAM}, fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, p.url, p.type, p.x, p.y, p."targetFixed", fresh.viewport_width, fresh.viewport_height
+    from fresh cross join lateral jsonb_to_recordset(fresh.points) as p(url text, type text, x int, y int, "targetFixed" boolean)
+  ),
+  session_totals as (
+    select
+      session_id,
+      (array_agg(distinct_id order by at, ord))[1] as distinct_id,
+      min(at) as start_timestamp,
+      max(at) as end_timestamp,
+      (array_agg(session_url order by at, ord) filter (where session_url is not null))[1] as entry_url,
+      (array_agg(session_url order by at desc, ord desc) filter (where session_url is not null))[1] as end_url,
+      (array_agg(referring_domain order by at, ord) filter (where referring_domain is not null))[1] as entry_referring_domain,
+      count(*) filter (where event = '$pageview')::int as pageview_count,
+      count(*) filter (where event = '$autocapture')::int as autocapture_count,
+      count(*) filter (where event = '$screen')::int as screen_count
+    from fresh where session_id is not null group by session_id
+  ),
+  session_attribution as (
+    select session_id, jsonb_object_agg(key, value) as entry_attribution from (
+      select distinct on (fresh.session_id, a.key) fresh.session_id, a.key, a.value
+      from fresh cross join lateral jsonb_each(fresh.attribution) as a
+      where fresh.session_id is not null
+      order by fresh.session_id, a.key, fresh.at, fresh.ord
+    ) as firsts group by session_id
+  ),
+  sessions as (
+    insert into raw_sessions (team_id, session_id, distinct_id, start_timestamp, end_timestamp, entry_url, end_url, entry_referring_domain,
+      entry_attribution, pageview_count, autocapture_count, screen_count)
+    select ${TEAM}, s.session_id, s.distinct_id, s.start_timestamp, s.end_timestamp, s.entry_url, s.end_url, s.entry_referring_domain,
+      coalesce(a.entry_attribution, '{}'::jsonb), s.pageview_count, s.autocapture_count, s.screen_count
+    from session_totals s left join session_attribution a using (session_id)
+    order by s.session_id
+    on conflict (team_id, session_id) do update set
+      start_timestamp = least(raw_sessions.start_timestamp, excluded.start_timestamp),
+      end_timestamp = greatest(raw_sessions.end_timestamp, excluded.end_timestamp),
+      entry_url = case when excluded.start_timestamp < raw_sessions.start_timestamp then coalesce(excluded.entry_url, raw_sessions.entry_url) else coalesce(raw_sessions.entry_url, excluded.entry_url) end,
+      end_url = case when excluded.end_timestamp >= raw_sessions.end_timestamp then coalesce(excluded.end_url, raw_sessions.end_url) else coalesce(raw_sessions.end_url, excluded.end_url) end,
+      entry_referring_domain = case when excluded.start_timestamp < raw_sessions.start_timestamp then coalesce(excluded.entry_referring_domain, raw_sessions.entry_referring_domain) else coalesce(raw_sessions.entry_referring_domain, excluded.entry_referring_domain) end,
+      entry_attribution = case when excluded.start_timestamp < raw_sessions.start_timestamp then raw_sessions.entry_attribution || excluded.entry_attribution else excluded.entry_attribution || raw_sessions.entry_attribution end,
+      distinct_id = case when excluded.start_timestamp < raw_sessions.start_timestamp then excluded.distinct_id else raw_sessions.distinct_id end,
+      pageview_count = raw_sessions.pageview_count + excluded.pageview_count,
+      autocapture_count = raw_sessions.autocapture_count + excluded.autocapture_count,
+      screen_count = raw_sessions.screen_count + excluded.screen_count
+  )${options.ensurePersons ? ENSURE_PERSONS : sql``}${options.flagTeam ? FLAG_TEAM : sql``}
+  select
+    (select coalesce(json_agg(uuid), '[]'::json) from inserted) as uuids,
+    ${options.flagTeam ? sql`exists (select 1 from flagged)` : sql`false`} as first_for_team`;
+}
+
+interface StatementRow {
+  uuids: string[];
+  first_for_team: boolean;
+}
+
+const dialect = new PgDialect();
+const queries = new Map<string, Query>();
+
+/**
+ * The statement for these options, prepared under its own name: its text is long and the same on every request, so
+ * Postgres parses it once per connection and can reuse its plan.
+ */
+function prepared(db: Db, options: StoreOptions) {
+  const name = `capture_store_events${options.ensurePersons ? '_persons' : ''}${options.flagTeam ? '_flag' : ''}`;
+  let query = queries.get(name);
+  if (query === undefined) queries.set(name, (query = dialect.sqlToQuery(statement(options))));
+  return db._.session.prepareQuery<{ execute: { rows: StatementRow[] }; all: unknown; values: unknown }>(query, undefined, name, false);
+}
+
+/** Stores the events (see the top of this file); `db` may be a transaction that goes on to update persons. */
+export async function storeEvents(db: Db, teamId: number, captured: CapturedEvent[], options: StoreOptions): Promise<StoredEvents> {
+  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(eventInputs(captured, options.ensurePersons)) });
+  return { uuids: rows[0]!.uuids, firstForTeam: rows[0]!.first_for_team };
+}
