@@ -3,7 +3,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { prefersHtml } from '../../http/negotiation.js';
 import type { RoutePlugin } from '../../http/route.js';
+import { ErrorSchema } from '../../http/schemas.js';
+import { NotFoundError } from '../../lib/errors.js';
 import { contentSecurityPolicy, notFoundPage, passwordProtectedPage, recordingPlayerPage } from './public-pages.js';
 import type { SharingService } from './service.js';
 
@@ -12,9 +15,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The player's files, read once at start: rrweb-player from npm and Burrow's own page script. */
 const ASSETS = {
-  'rrweb-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(playerDist, 'rrweb-player.umd.min.cjs')) },
-  'rrweb-player.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(playerDist, 'style.min.css')) },
-  'recording-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(here, 'page-scripts', 'recording-player.js')) },
+  'rrweb-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(playerDist, 'rrweb-player.umd.min.cjs'), 'utf8') },
+  'rrweb-player.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(playerDist, 'style.min.css'), 'utf8') },
+  'recording-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(here, 'page-scripts', 'recording-player.js'), 'utf8') },
 } as const;
 
 const TokenParams = z.object({ token: z.string().max(420) });
@@ -44,18 +47,22 @@ export const sharingPublicRoutes =
             response: {
               200: z.union([z.string().meta({ description: 'text/html' }), z.record(z.string(), z.unknown())]),
               401: z.object({ error: z.string() }),
-              404: z.union([z.string(), z.object({ detail: z.string() })]),
+              404: z.union([z.string().meta({ description: 'text/html, for browsers' }), ErrorSchema]),
             },
           },
         },
         async (request, reply) => {
-          const json = request.params.token.endsWith('.json');
-          const token = json ? request.params.token.slice(0, -'.json'.length) : request.params.token;
+          // Browsers get pages; API clients (no text/html in Accept) and <token>.json get JSON.
+          const json = request.params.token.endsWith('.json') || !prefersHtml(request.headers.accept);
+          const token = request.params.token.replace(/\.json$/, '');
           const shared = await sharing.exportedRecording(token, type);
           const html = (status: 200 | 404, body: string) =>
             reply.code(status).header('content-security-policy', contentSecurityPolicy(type === 'embed')).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
-          if (shared === null) return json ? reply.code(404).type('application/json').send({ detail: 'Not found.' }) : html(404, notFoundPage());
-          if (shared === 'password') return json ? reply.code(401).type('application/json').send({ error: 'Password required' }) : html(200, passwordProtectedPage());
+          if (shared === null) {
+            if (json) throw new NotFoundError();
+            return html(404, notFoundPage());
+          }
+          if (shared === 'password') return json ? reply.code(401).send({ error: 'Password required' }) : html(200, passwordProtectedPage());
           return json ? reply.header('cache-control', 'no-store').send(shared) : html(200, recordingPlayerPage(shared));
         },
       );
@@ -65,11 +72,17 @@ export const sharingPublicRoutes =
       '/static/:file',
       {
         config: { access: 'public' },
-        schema: { operationId: 'player_asset', tags, summary: "The share pages' player (rrweb-player) and its script", params: z.object({ file: z.string() }) },
+        schema: {
+          operationId: 'player_asset',
+          tags,
+          summary: "The share pages' player (rrweb-player) and its script",
+          params: z.object({ file: z.string() }),
+          response: { 200: z.string().meta({ description: 'application/javascript or text/css' }), 404: ErrorSchema },
+        },
       },
       async (request, reply) => {
         const asset = Object.hasOwn(ASSETS, request.params.file) ? ASSETS[request.params.file as keyof typeof ASSETS] : undefined;
-        if (!asset) return reply.code(404).type('text/plain').send('Not found');
+        if (!asset) throw new NotFoundError();
         return reply.type(asset.type).header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(asset.body);
       },
     );
