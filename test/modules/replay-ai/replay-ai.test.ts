@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { regexProblem } from '../../../src/modules/replay-ai/regex-check.js';
+import { accessTable, teamRows } from '../../helpers/access-table.js';
 import { denied, expectError, invalid, ok, sessionHeaders } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { completion, jsonCompletion, startChatCompletionsServer } from './chat-completions-server.js';
@@ -188,6 +189,17 @@ describe('session replay AI helpers', () => {
       expectError(await post(FILTERS, { messages: [{ role: 'user', content: 'x' }] }, { on: offline }), 400, invalid('AI features are only available in PostHog Cloud', null));
       expect(offline.logs!.text).toContain('set LLM_BASE_URL');
     });
+  });
+
+  describe('access', () => {
+    beforeAll(() => llm.answer(jsonCompletion({ result: 'success', data: { output: 'x' } })));
+    accessTable(
+      () => ctx,
+      teamRows([
+        { method: 'POST', path: '/session_recordings/ai/regex/', scope: 'sessions-only', body: { regex: 'x' }, status: 200 },
+        { method: 'POST', path: '/session_recordings/ai/filters/', scope: 'sessions-only', body: { messages: [{ role: 'user', content: 'x' }] } },
+      ]),
+    );
   });
 
   describe('ai/filters', () => {
