@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
-import { createLlmProvider, type LlmSettings } from '../../llm/chat-completions.js';
+import type { Config } from '../../config.js';
+import { createLlmProvider } from '../../llm/chat-completions.js';
 import { loadReplayAiPrompts } from './prompts.js';
 import { replayAiRoutes } from './routes.js';
-import { createReplayAiService, type ReplayAiModels } from './service.js';
+import { createReplayAiService } from './service.js';
 
 export interface ReplayAiModuleDeps {
-  llm: Omit<LlmSettings, 'baseUrl'> & { baseUrl: string | undefined };
-  models: ReplayAiModels;
+  llm: Config['llm'];
+  models: Config['replayAi'];
   log: Logger;
 }
 
