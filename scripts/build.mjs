@@ -67,10 +67,11 @@ function build(/** @type {string} */ hash) {
     rmSync(fresh, { recursive: true, force: true });
     process.exit(compiled.status ?? 1);
   }
-  // The JavaScript files of src/ (the in-page scripts, src/browser/page-scripts.ts) are read at run time, not
-  // compiled: copied as they are, to the same place next to the compiled modules.
-  for (const file of readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' })) {
-    if (!file.endsWith('.js')) continue;
+  // The other files of src/ are read at run time, not compiled (the in-page scripts, the LLM prompts of
+  // src/modules/replay-ai/prompts/): copied as they are, to the same place next to the compiled modules.
+  for (const entry of readdirSync(path.join(root, 'src'), { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name.endsWith('.ts')) continue;
+    const file = path.relative(path.join(root, 'src'), path.join(entry.parentPath, entry.name));
     mkdirSync(path.join(fresh, path.dirname(file)), { recursive: true });
     copyFileSync(path.join(root, 'src', file), path.join(fresh, file));
   }

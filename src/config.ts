@@ -85,6 +85,13 @@ export const ConfigSchema = z.object({
         .map((h) => h.trim().toLowerCase())
         .filter(Boolean),
     ),
+  LLM_BASE_URL: optionalString.refine((v) => v === undefined || (/^https?:\/\/[^/]/.test(v) && URL.canParse(v)), {
+    message: 'must be an http(s) URL such as https://api.openai.com/v1 or http://localhost:11434/v1',
+  }),
+  LLM_API_KEY: optionalString,
+  LLM_TIMEOUT_SECONDS: int(30, 1),
+  SESSION_REPLAY_AI_REGEX_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
+  SESSION_REPLAY_AI_FILTERS_MODEL: z.string().trim().min(1).default('gpt-4.1'),
 });
 
 /** Settings that only make sense together. */
@@ -137,6 +144,9 @@ export type Config = Readonly<{
     /** Host names and IP addresses the SSRF guard lets through (RENDER_ALLOWED_HOSTS). */
     allowedHosts: readonly string[];
   }>;
+  /** The OpenAI-compatible chat-completions API of the AI helpers; unset baseUrl turns them off. */
+  llm: Readonly<{ baseUrl: string | undefined; apiKey: string | undefined; timeoutMs: number }>;
+  replayAi: Readonly<{ regexModel: string; filtersModel: string }>;
 }>;
 
 export class ConfigError extends Error {}
@@ -205,5 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       jpegQuality: e.RENDER_JPEG_QUALITY,
       allowedHosts: Object.freeze(e.RENDER_ALLOWED_HOSTS),
     }),
+    llm: Object.freeze({ baseUrl: e.LLM_BASE_URL?.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, timeoutMs: e.LLM_TIMEOUT_SECONDS * 1000 }),
+    replayAi: Object.freeze({ regexModel: e.SESSION_REPLAY_AI_REGEX_MODEL, filtersModel: e.SESSION_REPLAY_AI_FILTERS_MODEL }),
   });
 }

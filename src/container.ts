@@ -16,6 +16,7 @@ import { createIdentityModule } from './modules/identity/index.js';
 import { createInstanceModule } from './modules/instance/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
 import { createRecordingsModule } from './modules/recordings/index.js';
+import { createReplayAiModule } from './modules/replay-ai/index.js';
 import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
@@ -54,6 +55,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const recordings = createRecordingsModule({ db, blobs, apiTier: config.recordingsApiTier });
   const sharing = createSharingModule({ db, gracePeriodMs: config.sharingTokenGracePeriodMs, recordingOf: (team, id) => recordings.sharedView({ team }, id) });
   const sessions = createSessionsModule({ db });
+  const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
 
   return {
@@ -88,6 +90,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       recordings.routes,
       sharing.routes,
       sharing.publicRoutes,
+      replayAi.routes,
       sessions.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs]),

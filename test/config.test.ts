@@ -68,4 +68,15 @@ describe('config', () => {
     expect(() => loadConfig({ BLOB_STORE: 'disk' })).toThrow('BLOB_STORE:');
     expect(() => loadConfig({ BLOB_STORE: 's3', S3_BUCKET: 'b', S3_ENDPOINT: 'minio:9000' })).toThrow('S3_ENDPOINT: must be an http(s) URL');
   });
+
+  it('reads the LLM settings of the AI helpers: off without LLM_BASE_URL, OpenAI models by default', () => {
+    expect(loadConfig({})).toMatchObject({
+      llm: { baseUrl: undefined, apiKey: undefined, timeoutMs: 30_000 },
+      replayAi: { regexModel: 'gpt-4.1-mini', filtersModel: 'gpt-4.1' },
+    });
+    const local = loadConfig({ LLM_BASE_URL: 'http://localhost:11434/v1/', LLM_TIMEOUT_SECONDS: '5', SESSION_REPLAY_AI_REGEX_MODEL: 'llama3.2' });
+    expect(local).toMatchObject({ llm: { baseUrl: 'http://localhost:11434/v1', apiKey: undefined, timeoutMs: 5000 }, replayAi: { regexModel: 'llama3.2' } });
+    expect(() => loadConfig({ LLM_BASE_URL: 'api.openai.com/v1' })).toThrow('LLM_BASE_URL: must be an http(s) URL');
+    expect(() => loadConfig({ LLM_TIMEOUT_SECONDS: '0' })).toThrow('LLM_TIMEOUT_SECONDS:');
+  });
 });

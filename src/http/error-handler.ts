@@ -30,6 +30,8 @@ const RESPONSES: Record<ErrorKind, { status: number; type: ErrorBody['type'] }> 
   throttled: { status: 429, type: 'throttled_error' },
   server: { status: 500, type: 'server_error' },
   not_implemented: { status: 501, type: 'server_error' },
+  bad_gateway: { status: 502, type: 'server_error' },
+  gateway_timeout: { status: 504, type: 'server_error' },
 };
 
 /** Fastify's and its plugins' own errors, as the BurrowError a client should see. */

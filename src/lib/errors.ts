@@ -16,7 +16,9 @@ export type ErrorKind =
   | 'unsupported_media_type'
   | 'throttled'
   | 'not_implemented'
-  | 'server';
+  | 'server'
+  | 'bad_gateway'
+  | 'gateway_timeout';
 
 export class BurrowError extends Error {
   constructor(
