@@ -23,26 +23,3 @@ export function preparedByShape<Statement>(prefix: string): (shape: string, prep
     return statement;
   };
 }
-
-/** The statements of a page: its rows, each as one JSON value carrying the total of the whole list, and the total alone. */
-export interface PageStatements<Row> {
-  rows: Statement<{ row: Row; total: number }>;
-  count: Statement<{ n: number }>;
-}
-
-/**
- * A page and its total in one round trip: the rows statement selects the total as an uncorrelated scalar subquery,
- * which Postgres evaluates once, beside the page's top rows. An empty page says nothing about the total when it lies
- * past the end: only then is the count statement run.
- */
-export async function pageWithTotal<Row>(
-  statements: PageStatements<Row>,
-  values: Record<string, unknown>,
-  page: { limit: number; offset: number },
-): Promise<{ rows: Row[]; count: number }> {
-  const found = await statements.rows.execute({ ...values, limit: page.limit, offset: page.offset });
-  if (found.length > 0) return { rows: found.map((r) => r.row), count: found[0]!.total };
-  if (page.offset === 0) return { rows: [], count: 0 };
-  const [total] = await statements.count.execute(values);
-  return { rows: [], count: total?.n ?? 0 };
-}

@@ -1,6 +1,7 @@
 import type { FastifySerializerCompiler } from 'fastify';
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
+import { JsonText } from '../lib/json-text.js';
 
 type Projection = (value: unknown) => unknown;
 
@@ -97,7 +98,7 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
           let out: Record<string, unknown> | null = null;
           for (const [key, projection] of nested) {
             const item = source[key];
-            if (item === undefined) continue;
+            if (item === undefined || item instanceof JsonText) continue;
             const projected = projection(item);
             if (projected !== item) (out ??= { ...source })[key] = projected;
           }
@@ -106,7 +107,7 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
         const out: Record<string, unknown> = {};
         for (const [key, projection] of fields) {
           const item = source[key];
-          if (item !== undefined) out[key] = projection === AS_IS ? item : projection(item);
+          if (item !== undefined) out[key] = projection === AS_IS || item instanceof JsonText ? item : projection(item);
         }
         return out;
       };
@@ -116,14 +117,27 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
   }
 }
 
+/** JSON.stringify, except that a JsonText, as the value or as a field of the value, prints as its text. */
+function print(value: unknown): string {
+  if (value instanceof JsonText) return value.text;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return JSON.stringify(value);
+  const fields = Object.entries(value);
+  if (!fields.some(([, item]) => item instanceof JsonText)) return JSON.stringify(value);
+  const printed: string[] = [];
+  for (const [key, item] of fields) {
+    if (item !== undefined) printed.push(`${JSON.stringify(key)}:${print(item)}`);
+  }
+  return `{${printed.join(',')}}`;
+}
+
 /**
  * Fastify's response serializer for the routes' zod schemas. zod's encode checks and rebuilds every response, which
  * cost more CPU than the rest of a cached list request; the routes build their responses from typed rows, so a
  * projection onto the declared fields, then JSON.stringify, prints the same bytes. Schemas a projection cannot
- * reproduce keep zod's serializer.
+ * reproduce keep zod's serializer. A JsonText in the response is printed as it is.
  */
 export const serializerCompiler: FastifySerializerCompiler<z.core.$ZodType> = (route) => {
   const projection = route.schema && '_zod' in route.schema ? projectionOf(route.schema) : null;
   if (projection === null) return zodSerializerCompiler(route);
-  return (data) => JSON.stringify(projection(data));
+  return (data) => print(data instanceof JsonText ? data : projection(data));
 };

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type AnyPgColumn, boolean, index, integer, jsonb, pgTable, serial, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { jsonbValue, jsonObject, jsonValue } from '../json-text.js';
 import { createdAt, timestamptz } from './columns.js';
 import { organizations } from './organizations.js';
 import { teams } from './teams.js';
@@ -53,11 +54,18 @@ export const userBasicColumns = {
 };
 export type UserBasicRow = Pick<UserRow, keyof typeof userBasicColumns>;
 
-/**
- * The same columns as one JSON value of a joined user, null when the join found none. Long lists select this: the
- * driver then reads one column per row instead of nine, and drizzle has no nested object to assemble and nullify.
- */
-export const userBasicJson = sql<UserBasicRow | null>`case when ${users.id} is null then null else json_build_object(
-  'id', ${users.id}, 'uuid', ${users.uuid}, 'distinctId', ${users.distinctId}, 'firstName', ${users.firstName},
-  'lastName', ${users.lastName}, 'email', ${users.email}, 'isEmailVerified', ${users.isEmailVerified},
-  'hedgehogConfig', ${users.hedgehogConfig}, 'roleAtOrganization', ${users.roleAtOrganization}) end`;
+/** UserBasic (identity/contract.ts) of a joined user as JSON text (db/json-text.ts), null when the join found none. */
+export const userBasicJson = jsonObject(
+  [
+    ['id', jsonValue(users.id)],
+    ['uuid', jsonValue(users.uuid)],
+    ['distinct_id', jsonValue(users.distinctId)],
+    ['first_name', jsonValue(users.firstName)],
+    ['last_name', jsonValue(users.lastName)],
+    ['email', jsonValue(users.email)],
+    ['is_email_verified', jsonValue(users.isEmailVerified)],
+    ['hedgehog_config', jsonbValue(users.hedgehogConfig)],
+    ['role_at_organization', jsonValue(users.roleAtOrganization)],
+  ],
+  sql`${users.id} is null`,
+);

@@ -1,18 +1,23 @@
-import { and, asc, count, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, or, type Placeholder, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { PageParams } from '../../lib/wire.js';
 import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
-import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
+import { jsonArray, jsonbValue, jsonObject, jsonTimestamp, jsonValue, printJson } from '../../db/json-text.js';
+import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import { searchCondition } from './repository-search.js';
 
 export type FileSystemRow = typeof fileSystem.$inferSelect;
 export type NewFileSystemRow = typeof fileSystem.$inferInsert;
 export type FileSystemRowWithCreator = FileSystemRow & { createdBy: UserBasicRow | null };
-/** What a listed entry shows: the list reads no more than this. */
-export type FileSystemEntryRow = Pick<FileSystemRowWithCreator, 'id' | 'path' | 'depth' | 'type' | 'ref' | 'href' | 'meta' | 'shortcut' | 'createdAt' | 'createdBy'>;
 export type ViewLogRow = typeof fileSystemViewLogs.$inferSelect;
+/** A page of the list: its entries as response JSON (FileSystemSchema[]), what each one's meta.created_by holds, the total. */
+export interface ListedPage {
+  results: string;
+  namedUsers: unknown[];
+  count: number;
+}
 
 /** Where a tree request looks: the team's whole project, except other teams' hog functions (PostHog's rule). */
 export interface TreeScope {
@@ -135,54 +140,65 @@ export function createFileSystemRepository(db: Db) {
     .prepare('file_system_members_by_id');
 
   // The folder listings the web app sends on every navigation (parent + depth, type filters) are prepared, per shape.
-  const pageStatements = preparedByShape<PageStatements<FileSystemEntryRow>>('file_system_page');
-  // A listed entry as one JSON value: the driver parses one column per row (natively) instead of ten, and drizzle maps
-  // one field. Timestamps come out as "2026-01-02T03:04:05.678+00:00", which isoZ reads as it reads the text form.
-  const entryJson = sql<FileSystemEntryRow>`json_build_object(
-    'id', ${fileSystem.id}, 'path', ${fileSystem.path}, 'depth', ${fileSystem.depth}, 'type', ${fileSystem.type},
-    'ref', ${fileSystem.ref}, 'href', ${fileSystem.href}, 'meta', ${fileSystem.meta}, 'shortcut', ${fileSystem.shortcut},
-    'createdAt', ${fileSystem.createdAt}, 'createdBy', ${userBasicJson})`;
-  async function preparedPage(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams) {
-    const bound = BOUND_FILTERS.flatMap((filter) => {
-      const value = filter.value(filters);
-      return value === undefined ? [] : [{ filter, value }];
-    });
-    const statements = pageStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
-      const where = and(scopePlaceholders, ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))));
-      const counted = db.select({ n: count() }).from(fileSystem).where(where);
-      return {
-        rows: db
-          .select({ row: entryJson, total: sql<number>`(${counted})`.mapWith(Number) })
-          .from(fileSystem)
-          .leftJoin(users, eq(users.id, fileSystem.createdById))
-          .where(where)
-          .orderBy(...orderBy(order))
-          .limit(sql.placeholder('limit'))
-          .offset(sql.placeholder('offset'))
-          .prepare(`${name}_rows`) as PageStatements<FileSystemEntryRow>['rows'],
-        count: counted.prepare(`${name}_count`),
-      };
-    });
-    const values = { teamId: scope.teamId, projectId: scope.projectId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
-    return pageWithTotal(statements, values, page);
+  // A listed entry as its response JSON, built by Postgres: nothing to parse, map and print again per row.
+  const entryJson = jsonObject([
+    ['id', jsonValue(fileSystem.id)],
+    ['path', jsonValue(fileSystem.path)],
+    ['depth', jsonValue(fileSystem.depth)],
+    ['type', jsonValue(fileSystem.type)],
+    ['ref', jsonValue(fileSystem.ref)],
+    ['href', jsonValue(fileSystem.href)],
+    ['meta', jsonbValue(fileSystem.meta)],
+    ['shortcut', jsonValue(fileSystem.shortcut)],
+    ['created_at', jsonTimestamp(fileSystem.createdAt)],
+    ['created_by', userBasicJson],
+    ['last_viewed_at', sql`'null'`],
+    ['user_access_level', sql`'null'`],
+  ]);
+
+  /** The page in one row: its entries' JSON, the users their meta names, and the total (also past the last page). */
+  function pageQuery(where: SQL | undefined, order: TreeOrder, limit: number | Placeholder, offset: number | Placeholder) {
+    const ordering = orderBy(order);
+    const listed = db
+      .select({
+        entry: sql<string>`${entryJson}`.as('entry'),
+        namedUser: sql<unknown>`${fileSystem.meta} -> 'created_by'`.as('named_user'),
+        position: sql<number>`row_number() over (order by ${sql.join(ordering, sql`, `)})`.as('position'),
+      })
+      .from(fileSystem)
+      .leftJoin(users, eq(users.id, fileSystem.createdById))
+      .where(where)
+      .orderBy(...ordering)
+      .limit(limit)
+      .offset(offset)
+      .as('listed');
+    return db
+      .select({
+        results: jsonArray(listed.entry, listed.position).mapWith(printJson),
+        namedUsers: sql<unknown[]>`coalesce(json_agg(${listed.namedUser} order by ${listed.position}), '[]')`,
+        count: sql<number>`(${db.select({ n: count() }).from(fileSystem).where(where)})`.mapWith(Number),
+      })
+      .from(listed);
   }
+  const pageStatements = preparedByShape<Statement<ListedPage>>('file_system_page');
 
   return {
-    async page(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams): Promise<{ rows: FileSystemEntryRow[]; count: number }> {
-      if (filters.search === undefined && filters.refs === undefined) return preparedPage(scope, filters, order, page);
-      const condition = and(scopeCondition(scope), ...filterConditions(filters));
-      const [rows, [total]] = await Promise.all([
-        db
-          .select(withCreator)
-          .from(fileSystem)
-          .leftJoin(users, eq(users.id, fileSystem.createdById))
-          .where(condition)
-          .orderBy(...orderBy(order))
-          .limit(page.limit)
-          .offset(page.offset),
-        db.select({ n: count() }).from(fileSystem).where(condition),
-      ]);
-      return { rows: rows as FileSystemRowWithCreator[], count: total?.n ?? 0 };
+    async page(scope: TreeScope, filters: TreeFilters, order: TreeOrder, page: PageParams): Promise<ListedPage> {
+      if (filters.search !== undefined || filters.refs !== undefined) {
+        const [found] = await pageQuery(and(scopeCondition(scope), ...filterConditions(filters)), order, page.limit, page.offset);
+        return found!;
+      }
+      const bound = BOUND_FILTERS.flatMap((filter) => {
+        const value = filter.value(filters);
+        return value === undefined ? [] : [{ filter, value }];
+      });
+      const statement = pageStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
+        const where = and(scopePlaceholders, ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))));
+        return pageQuery(where, order, sql.placeholder('limit'), sql.placeholder('offset')).prepare(name);
+      });
+      const values = { teamId: scope.teamId, projectId: scope.projectId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
+      const [found] = await statement.execute({ ...values, limit: page.limit, offset: page.offset });
+      return found!;
     },
 
     async find(scope: TreeScope, id: string, tx: Db = db): Promise<FileSystemRowWithCreator | undefined> {

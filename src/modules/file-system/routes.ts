@@ -3,6 +3,7 @@ import { ErrorSchema } from '../../http/schemas.js';
 import { paginated, pageParams } from '../../http/pagination.js';
 import { actorOf, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
+import { printedAs } from '../../lib/json-text.js';
 import type { FileSystemService } from './service.js';
 import {
   CountSchema,
@@ -41,7 +42,8 @@ export const fileSystemRoutes = (tree: FileSystemService) => teamRoutes(async (a
     },
     async (request) => {
       const { page, count, results, users } = await tree.list(teamOf(request), actorOf(request), request.query, pageParams(request.query));
-      const list = page ? paginated(request, page, count, results) : { count, next: null, previous: null, results };
+      const entries = printedAs(results);
+      const list = page ? paginated(request, page, count, entries) : { count, next: null, previous: null, results: entries };
       return { ...list, users };
     },
   );

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/client.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
+import { JsonText } from '../../lib/json-text.js';
 import { isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
 import { type Actor, type TeamAccess, toUserBasic, type UserBasic } from '../identity/index.js';
@@ -16,7 +17,6 @@ import { TreeRequestError } from './errors.js';
 import type { TreeObject, TreeObjectType } from './object-types.js';
 import { ancestorPaths, escapePath, joinPath, lastSegment, pathDepth, pathProblem, splitPath } from './paths.js';
 import {
-  type FileSystemEntryRow,
   type FileSystemRepository,
   type FileSystemRow,
   type FileSystemRowWithCreator,
@@ -39,7 +39,7 @@ const RECENTS_MAX_LIMIT = 1000;
 export interface FileSystemList {
   page: PageParams | null;
   count: number;
-  results: FileSystemEntry[];
+  results: JsonText<FileSystemEntry[]>;
   users: UserBasic[];
 }
 export type DeleteResult = { deleted: DeletedEntry[] } | null;
@@ -64,7 +64,7 @@ const scopeOf = (access: TeamAccess): TreeScope => ({ teamId: access.team.id, pr
 const isFolder = (row: Pick<FileSystemRow, 'type'>) => row.type === 'folder';
 const isShortcut = (row: Pick<FileSystemRow, 'shortcut'>) => row.shortcut === true;
 
-function toEntry(row: FileSystemEntryRow, lastViewedAt: string | null = null): FileSystemEntry {
+function toEntry(row: FileSystemRowWithCreator, lastViewedAt: string | null = null): FileSystemEntry {
   return {
     id: row.id,
     path: row.path,
@@ -121,11 +121,11 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     return toEntry(row);
   }
 
-  async function usersOf(access: TeamAccess, rows: FileSystemEntryRow[]): Promise<UserBasic[]> {
+  /** The users list: the members named by the entries' meta.created_by. */
+  async function usersOf(access: TeamAccess, namedUsers: unknown[]): Promise<UserBasic[]> {
     const ids = new Set<number>();
-    for (const row of rows) {
-      const createdBy = (row.meta as { created_by?: unknown } | null)?.created_by;
-      if (typeof createdBy === 'number' && Number.isInteger(createdBy)) ids.add(createdBy);
+    for (const named of namedUsers) {
+      if (typeof named === 'number' && Number.isInteger(named)) ids.add(named);
     }
     return (await files.usersByIds([...ids], access.organization.id)).map(toUserBasic);
   }
@@ -181,8 +181,9 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
     return {
       page: null,
       count: results.length,
-      results: results.map(({ row, viewedAt }) => toEntry(row, viewedAt)),
-      users: await usersOf(access, results.map((r) => r.row)),
+      // Built here with FileSystemSchema's fields in order, so JSON.stringify prints what the serializer would.
+      results: new JsonText(JSON.stringify(results.map(({ row, viewedAt }) => toEntry(row, viewedAt)))),
+      users: await usersOf(access, results.map(({ row }) => (row.meta as { created_by?: unknown } | null)?.created_by)),
     };
   }
 
@@ -257,8 +258,8 @@ export function createFileSystemService({ db, files, shortcuts, objectTypes }: F
   return {
     async list(access: TeamAccess, actor: Actor, query: FileSystemListInput, page: PageParams): Promise<FileSystemList> {
       if (query.order_by === '-last_viewed_at' || query.order_by === 'last_viewed_at') return recents(access, actor, query);
-      const { rows, count } = await files.page(scopeOf(access), filtersOf(actor, query), orderOf(query), page);
-      return { page, count, results: rows.map((row) => toEntry(row)), users: await usersOf(access, rows) };
+      const { results, namedUsers, count } = await files.page(scopeOf(access), filtersOf(actor, query), orderOf(query), page);
+      return { page, count, results: new JsonText(results), users: await usersOf(access, namedUsers) };
     },
 
     async retrieve(access: TeamAccess, id: string): Promise<FileSystemEntry> {

@@ -1,15 +1,14 @@
 import { and, asc, count, desc, eq, getTableColumns, ilike, lt, or, type SQL, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { type PageStatements, pageWithTotal, preparedByShape } from '../../db/prepared-by-shape.js';
+import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
 import type { PageParams } from '../../lib/wire.js';
+import { jsonArray, jsonbValue, jsonObject, jsonTimestamp, jsonValue, printJson } from '../../db/json-text.js';
 import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
 
 export type SavedHeatmapRow = typeof savedHeatmaps.$inferSelect;
 export type NewSavedHeatmap = typeof savedHeatmaps.$inferInsert;
 export type HeatmapWithCreator = SavedHeatmapRow & { createdBy: UserBasicRow | null };
-/** A listed heatmap: what the list shows of it, its creator and its snapshots' summaries. */
-export type ListedHeatmap = Omit<HeatmapWithCreator, 'teamId' | 'createdById' | 'renderGeneration'> & { snapshots: SnapshotSummary[] };
 export interface SnapshotSummary {
   heatmapId: string;
   width: number;
@@ -79,22 +78,34 @@ export function createHeatmapsRepository(db: Db) {
   const withCreator = { ...getTableColumns(savedHeatmaps), createdBy: userBasicColumns };
   const toRow = (r: SavedHeatmapRow & { createdBy: UserBasicRow | null }): HeatmapWithCreator => r;
   // The list is prepared per shape (filters present, order); so are the snapshot summaries a heatmap shows.
-  const listStatements = preparedByShape<PageStatements<ListedHeatmap>>('saved_heatmaps_list');
-  // A listed heatmap as one JSON value, its snapshots' summaries included: the page and every snapshot it shows in
-  // one round trip, one column per row for the driver to parse. Timestamps come out as "...T03:04:05.678+00:00",
-  // which isoZ reads as it reads the text form.
-  const listedJson = sql<ListedHeatmap>`json_build_object(
-    'id', ${savedHeatmaps.id}, 'shortId', ${savedHeatmaps.shortId}, 'name', ${savedHeatmaps.name}, 'url', ${savedHeatmaps.url},
-    'dataUrl', ${savedHeatmaps.dataUrl}, 'targetWidths', ${savedHeatmaps.targetWidths}, 'type', ${savedHeatmaps.type},
-    'status', ${savedHeatmaps.status}, 'blockConsentModals', ${savedHeatmaps.blockConsentModals},
-    'exception', ${savedHeatmaps.exception}, 'deleted', ${savedHeatmaps.deleted}, 'createdAt', ${savedHeatmaps.createdAt},
-    'updatedAt', ${savedHeatmaps.updatedAt}, 'createdBy', ${userBasicJson},
-    'snapshots', (
-      select coalesce(json_agg(json_build_object(
-               'heatmapId', ${heatmapSnapshots.heatmapId}, 'width', ${heatmapSnapshots.width},
-               'hasContent', ${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0,
-               'hasLocation', coalesce(${heatmapSnapshots.contentLocation}, '') <> '') order by ${heatmapSnapshots.width}), '[]')
-        from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id}))`;
+  const listStatements = preparedByShape<Statement<{ results: string; count: number }>>('saved_heatmaps_list');
+  // A listed heatmap as its response JSON, built by Postgres with its snapshots' summaries: the page and every
+  // snapshot it shows in one round trip, and nothing to parse, map and print again per row.
+  const snapshotHasContent = sql`(${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0)
+    or coalesce(${heatmapSnapshots.contentLocation}, '') <> ''`;
+  const ownSnapshots = sql`from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id}`;
+  const listedHeatmap = jsonObject([
+      ['id', jsonValue(savedHeatmaps.id)],
+      ['short_id', jsonValue(savedHeatmaps.shortId)],
+      ['name', jsonValue(savedHeatmaps.name)],
+      ['url', jsonValue(savedHeatmaps.url)],
+      ['data_url', jsonValue(savedHeatmaps.dataUrl)],
+      ['target_widths', jsonbValue(savedHeatmaps.targetWidths)],
+      ['type', jsonValue(savedHeatmaps.type)],
+      ['status', jsonValue(savedHeatmaps.status)],
+      ['has_content', sql`(select coalesce(bool_or(${snapshotHasContent}), false)::text ${ownSnapshots})`],
+      [
+        'snapshots',
+        sql`(select '[' || coalesce(string_agg('{"width":' || ${heatmapSnapshots.width}::text || ',"has_content":' || (${snapshotHasContent})::text || '}',
+          ',' order by ${heatmapSnapshots.width}), '') || ']' ${ownSnapshots})`,
+      ],
+      ['deleted', jsonValue(savedHeatmaps.deleted)],
+      ['block_consent_modals', jsonValue(savedHeatmaps.blockConsentModals)],
+      ['created_by', userBasicJson],
+      ['created_at', jsonTimestamp(savedHeatmaps.createdAt)],
+      ['updated_at', jsonTimestamp(savedHeatmaps.updatedAt)],
+      ['exception', jsonValue(savedHeatmaps.exception)],
+  ]);
   const snapshotSummariesQuery = db
     .select({
       heatmapId: heatmapSnapshots.heatmapId,
@@ -108,34 +119,42 @@ export function createHeatmapsRepository(db: Db) {
     .prepare('heatmap_snapshot_summaries');
 
   return {
-    /** `order` must pass isHeatmapOrder. */
+    /** A page of the list as response JSON (SavedHeatmapSchema[]) and the total; `order` must pass isHeatmapOrder. */
     async list(teamId: number, filters: HeatmapListFilters, order: string, page: PageParams) {
       const bound = BOUND_FILTERS.flatMap((filter) => {
         const value = filter.value(filters);
         return value === undefined ? [] : [{ filter, value }];
       });
-      const statements = listStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
+      const statement = listStatements(`${bound.map((b) => b.filter.key).join(',')} by ${order}`, (name) => {
         const where = and(
           eq(savedHeatmaps.teamId, sql.placeholder('teamId')),
           eq(savedHeatmaps.deleted, false),
           ...bound.map(({ filter }) => filter.condition(sql.placeholder(filter.key))),
         );
-        const counted = db.select({ n: count() }).from(savedHeatmaps).where(where);
-        return {
-          rows: db
-            .select({ row: listedJson, total: sql<number>`(${counted})`.mapWith(Number) })
-            .from(savedHeatmaps)
-            .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
-            .where(where)
-            .orderBy(orderingFor(order), asc(savedHeatmaps.id))
-            .limit(sql.placeholder('limit'))
-            .offset(sql.placeholder('offset'))
-            .prepare(`${name}_rows`) as PageStatements<ListedHeatmap>['rows'],
-          count: counted.prepare(`${name}_count`),
-        };
+        const ordering = [orderingFor(order), asc(savedHeatmaps.id)];
+        const listed = db
+          .select({
+            entry: sql<string>`${listedHeatmap}`.as('entry'),
+            position: sql<number>`row_number() over (order by ${sql.join(ordering, sql`, `)})`.as('position'),
+          })
+          .from(savedHeatmaps)
+          .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+          .where(where)
+          .orderBy(...ordering)
+          .limit(sql.placeholder('limit'))
+          .offset(sql.placeholder('offset'))
+          .as('listed');
+        return db
+          .select({
+            results: jsonArray(listed.entry, listed.position).mapWith(printJson),
+            count: sql<number>`(${db.select({ n: count() }).from(savedHeatmaps).where(where)})`.mapWith(Number),
+          })
+          .from(listed)
+          .prepare(name);
       });
       const values = { teamId, ...Object.fromEntries(bound.map((b) => [b.filter.key, b.value])) };
-      return pageWithTotal(statements, values, page);
+      const [found] = await statement.execute({ ...values, limit: page.limit, offset: page.offset });
+      return found!;
     },
 
     async shortIdTaken(teamId: number, shortId: string, tx: Db = db): Promise<boolean> {

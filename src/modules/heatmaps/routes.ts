@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorOrMessageSchema, ErrorSchema } from '../../http/schemas.js';
 import { actorOf, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
+import { printedAs } from '../../lib/json-text.js';
 import { HardDeleteNotAllowedError } from './errors.js';
 import type { HeatmapsService } from './service.js';
 import {
@@ -33,7 +34,10 @@ export const heatmapsRoutes = (heatmaps: HeatmapsService) => teamRoutes(async (a
         response: { 200: SavedHeatmapListSchema, 400: ErrorOrMessageSchema },
       },
     },
-    async (request) => heatmaps.list(teamOf(request), request.query),
+    async (request) => {
+      const { results, count } = await heatmaps.list(teamOf(request), request.query);
+      return { results: printedAs(results), count };
+    },
   );
 
   app.post(

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { isUuid, newUuid } from '../../lib/ids.js';
+import { JsonText } from '../../lib/json-text.js';
 import { isoZ } from '../../lib/time.js';
 import {
   type CreateSavedHeatmapInput,
@@ -15,7 +16,7 @@ import type { FileSystemModule } from '../file-system/index.js';
 import { type Actor, type TeamAccess, toUserBasic } from '../identity/index.js';
 import { ContentLocationError, DeletedHeatmapError, InvalidOrderError, InvalidWidthError, NotScreenshotError } from './errors.js';
 import { enqueueHeatmapRender, type HeatmapJobQueue } from './jobs.js';
-import { type HeatmapsRepository, type HeatmapWithCreator, isHeatmapOrder, type ListedHeatmap, type SnapshotSummary } from './repository.js';
+import { type HeatmapsRepository, type HeatmapWithCreator, isHeatmapOrder, type SnapshotSummary } from './repository.js';
 import { STALE_PROCESSING_MS } from './rules.js';
 import { HEATMAP_TREE_TYPE, HEATMAPS_FOLDER, heatmapTreeObject } from './tree.js';
 
@@ -36,7 +37,7 @@ export type ContentResult = { kind: 'image'; heatmapId: string; width: number; j
 
 const generateShortId = (): string => Array.from({ length: 8 }, () => SHORT_ID_ALPHABET[randomInt(SHORT_ID_ALPHABET.length)]).join('');
 
-function toSavedHeatmap(row: Omit<ListedHeatmap, 'snapshots'>, snapshots: SnapshotSummary[]): SavedHeatmap {
+function toSavedHeatmap(row: HeatmapWithCreator, snapshots: SnapshotSummary[]): SavedHeatmap {
   const own = snapshots.filter((s) => s.heatmapId === row.id);
   return {
     id: row.id,
@@ -123,12 +124,12 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
     });
 
   return {
-    async list(team: TeamAccess, query: SavedHeatmapListInput): Promise<{ results: SavedHeatmap[]; count: number }> {
+    async list(team: TeamAccess, query: SavedHeatmapListInput): Promise<{ results: JsonText<SavedHeatmap[]>; count: number }> {
       const limit = Math.max(1, Math.min(query.limit ?? 100, 500));
       const offset = Math.max(0, query.offset ?? 0);
       const order = query.order || '-updated_at';
       if (!isHeatmapOrder(order)) throw new InvalidOrderError(order);
-      const { rows, count } = await heatmaps.list(
+      const { results, count } = await heatmaps.list(
         team.team.id,
         {
           type: query.type || undefined,
@@ -139,7 +140,7 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
         order,
         { limit, offset },
       );
-      return { results: rows.map((row) => toSavedHeatmap(row, row.snapshots)), count };
+      return { results: new JsonText(results), count };
     },
 
     async create(team: TeamAccess, actor: Actor, input: CreateSavedHeatmapInput, requestId?: string): Promise<SavedHeatmap> {
