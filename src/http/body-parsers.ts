@@ -56,8 +56,13 @@ export const bodyParsers = fp(
     });
 
     await app.register(multipart, { limits: { fileSize: opts.bodyLimit, fieldSize: opts.bodyLimit } });
-    app.addHook('preValidation', async (request) => {
-      if (request.isMultipart()) request.body = await multipartFields(request);
+    // A callback hook: every request runs it, and most have no multipart body to wait for.
+    app.addHook('preValidation', (request, _reply, done) => {
+      if (!request.isMultipart()) return done();
+      multipartFields(request).then((fields) => {
+        request.body = fields;
+        done();
+      }, done);
     });
   },
   { name: 'body-parsers' },

@@ -22,23 +22,22 @@ export const requestContext = fp(
     app.decorateRequest('absoluteUrl', function (this: FastifyRequest) {
       return `${opts.siteUrl ?? `${this.protocol}://${this.host}`}${this.url}`;
     });
-    app.addHook('onRequest', async (request, reply) => {
-      reply.header('x-request-id', request.id);
-    });
-
     // Closing must wait for handlers still running: one whose client went away keeps running (its socket no
     // longer holds the server open), and closing the database under it would cut it off between two queries.
     // onSend runs once per request after its handler, also when the client is gone; onResponse then does not.
     let inFlight = 0;
     let idle: (() => void) | null = null;
     const counted = new WeakSet<FastifyRequest>();
-    app.addHook('onRequest', async (request) => {
+    // Callback hooks: every request runs these, and an async hook costs a promise and a microtask more each.
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
       counted.add(request);
       inFlight += 1;
+      done();
     });
-    app.addHook('onSend', async (request, _reply, payload) => {
+    app.addHook('onSend', (request, _reply, payload, done) => {
       if (counted.delete(request) && --inFlight === 0) idle?.();
-      return payload;
+      done(null, payload);
     });
     app.addHook('onClose', async () => {
       if (inFlight === 0) return;
