@@ -102,6 +102,7 @@ const SETTING_DEFAULTS = {
   session_recording_linked_flag: null,
   session_recording_network_payload_capture_config: null,
   session_replay_config: null,
+  session_recording_retention_period: '30d',
   survey_config: null,
   week_start_day: null,
   primary_dashboard: null,

@@ -17,8 +17,7 @@ export const jsonbValue = (value: SQLWrapper): SQL => sql`chr(1) || coalesce(${v
 
 /** A timestamptz as isoZ prints it (lib/time.ts), as a JSON string: six fraction digits, none when they are all zero. */
 export const jsonTimestamp = (value: SQLWrapper): SQL =>
-  sql`case when ${value} is null then 'null' else '"' || to_char(${value} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-    || case when to_char(${value}, 'US') = '000000' then '' else '.' || to_char(${value}, 'US') end || 'Z"' end`;
+  sql`coalesce('"' || replace(to_char(${value} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '.000000', '') || 'Z"', 'null')`;
 
 const literal = (text: string): SQL => sql.raw(`'${text.replace(/'/g, "''")}'`);
 

@@ -175,7 +175,7 @@ export function createFileSystemRepository(db: Db) {
     return db
       .select({
         results: jsonArray(listed.entry, listed.position).mapWith(printJson),
-        namedUsers: sql<unknown[]>`coalesce(json_agg(${listed.namedUser} order by ${listed.position}), '[]')`,
+        namedUsers: sql<unknown[]>`coalesce(json_agg(${listed.namedUser}), '[]')`,
         count: sql<number>`(${db.select({ n: count() }).from(fileSystem).where(where)})`.mapWith(Number),
       })
       .from(listed);
