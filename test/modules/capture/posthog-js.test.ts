@@ -147,7 +147,20 @@ describe('posthog-js sending to Burrow', () => {
       .where(and(eq(sessionRecordings.teamId, tenant.teamId), eq(sessionRecordings.sessionId, sessionId)));
     expect(recorded).toMatchObject({ distinctId, firstUrl: `${siteOrigin}/`, snapshotSource: 'web', snapshotLibrary: 'web' });
     expect(recorded!.consoleLogCount).toBeGreaterThanOrEqual(1);
-    const blocks = await ctx.database.db.select().from(recordingBlocks).where(eq(recordingBlocks.sessionId, sessionId)).orderBy(asc(recordingBlocks.firstTimestamp));
+    // The recorder may still deliver the batch it sent as the page closed: read the blocks once they stop changing.
+    let seen = -1;
+    await waitFor('the recording to stop growing', async () => {
+      const count = (await ctx.database.db.select({ id: recordingBlocks.id }).from(recordingBlocks).where(eq(recordingBlocks.sessionId, sessionId))).length;
+      if (count === seen) return true;
+      seen = count;
+      await new Promise((r) => setTimeout(r, 1500));
+      return undefined;
+    });
+    const blocks = await ctx.database.db
+      .select()
+      .from(recordingBlocks)
+      .where(eq(recordingBlocks.sessionId, sessionId))
+      .orderBy(asc(recordingBlocks.firstTimestamp), asc(recordingBlocks.id));
     const contents = await Promise.all(blocks.map(async (block) => gunzipSync((await ctx.services.blobs.get(block.blobKey))!).toString('utf8')));
     const replayed = contents.flatMap((content) => content.split('\n').map((line) => JSON.parse(line) as [string, { type: number; data: { href?: string } }]));
     expect(replayed.some(([, event]) => event.type === 4 && event.data.href === `${siteOrigin}/`)).toBe(true);
