@@ -56,8 +56,11 @@ export const PROPERTY_OPERATORS = [
 export type PropertyOperator = (typeof PROPERTY_OPERATORS)[number];
 
 const scalarValue = z.union([z.string(), z.number(), z.boolean()]);
-const filterValue = z.union([scalarValue, z.array(scalarValue)]).nullish();
-const operator = z.enum(PROPERTY_OPERATORS);
+/** A filter's value: one scalar or a list of them; null or left out for the operators that take none. */
+export const propertyValueSchema = z.union([scalarValue, z.array(scalarValue)]).nullish();
+export const propertyOperatorSchema = z.enum(PROPERTY_OPERATORS);
+const filterValue = propertyValueSchema;
+const operator = propertyOperatorSchema;
 
 export type PropertyValue = z.output<typeof scalarValue>;
 
@@ -105,6 +108,12 @@ export const propertyFilterSchema = z.preprocess(
 );
 
 export type PropertyFilter = z.output<typeof propertyFilterSchema>;
+
+/** What a comparison reads of a filter: its operator and value (other filter kinds, such as a recording's, have these too). */
+export interface PropertyComparison {
+  operator: PropertyOperator;
+  value?: PropertyValue | PropertyValue[] | null;
+}
 
 /** The type of a column a property is stored in; decides how it compares (sessions' $session_duration is a number). */
 export type PropertyColumnType = 'string' | 'number' | 'boolean' | 'datetime';
@@ -249,7 +258,7 @@ function scalarCondition(operator: ScalarOperator, operand: Operand, value: Prop
 
 const NEGATIVE: ReadonlySet<PropertyOperator> = new Set(['is_not', 'not_in', 'not_icontains', 'not_regex']);
 
-function condition(filter: PropertyFilter, operand: Operand, clock: Clock): SQL {
+function condition(filter: PropertyComparison, operand: Operand, clock: Clock): SQL {
   const problem = valueProblem(filter);
   if (problem) throw new ValidationError(problem, 'value');
   const { operator } = filter;
@@ -279,7 +288,7 @@ export function propertyCondition(filter: PropertyFilter, properties: SQL, optio
 }
 
 /** The filter as a boolean condition on a typed column or expression that holds the property. */
-export function columnCondition(filter: PropertyFilter, column: PropertyColumn, options: PropertyConditionOptions = {}): SQL {
+export function columnCondition(filter: PropertyComparison, column: PropertyColumn, options: PropertyConditionOptions = {}): SQL {
   const clock = clockOf(options);
   return condition(filter, columnOperand(column, clock), clock);
 }
@@ -296,7 +305,7 @@ export function mappedPropertyCondition(
 }
 
 /** Compiles every regex of the filters once, so a pattern Postgres rejects is a 400 even when no row would reach it. */
-export async function assertRegexesCompile(db: Db, filters: readonly PropertyFilter[]): Promise<void> {
+export async function assertRegexesCompile(db: Db, filters: readonly PropertyComparison[]): Promise<void> {
   const patterns = filters
     .filter((filter) => filter.operator === 'regex' || filter.operator === 'not_regex')
     .flatMap((filter) => [filter.value ?? []].flat().map(textOf));

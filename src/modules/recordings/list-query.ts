@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
-import { type PropertyFilter, propertyFilterSchema } from '../../db/property-filters.js';
+import { type PropertyFilter, propertyFilterSchema, propertyOperatorSchema, propertyValueSchema } from '../../db/property-filters.js';
 import { hasUnstorableText } from '../../lib/postgres-text.js';
 import { relativeDateWallClock } from '../../lib/relative-date.js';
 import { DEFAULT_DATE_FROM, DEFAULT_LIMIT, RECORDING_ORDERS, type RecordingOrder } from './contract.js';
 
-const scalar = z.union([z.string(), z.number(), z.boolean()]);
-const filterValue = z.union([scalar, z.array(scalar)]).nullable().optional();
-const OPERATORS = [
-  'exact', 'is_not', 'icontains', 'not_icontains', 'regex', 'not_regex', 'gt', 'gte', 'lt', 'lte', 'is_set', 'is_not_set',
-  'is_date_exact', 'is_date_before', 'is_date_after', 'between', 'not_between', 'min', 'max', 'in', 'not_in',
-] as const;
-const operator = z.enum(OPERATORS).default('exact');
+const filterValue = propertyValueSchema;
+const operator = propertyOperatorSchema.default('exact');
 
 export const RecordingFilterSchema = z.object({
   type: z.literal('recording'),

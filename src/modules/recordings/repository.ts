@@ -1,6 +1,13 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { assertRegexesCompile, mappedPropertyCondition, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
+import {
+  assertRegexesCompile,
+  columnCondition,
+  mappedPropertyCondition,
+  type PropertyColumn,
+  type PropertyFilter,
+  propertyCondition,
+} from '../../db/property-filters.js';
 import { SESSION_PROPERTY_COLUMNS } from '../sessions/index.js';
 import type { Cursor, DateBound, EventFilter, LogEntryFilter, RecordingFilter, RecordingsQuery } from './list-query.js';
 
@@ -77,63 +84,26 @@ const columns = (orderValue: SQL) => sql`r.session_id, r.distinct_id, r.start_ti
 /** A recording that can be read: not deleted, started, not past its retention. */
 const readable = (teamId: number) => sql`r.team_id = ${teamId} and r.deleted_at is null and r.start_time <= now() and ${EXPIRY} >= now()`;
 
-const NUMERIC_OPERATORS: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=', exact: '=', is_not: '<>' };
-
-function values(value: RecordingFilter['value']): string[] {
-  if (value === null || value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
-}
-
 /** A list as one array parameter (drizzle spreads a plain array into a parameter list). */
 const textArray = (list: string[]) => sql`${sql.param(list)}::text[]`;
 
-function textCondition(expression: SQL, filter: { operator: string; value?: RecordingFilter['value'] }): SQL {
-  const list = values(filter.value);
-  switch (filter.operator) {
-    case 'exact':
-    case 'in':
-      return sql`${expression} = any(${textArray(list)})`;
-    case 'is_not':
-    case 'not_in':
-      return sql`not (${expression} = any(${textArray(list)}))`;
-    case 'icontains':
-      return sql`${expression} ilike ${'%' + escapeLike(list[0] ?? '') + '%'}`;
-    case 'not_icontains':
-      return sql`${expression} not ilike ${'%' + escapeLike(list[0] ?? '') + '%'}`;
-    case 'regex':
-      return sql`${expression} ~ ${list[0] ?? ''}`;
-    case 'not_regex':
-      return sql`${expression} !~ ${list[0] ?? ''}`;
-    case 'is_set':
-      return sql`${expression} is not null`;
-    case 'is_not_set':
-      return sql`${expression} is null`;
-    default:
-      return sql`false`;
-  }
-}
+/** having_predicates: conditions on the recording's own aggregates, with the operators of property filters. */
+const RECORDING_COLUMNS: Record<Exclude<RecordingFilter['key'], 'visited_page'>, PropertyColumn> = {
+  duration: { sql: DURATION, type: 'number' },
+  active_seconds: { sql: ACTIVE_SECONDS, type: 'number' },
+  inactive_seconds: { sql: sql`(${DURATION} - ${ACTIVE_SECONDS})`, type: 'number' },
+  snapshot_source: { sql: sql`r.snapshot_source`, type: 'string' },
+};
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-/** having_predicates: conditions on the recording's own aggregates. */
 function recordingCondition(filter: RecordingFilter): SQL {
-  const numeric = { duration: DURATION, active_seconds: ACTIVE_SECONDS, inactive_seconds: sql`(${DURATION} - ${ACTIVE_SECONDS})` }[
-    filter.key as 'duration' | 'active_seconds' | 'inactive_seconds'
-  ];
-  if (numeric) {
-    const operator = NUMERIC_OPERATORS[filter.operator];
-    const value = Number(values(filter.value)[0]);
-    if (!operator || Number.isNaN(value)) return sql`false`;
-    return sql`${numeric} ${sql.raw(operator)} ${value}`;
-  }
-  if (filter.key === 'snapshot_source') return textCondition(sql`r.snapshot_source`, filter);
+  if (filter.key !== 'visited_page') return columnCondition(filter, RECORDING_COLUMNS[filter.key]);
   // visited_page: any of the recording's URLs.
-  return sql`exists (select 1 from jsonb_array_elements_text(r.urls) as u(url) where ${textCondition(sql`u.url`, filter)})`;
+  return sql`exists (select 1 from jsonb_array_elements_text(r.urls) as u(url) where ${columnCondition(filter, { sql: sql`u.url`, type: 'string' })})`;
 }
 
 function consoleCondition(filter: LogEntryFilter): SQL {
-  const column = filter.key === 'level' ? sql`c.level` : sql`c.message`;
-  return sql`exists (select 1 from recording_console_logs c where c.team_id = r.team_id and c.session_id = r.session_id and ${textCondition(column, filter)})`;
+  const column = { sql: filter.key === 'level' ? sql`c.level` : sql`c.message`, type: 'string' } as const;
+  return sql`exists (select 1 from recording_console_logs c where c.team_id = r.team_id and c.session_id = r.session_id and ${columnCondition(filter, column)})`;
 }
 
 /** An event of the filter's name (any event without one) and with its properties, as an `e.` condition. */
@@ -158,8 +128,13 @@ function propertyFilterCondition(filter: PropertyFilter, timeZone: string): SQL 
 
 const boundOf = (bound: DateBound) => ('instant' in bound ? sql`${bound.instant}::timestamptz` : sql`(${bound.wallClock}::timestamp at time zone ${bound.timeZone})`);
 
-/** Every property filter of the query, for their regexes to be checked before it runs. */
-const allPropertyFilters = (q: Pick<RecordingsQuery, 'properties' | 'events'>) => [...q.properties, ...q.events.flatMap((event) => event.properties ?? [])];
+/** Every filter of the query that compares, for their regexes to be checked before it runs. */
+const allComparisons = (q: Pick<RecordingsQuery, 'properties' | 'events'> & Partial<Pick<RecordingsQuery, 'consoleLogFilters' | 'having'>>) => [
+  ...q.properties,
+  ...q.events.flatMap((event) => event.properties ?? []),
+  ...(q.consoleLogFilters ?? []),
+  ...(q.having ?? []),
+];
 
 function combine(conditions: SQL[], operand: 'AND' | 'OR'): SQL {
   if (conditions.length === 0) return sql`true`;
@@ -205,7 +180,7 @@ export function createRecordingsRepository(db: Db) {
   return {
     /** One page of the list, `limit + 1` rows so the caller knows whether there is another. */
     async list(teamId: number, userId: number | null, q: RecordingsQuery, timeZone: string): Promise<RecordingRow[]> {
-      await assertRegexesCompile(db, allPropertyFilters(q));
+      await assertRegexesCompile(db, allComparisons(q));
       const order = orderOf(q);
       // With session_ids the list keeps their order, whatever `order` says.
       const direction = q.sessionIds ? 'ASC' : q.direction;
@@ -233,7 +208,7 @@ export function createRecordingsRepository(db: Db) {
       filters: { events: EventFilter[]; properties: PropertyFilter[]; actions: number },
       timeZone: string,
     ): Promise<{ uuid: string; timestamp: string }[]> {
-      await assertRegexesCompile(db, allPropertyFilters(filters));
+      await assertRegexesCompile(db, allComparisons(filters));
       const kinds = [...filters.events.map((event) => eventMatch(event, timeZone)), ...Array.from({ length: filters.actions }, () => sql`false`)];
       const properties = filters.properties.map((filter) => propertyCondition(filter, sql`e.properties`, { timeZone }));
       return queryRows(
