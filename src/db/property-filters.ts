@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { fromDatabaseError } from '../lib/database-errors.js';
 import { ValidationError } from '../lib/errors.js';
 import { relativeDateWallClock } from '../lib/relative-date.js';
+import { escapeLike } from './like.js';
 import type { Db } from './client.js';
 
 /**
@@ -212,7 +213,7 @@ function ordered(operand: Operand, symbol: string, value: PropertyValue, clock: 
 }
 
 /** Escapes LIKE's wildcards, for the several-values form of icontains, where each value is a plain substring. */
-const likeLiteral = (value: PropertyValue): string => textOf(value).replace(/[\\%_]/g, '\\$&');
+const likeLiteral = (value: PropertyValue): string => escapeLike(textOf(value));
 
 function containsAny(operand: Operand, values: PropertyValue[]): SQL {
   return sql.join(

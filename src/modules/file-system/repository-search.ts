@@ -25,6 +25,7 @@
  * text cannot hold) matches nothing rather than failing the query.
  */
 import { type SQL, sql } from 'drizzle-orm';
+import { escapeLike } from '../../db/like.js';
 import { fileSystem } from '../../db/schema/file-system.js';
 import { users } from '../../db/schema/users.js';
 
@@ -175,11 +176,6 @@ export function parseSearch(query: string): SearchToken[] {
 // ---------------------------------------------------------------------------------------------------------------
 // SQL
 // ---------------------------------------------------------------------------------------------------------------
-
-/** A LIKE/ILIKE pattern matching `text` literally (the backslash is Postgres' default LIKE escape). */
-export function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, '\\$&');
-}
 
 /**
  * `text` as a literal in a Postgres ARE. Every metacharacter is preceded by a backslash, which in an ARE makes

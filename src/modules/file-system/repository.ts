@@ -3,6 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../../db/client.js';
 import type { PageParams } from '../../lib/wire.js';
 import { fileSystem, fileSystemHomeFolders, fileSystemViewLogs, projects, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
+import { escapeLike } from '../../db/like.js';
 import { jsonArray, jsonbValue, jsonObject, jsonTimestamp, jsonValue, printJson } from '../../db/json-text.js';
 import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
@@ -28,7 +29,7 @@ export interface TreeScope {
 export const SURFACE = 'web';
 
 /** LIKE pattern text for "starts with value": paths hold backslashes, so every LIKE metacharacter is escaped. */
-const likePrefix = (value: string): string => `${value.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+const likePrefix = (value: string): string => `${escapeLike(value)}%`;
 
 function scopeCondition(scope: { [K in keyof TreeScope]: TreeScope[K] | SQLWrapper }): SQL {
   return and(

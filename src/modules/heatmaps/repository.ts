@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, getTableColumns, ilike, lt, or, type SQL, sq
 import type { Db } from '../../db/client.js';
 import { preparedByShape, type Statement } from '../../db/prepared-by-shape.js';
 import type { PageParams } from '../../lib/wire.js';
+import { escapeLike } from '../../db/like.js';
 import { jsonArray, jsonbValue, jsonObject, jsonTimestamp, jsonValue, printJson } from '../../db/json-text.js';
 import { heatmapSnapshots, savedHeatmaps, type UserBasicRow, userBasicColumns, userBasicJson, users } from '../../db/schema/index.js';
 import { newUuid } from '../../lib/ids.js';
@@ -61,7 +62,7 @@ const BOUND_FILTERS: { key: string; condition: (value: SQLWrapper) => SQL; value
   {
     key: 'search',
     condition: (v) => or(ilike(savedHeatmaps.url, v), ilike(savedHeatmaps.name, v))!,
-    value: (f) => f.search !== undefined ? `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined,
+    value: (f) => (f.search !== undefined ? `%${escapeLike(f.search)}%` : undefined),
   },
   { key: 'createdById', condition: (v) => eq(savedHeatmaps.createdById, v), value: (f) => f.createdById },
 ];
