@@ -104,8 +104,9 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
     return rows.map((row) => {
       const views = viewers.filter((v) => v.session_id === row.session_id);
       const viewing = { viewed: views.some((v) => v.user_id === actor.user.id), viewers: views.filter((v) => v.user_id !== actor.user.id).map((v) => v.email) };
-      const isListed = listed(row).activityScore !== null;
-      return toRecording(row, personOf(teamId, row.distinct_id, personByDistinctId.get(row.distinct_id), isListed), viewing, listed(row));
+      const listing = listed(row);
+      const person = personOf(teamId, row.distinct_id, personByDistinctId.get(row.distinct_id), listing.activityScore !== null);
+      return toRecording(row, person, viewing, listing);
     });
   }
 

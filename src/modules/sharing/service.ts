@@ -18,6 +18,8 @@ export class PasswordsNotEnabledError extends PlainBodyError {
 }
 
 const newAccessToken = () => randomBytes(ACCESS_TOKEN_BYTES).toString('base64url');
+/** What an access token can look like; anything else is not looked up. */
+const ACCESS_TOKEN = /^[A-Za-z0-9_-]{1,400}$/;
 
 const SETTINGS = z.object(Object.fromEntries(Object.entries(SETTINGS_SHAPE).map(([key, type]) => [key, type.nullish()])));
 
@@ -56,7 +58,7 @@ export function createSharingService({ sharing, gracePeriodMs, recordingOf }: Sh
      * password (a password-protected link needs the unlock step).
      */
     async sharedRecordingOf(token: string): Promise<{ team: TeamRow; recordingId: string } | null> {
-      if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) return null;
+      if (!ACCESS_TOKEN.test(token)) return null;
       const live = await sharing.findLive(token);
       return live && !live.passwordRequired ? { team: live.team, recordingId: live.recordingId } : null;
     },
@@ -66,7 +68,7 @@ export function createSharingService({ sharing, gracePeriodMs, recordingOf }: Sh
      * 'password' for one that needs its password first.
      */
     async exportedRecording(token: string, type: 'scene' | 'embed'): Promise<ExportedRecording | 'password' | null> {
-      if (!/^[A-Za-z0-9_-]{1,400}$/.test(token)) return null;
+      if (!ACCESS_TOKEN.test(token)) return null;
       const live = await sharing.findLive(token);
       if (!live) return null;
       if (live.passwordRequired) return 'password';
