@@ -1,4 +1,4 @@
-import { escapeHtml, scriptJson } from '../../lib/html.js';
+import { escapeHtml } from '../../lib/html.js';
 
 /** What a public page gets (PostHog's exported_data of a shared recording). */
 export interface ExportedRecording {
@@ -31,7 +31,7 @@ const PAGE_STYLE = `body { margin: 0; font: 15px/1.5 system-ui, sans-serif; colo
   header { padding: .75rem 1rem; border-bottom: 1px solid #e5e5ea; background: #fff; }
   main { padding: 1rem; } #message { color: #6b6f7b; }`;
 
-function page(title: string, body: string, extraHead = ''): string {
+export function page(title: string, body: string, extraHead = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -47,16 +47,6 @@ ${body}
 </body>
 </html>
 `;
-}
-
-/** The player page of a share link; noHeader and whitelabel drop the header, theme picks the colours. */
-export function recordingPlayerPage(data: ExportedRecording): string {
-  const header = data.noHeader || data.whitelabel ? '' : `<header>Recording ${escapeHtml(data.recording.id)}, shared from Burrow</header>`;
-  const head = `<link rel="stylesheet" href="/static/rrweb-player.css">
-<script type="application/json" id="share-data">${scriptJson(data)}</script>
-<script src="/static/rrweb-player.js" defer></script>
-<script src="/static/recording-player.js" defer></script>`;
-  return page(`Recording ${data.recording.id}`, `${header}<main class="theme-${escapeHtml(String(data.theme ?? 'light'))}"><div id="player"></div><p id="message"></p></main>`, head);
 }
 
 export function notFoundPage(): string {

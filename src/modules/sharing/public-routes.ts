@@ -1,24 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { prefersHtml } from '../../http/negotiation.js';
 import type { RoutePlugin } from '../../http/route.js';
 import { ErrorSchema } from '../../http/schemas.js';
 import { NotFoundError } from '../../lib/errors.js';
-import { contentSecurityPolicy, notFoundPage, passwordProtectedPage, recordingPlayerPage } from './public-pages.js';
+import { PLAYER_ASSETS } from './player-assets.js';
+import { recordingPlayerPage } from './player-page.js';
+import { contentSecurityPolicy, notFoundPage, passwordProtectedPage } from './public-pages.js';
 import type { SharingService } from './service.js';
-
-const playerDist = path.dirname(createRequire(import.meta.url).resolve('rrweb-player'));
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** The player's files, read once at start: rrweb-player from npm and Burrow's own page script. */
-const ASSETS = {
-  'rrweb-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(playerDist, 'rrweb-player.umd.min.cjs'), 'utf8') },
-  'rrweb-player.css': { type: 'text/css; charset=utf-8', body: readFileSync(path.join(playerDist, 'style.min.css'), 'utf8') },
-  'recording-player.js': { type: 'application/javascript; charset=utf-8', body: readFileSync(path.join(here, 'page-scripts', 'recording-player.js'), 'utf8') },
-} as const;
 
 const TokenParams = z.object({ token: z.string().max(420) });
 const PAGES = [
@@ -63,7 +51,7 @@ export const sharingPublicRoutes =
             return html(404, notFoundPage());
           }
           if (shared === 'password') return json ? reply.code(401).send({ error: 'Password required' }) : html(200, passwordProtectedPage());
-          return json ? reply.header('cache-control', 'no-store').send(shared) : html(200, recordingPlayerPage(shared));
+          return json ? reply.header('cache-control', 'no-store').send(shared) : html(200, recordingPlayerPage(shared, sharing.playerSource(shared)));
         },
       );
     }
@@ -81,7 +69,7 @@ export const sharingPublicRoutes =
         },
       },
       async (request, reply) => {
-        const asset = Object.hasOwn(ASSETS, request.params.file) ? ASSETS[request.params.file as keyof typeof ASSETS] : undefined;
+        const asset = Object.hasOwn(PLAYER_ASSETS, request.params.file) ? PLAYER_ASSETS[request.params.file] : undefined;
         if (!asset) throw new NotFoundError();
         return reply.type(asset.type).header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(asset.body);
       },

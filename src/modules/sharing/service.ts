@@ -5,6 +5,7 @@ import type { TeamRow } from '../../db/schema/index.js';
 import { isoZ } from '../../lib/time.js';
 import { type Actor, hashPassword } from '../identity/index.js';
 import { ACCESS_TOKEN_BYTES, GENERATED_PASSWORD_BYTES, SETTINGS_SHAPE, type SharingConfiguration } from './contract.js';
+import type { PlayerSource } from './player-page.js';
 import type { ExportedRecording } from './public-pages.js';
 import type { SharingRepository } from './repository.js';
 
@@ -75,6 +76,12 @@ export function createSharingService({ sharing, gracePeriodMs, recordingOf }: Sh
       const recording = await recordingOf(live.team, live.recordingId);
       if (!recording) return null;
       return { type, accessToken: token, recording, ...live.settings };
+    },
+
+    /** Where a share link's player reads its snapshots: the API, with the link's token. */
+    playerSource(shared: ExportedRecording): PlayerSource {
+      const query = new URLSearchParams({ sharing_access_token: shared.accessToken });
+      return { snapshotsUrl: `/api/projects/@current/session_recordings/${encodeURIComponent(shared.recording.id)}/snapshots/?${query}`, credentials: 'omit' };
     },
 
     /** The recording's share; until one is saved, an unsaved default whose token is new on every call (as PostHog's). */

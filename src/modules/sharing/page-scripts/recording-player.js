@@ -27,24 +27,25 @@ async function decompressed(event) {
   return event;
 }
 
-/** @param {string} url */
-async function fetchText(url) {
-  const response = await fetch(url, { credentials: 'omit' });
+/** @type {{ snapshotsUrl: string, authorization?: string, credentials: RequestCredentials }} */
+const source = JSON.parse(/** @type {HTMLElement} */ (document.getElementById('player-source')).textContent || '{}');
+
+/** @param {string} query */
+async function fetchText(query) {
+  const url = `${source.snapshotsUrl}${source.snapshotsUrl.includes('?') ? '&' : '?'}${query}`;
+  const response = await fetch(url, { credentials: source.credentials, headers: source.authorization ? { authorization: source.authorization } : {} });
   if (!response.ok) throw new Error(`${response.status} from ${url}`);
   return response.text();
 }
 
 async function main() {
   const root = /** @type {HTMLElement} */ (document.getElementById('player'));
-  const share = JSON.parse(/** @type {HTMLElement} */ (document.getElementById('share-data')).textContent || '{}');
-  const base = `/api/projects/@current/session_recordings/${encodeURIComponent(share.recording.id)}/snapshots/`;
-  const token = `sharing_access_token=${encodeURIComponent(share.accessToken)}`;
-  const { sources } = JSON.parse(await fetchText(`${base}?${token}`));
+  const { sources } = JSON.parse(await fetchText(''));
   /** @type {RrwebEvent[]} */
   const events = [];
   for (let start = 0; start < sources.length; start += BLOCKS_PER_REQUEST) {
     const end = Math.min(sources.length, start + BLOCKS_PER_REQUEST) - 1;
-    const text = await fetchText(`${base}?source=blob_v2&start_blob_key=${start}&end_blob_key=${end}&${token}`);
+    const text = await fetchText(`source=blob_v2&start_blob_key=${start}&end_blob_key=${end}`);
     for (const line of text.split('\n')) if (line) events.push(await decompressed(JSON.parse(line)[1]));
   }
   events.sort((a, b) => a.timestamp - b.timestamp);
