@@ -53,7 +53,13 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
   const persistedFolders = createPersistedFoldersModule({ db });
   const recordings = createRecordingsModule({ db, blobs, apiTier: config.recordingsApiTier });
-  const sharing = createSharingModule({ db, gracePeriodMs: config.sharingTokenGracePeriodMs, recordingOf: (team, id) => recordings.sharedView({ team }, id) });
+  const sharing = createSharingModule({
+    db,
+    gracePeriodMs: config.sharingTokenGracePeriodMs,
+    recordingOf: (team, id) => recordings.sharedView({ team }, id),
+    signingKey: () => instance.service.secretKey(),
+    log,
+  });
   const sessions = createSessionsModule({ db });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
@@ -88,7 +94,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       shortcuts.routes,
       capture.routes,
       recordings.routes,
-      sharing.routes,
+      ...sharing.routes,
       sharing.publicRoutes,
       replayAi.routes,
       sessions.routes,

@@ -34,8 +34,8 @@ export interface RouteAccess {
   /** A throttle of the route's own for personal API keys, counted apart from and on top of the global one. */
   throttle?: RouteThrottle;
   /**
-   * A share link's token (`?sharing_access_token=`) may GET this route for the link's own recording, named by the
-   * route's `session_id` parameter (PostHog's sharing_enabled_actions).
+   * A share link's token (`?sharing_access_token=`) or an unlocked password share's JWT (Bearer) may GET this route
+   * for the link's own recording, named by the route's `session_id` parameter (PostHog's sharing_enabled_actions).
    */
   sharedRecording?: boolean;
 }

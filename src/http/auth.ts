@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
+import { looksLikeJwt } from '../lib/jwt.js';
 import { AuthenticationFailedError, NotAuthenticatedError, PermissionDeniedError, ThrottledError } from '../lib/errors.js';
 import { type AccessTarget, checkKeyAccess, checkKeySupported, type KeyCheckSubject, type RouteAccess, type RouteThrottle } from '../access/route-access.js';
 import type { TeamRow } from '../db/schema/index.js';
@@ -74,8 +75,8 @@ export interface SharedRecording {
 
 export interface AuthPluginOptions {
   auth: AuthService;
-  /** The recording an enabled, unexpired share link's token opens; null for any other token. */
-  sharedRecordingOf: (token: string) => Promise<SharedRecording | null>;
+  /** The recording a live share link's token, or an unlocked password share's JWT, opens; null for anything else. */
+  sharedRecordingOf: (credential: { accessToken: string } | { jwt: string }) => Promise<SharedRecording | null>;
   config: Pick<Config, 'siteUrl' | 'rateLimit'>;
 }
 
@@ -138,11 +139,8 @@ export const authPlugin = fp(
       }
     }
 
-    /** PostHog's SharingAccessTokenAuthentication: GET only, and only the link's own recording in its own team. */
-    async function openShare(request: FastifyRequest, token: string, target: AccessTarget): Promise<void> {
-      if (request.method !== 'GET' && request.method !== 'HEAD') throw new AuthenticationFailedError('Sharing access token can only be used for GET requests.');
-      const shared = await sharedRecordingOf(token);
-      if (!shared) throw new AuthenticationFailedError('Sharing access token is invalid.');
+    /** The link's own recording in its own team, and nothing else, for a share credential. */
+    function openShare(request: FastifyRequest, shared: SharedRecording, target: AccessTarget): void {
       const team = target.kind === 'team' ? paramOf(request, target.param) : '';
       if ((team !== String(shared.team.id) && team !== '@current') || paramOf(request, 'session_id') !== shared.recordingId) {
         throw new PermissionDeniedError('You do not have permission to perform this action.');
@@ -150,12 +148,33 @@ export const authPlugin = fp(
       request.sharedRecording = shared;
     }
 
+    /**
+     * PostHog's two sharing authenticators, GET only: a JWT-shaped Bearer credential is an unlocked password share's
+     * (when it is not, the personal API key check that follows refuses it); `?sharing_access_token=` is a link's
+     * token, used when no other credential is presented. Answers whether the request was opened.
+     */
+    async function shareAuthentication(request: FastifyRequest, target: AccessTarget): Promise<boolean> {
+      const readOnly = request.method === 'GET' || request.method === 'HEAD';
+      const bearer = presentedKey(request);
+      if (bearer?.source === 'Authorization header' && looksLikeJwt(bearer.value)) {
+        const shared = readOnly ? await sharedRecordingOf({ jwt: bearer.value }) : null;
+        if (shared) openShare(request, shared, target);
+        return shared !== null;
+      }
+      const accessToken = lastValue((request.query as Record<string, unknown> | undefined)?.sharing_access_token);
+      if (!accessToken || bearer || sessionToken(request)) return false;
+      if (!readOnly) throw new AuthenticationFailedError('Sharing access token can only be used for GET requests.');
+      const shared = await sharedRecordingOf({ accessToken });
+      if (!shared) throw new AuthenticationFailedError('Sharing access token is invalid.');
+      openShare(request, shared, target);
+      return true;
+    }
+
     app.addHook('preValidation', async (request, reply) => {
       const access = request.routeOptions.config.access;
       if (access === undefined || access === 'public') return;
 
-      const shareToken = access.sharedRecording ? lastValue((request.query as Record<string, unknown> | undefined)?.sharing_access_token) : undefined;
-      if (shareToken && !presentedKey(request) && !sessionToken(request)) return openShare(request, shareToken, access.target);
+      if (access.sharedRecording && (await shareAuthentication(request, access.target))) return;
 
       const actor = await authenticate(request);
       if (!actor) throw new NotAuthenticatedError();

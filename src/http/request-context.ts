@@ -6,6 +6,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The request's absolute URL, as DRF's build_absolute_uri: SITE_URL when set, else the request's own origin. */
     absoluteUrl(): string;
+    /** Where Burrow's pages are for this request's client: SITE_URL when set, else the request's own origin. */
+    siteRoot(): string;
   }
 }
 
@@ -19,8 +21,11 @@ export function requestId(request: { headers: Record<string, string | string[] |
 
 export const requestContext = fp(
   async (app: FastifyInstance, opts: { siteUrl: string | undefined; drainTimeoutMs: number }) => {
+    app.decorateRequest('siteRoot', function (this: FastifyRequest) {
+      return opts.siteUrl ?? `${this.protocol}://${this.host}`;
+    });
     app.decorateRequest('absoluteUrl', function (this: FastifyRequest) {
-      return `${opts.siteUrl ?? `${this.protocol}://${this.host}`}${this.url}`;
+      return `${this.siteRoot()}${this.url}`;
     });
     // Closing must wait for handlers still running: one whose client went away keeps running (its socket no
     // longer holds the server open), and closing the database under it would cut it off between two queries.

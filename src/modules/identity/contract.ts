@@ -98,6 +98,7 @@ export const UpdateOrganizationBody = z
   .object({
     name: z.string().min(1).max(64),
     members_can_use_personal_api_keys: z.boolean(),
+    allow_publicly_shared_resources: z.boolean().meta({ description: 'When false, share links stop working and cannot be turned on' }),
   })
   .partial();
 
@@ -139,6 +140,9 @@ export const ProjectSettingsSchema = z.object({
   modifiers: z.record(z.string(), z.unknown()).nullable(),
   surveys_opt_in: z.boolean().nullable(),
   heatmaps_opt_in: z.boolean().nullable(),
+  session_recording_remote_assets_opt_in: z
+    .boolean()
+    .meta({ description: "Burrow's extension: the player may load a recorded page's images, fonts and styles from the recorded site's hosts" }),
   flags_persistence_default: z.boolean().nullable(),
   base_currency: z.string().max(3),
 });
@@ -176,6 +180,7 @@ export const PROJECT_SETTING_DEFAULTS: ProjectSettings = {
   modifiers: null,
   surveys_opt_in: null,
   heatmaps_opt_in: null,
+  session_recording_remote_assets_opt_in: false,
   flags_persistence_default: false,
   base_currency: 'USD',
 };

@@ -47,6 +47,7 @@ export function createOrganizationsService({ identity, accounts, onIdentityChang
         ...(input.members_can_use_personal_api_keys !== undefined && {
           membersCanUsePersonalApiKeys: input.members_can_use_personal_api_keys,
         }),
+        ...(input.allow_publicly_shared_resources !== undefined && { allowPubliclySharedResources: input.allow_publicly_shared_resources }),
       });
       onIdentityChanged();
       const updated = await identity.findOrganizationForUser(organization.id, actor.user.id);

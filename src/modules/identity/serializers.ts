@@ -78,7 +78,7 @@ export const toOrganization = (
   enforce_2fa: null,
   members_can_invite: true,
   members_can_use_personal_api_keys: organization.membersCanUsePersonalApiKeys,
-  allow_publicly_shared_resources: true,
+  allow_publicly_shared_resources: organization.allowPubliclySharedResources,
   member_count: related.memberCount,
   is_ai_data_processing_approved: null,
   default_experiment_stats_method: 'bayesian',

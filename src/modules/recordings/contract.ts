@@ -76,6 +76,7 @@ export const RecordingSchema = z
     summary_outcome: z.record(z.string(), z.unknown()).nullable(),
     external_references: z.array(z.record(z.string(), z.unknown())),
     matches_filters: z.boolean().meta({ description: 'False only for a recording pinned with session_recording_id that the filters do not match' }),
+    player_url: z.string().meta({ description: "Burrow's extension: the recording's player for a signed-in user (/project/<id>/replay/<session_id>)" }),
   })
   .meta({ id: 'SessionRecording' });
 export type Recording = z.infer<typeof RecordingSchema>;

@@ -58,7 +58,7 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
           response: { 200: RecordingListSchema, 400: ErrorSchema },
         },
       },
-      async (request) => recordings.list(teamOf(request), actorOf(request), request.query as Record<string, string | string[] | undefined>),
+      async (request) => recordings.list(teamOf(request), actorOf(request), request.query as Record<string, string | string[] | undefined>, request.siteRoot()),
     );
 
     const bulkActions = [
@@ -113,7 +113,7 @@ export const recordingsRoutes = (recordings: RecordingsService, apiTier: ApiTier
       async (request) => {
         const shared = request.sharedRecording;
         if (shared) return recordings.retrieveShared(shared, request.params.session_id);
-        return recordings.retrieve(teamOf(request), actorOf(request), request.params.session_id);
+        return recordings.retrieve(teamOf(request), actorOf(request), request.params.session_id, request.siteRoot());
       },
     );
 

@@ -51,6 +51,7 @@ function toRecording(
   person: MinimalPerson,
   viewing: { viewed: boolean; viewers: string[] },
   listed: { activityScore: number | null; matches: boolean },
+  playerUrl: string,
 ): Recording {
   const activeSeconds = Math.trunc(row.active_milliseconds / 1000);
   // The list does not clamp inactive time; retrieve does.
@@ -84,6 +85,7 @@ function toRecording(
     summary_outcome: null,
     external_references: [],
     matches_filters: listed.matches,
+    player_url: playerUrl,
   };
 }
 
@@ -97,7 +99,13 @@ function idList(value: unknown, limit: number, what: { name: string; verb: strin
 
 export function createRecordingsService({ recordings, blobs }: { recordings: RecordingsRepository; blobs: BlobStore }) {
   /** Persons and viewers for recordings, then each one's wire shape. */
-  async function present(teamId: number, actor: Actor, rows: RecordingRow[], listed: (row: RecordingRow) => { activityScore: number | null; matches: boolean }) {
+  async function present(
+    teamId: number,
+    actor: Actor,
+    rows: RecordingRow[],
+    listed: (row: RecordingRow) => { activityScore: number | null; matches: boolean },
+    siteRoot: string,
+  ) {
     const distinctIds = [...new Set(rows.map((row) => row.distinct_id))];
     const [persons, viewers] = await Promise.all([recordings.persons(teamId, distinctIds), recordings.viewers(teamId, rows.map((row) => row.session_id))]);
     const personByDistinctId = new Map(persons.map((p) => [p.distinct_id, p]));
@@ -106,7 +114,7 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
       const viewing = { viewed: views.some((v) => v.user_id === actor.user.id), viewers: views.filter((v) => v.user_id !== actor.user.id).map((v) => v.email) };
       const listing = listed(row);
       const person = personOf(teamId, row.distinct_id, personByDistinctId.get(row.distinct_id), listing.activityScore !== null);
-      return toRecording(row, person, viewing, listing);
+      return toRecording(row, person, viewing, listing, `${siteRoot}/project/${teamId}/replay/${encodeURIComponent(row.session_id)}`);
     });
   }
 
@@ -123,7 +131,7 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
   }
 
   return {
-    async list(access: TeamRef, actor: Actor, rawQuery: Record<string, string | string[] | undefined>) {
+    async list(access: TeamRef, actor: Actor, rawQuery: Record<string, string | string[] | undefined>, siteRoot: string) {
       const teamId = access.team.id;
       const q = parseRecordingsQuery(rawQuery, { now: new Date(), timeZone: access.team.timezone });
       const rows = await recordings.list(teamId, actor.user.id, q, access.team.timezone);
@@ -136,7 +144,7 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
         if (pinned && !page.includes(pinned)) pinnedMatches = await recordings.matches(teamId, actor.user.id, q, q.pinned, access.team.timezone);
       }
       const ordered = pinned ? [pinned, ...page.filter((row) => row !== pinned)] : page;
-      const results = await present(teamId, actor, ordered, (row) => ({ activityScore: row.activity_score, matches: row !== pinned || pinnedMatches }));
+      const results = await present(teamId, actor, ordered, (row) => ({ activityScore: row.activity_score, matches: row !== pinned || pinnedMatches }), siteRoot);
       const last = page[page.length - 1];
       return {
         results,
@@ -154,9 +162,9 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
       return view;
     },
 
-    async retrieve(access: TeamRef, actor: Actor, sessionId: string): Promise<Recording> {
+    async retrieve(access: TeamRef, actor: Actor, sessionId: string, siteRoot: string): Promise<Recording> {
       const row = await readable(access.team.id, sessionId);
-      const [recording] = await present(access.team.id, actor, [row], () => ({ activityScore: null, matches: true }));
+      const [recording] = await present(access.team.id, actor, [row], () => ({ activityScore: null, matches: true }), siteRoot);
       return recording!;
     },
 

@@ -1,11 +1,19 @@
 import type { Db } from '../../db/client.js';
 import { sharingPublicRoutes } from './public-routes.js';
+import { replayRoutes } from './replay-routes.js';
 import { createSharingRepository } from './repository.js';
 import { sharingRoutes } from './routes.js';
 import { createSharingService, type SharingServiceDeps } from './service.js';
 
-/** Share links of recordings: their settings, token rotation and passwords. */
-export function createSharingModule({ db, gracePeriodMs, recordingOf }: { db: Db } & Omit<SharingServiceDeps, 'sharing'>) {
-  const service = createSharingService({ sharing: createSharingRepository(db), gracePeriodMs, recordingOf });
-  return { routes: sharingRoutes(service), publicRoutes: sharingPublicRoutes(service), sharedRecordingOf: service.sharedRecordingOf };
+/** Share links of recordings (their settings, token rotation, passwords and public pages) and the recording player. */
+export function createSharingModule({ db, signingKey, ...deps }: { db: Db } & Omit<SharingServiceDeps, 'sharing'>) {
+  // The key is the same for the life of the process; a failed read is tried again next time.
+  let key: Promise<string> | undefined;
+  const cachedKey = () => (key ??= signingKey().catch((error: unknown) => ((key = undefined), Promise.reject(error))));
+  const service = createSharingService({ ...deps, sharing: createSharingRepository(db), signingKey: cachedKey });
+  return {
+    routes: [sharingRoutes(service), replayRoutes(service)],
+    publicRoutes: sharingPublicRoutes(service),
+    sharedRecordingOf: service.sharedRecordingOf,
+  };
 }

@@ -1,36 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { prefersHtml } from '../../http/negotiation.js';
 import type { RoutePlugin } from '../../http/route.js';
 import { ErrorSchema } from '../../http/schemas.js';
-import { NotFoundError } from '../../lib/errors.js';
+import { NotFoundError, ThrottledError } from '../../lib/errors.js';
+import { looksLikeJwt } from '../../lib/jwt.js';
 import { PLAYER_ASSETS } from './player-assets.js';
 import { recordingPlayerPage } from './player-page.js';
-import { contentSecurityPolicy, notFoundPage, passwordProtectedPage } from './public-pages.js';
-import type { SharingService } from './service.js';
+import { contentSecurityPolicy, notFoundPage, unlockPage } from './public-pages.js';
+import { SHARE_TOKEN_TTL_SECONDS, type SharingService } from './service.js';
+
+/** PostHog's cookie of an unlocked password share, scoped to the share's path. */
+const SHARE_COOKIE = 'posthog_sharing_token';
+/** Password attempts per link and client address in a minute, before 429s. */
+const UNLOCK_ATTEMPTS_PER_MINUTE = 10;
 
 const TokenParams = z.object({ token: z.string().max(420) });
+const UnlockBody = z.looseObject({ password: z.unknown().optional() });
 const PAGES = [
   { prefix: '/shared', type: 'scene' as const },
   { prefix: '/embedded', type: 'embed' as const },
 ];
 
+const BEARER = /^Bearer\s+(\S+)\s*$/;
+
+/** The JWT of an unlock: the Bearer header's (API clients) or the share path's cookie (browsers). */
+function unlockJwt(request: FastifyRequest): string | undefined {
+  const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
+  if (bearer && looksLikeJwt(bearer)) return bearer;
+  return request.cookies[SHARE_COOKIE];
+}
+
+/** A link's path without an extension (/shared/<token>.json -> /shared/<token>), which the unlock cookie is scoped to. */
+const pagePath = (request: FastifyRequest) => request.url.split('?')[0]!.replace(/\.json$/, '');
+
 /**
- * The public pages of share links (session_recordings.md §10.4): /shared/<token> and /embedded/<token> play the
- * recording; <token>.json answers the page's data. An unknown, turned-off or expired link is a 404 page.
+ * The public pages of share links (session_recordings.md §10.4 and §10.5): /shared/<token> and /embedded/<token> play
+ * the recording; <token>.json answers the page's data. An unknown, turned-off or expired link is a 404 page; a
+ * password-protected one shows its unlock form until a POST of a right password.
  */
 export const sharingPublicRoutes =
   (sharing: SharingService): RoutePlugin =>
   async (app) => {
     const tags = ['sharing'];
+    const unlockAttempts = app.createRateLimit({
+      max: UNLOCK_ATTEMPTS_PER_MINUTE,
+      timeWindow: 60_000,
+      keyGenerator: (request: FastifyRequest) => `share-unlock:${(request.params as { token: string }).token}:${request.ip}`,
+    });
+
+    const html = (reply: FastifyReply, status: number, body: string, csp: { embedded: boolean; remoteAssets: boolean }) =>
+      reply.code(status).header('content-security-policy', contentSecurityPolicy(csp)).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+
     for (const { prefix, type } of PAGES) {
+      const embedded = type === 'embed';
+      const name = embedded ? 'embedded' : 'shared';
+
       app.get(
         `${prefix}/:token`,
         {
           config: { access: 'public' },
           schema: {
-            operationId: `${type === 'scene' ? 'shared' : 'embedded'}_recording_page`,
+            operationId: `${name}_recording_page`,
             tags,
-            summary: `The ${type === 'scene' ? 'full page' : 'iframe page'} of a recording's share link; <token>.json answers its data`,
+            summary: `The ${embedded ? 'iframe page' : 'full page'} of a recording's share link; <token>.json answers its data`,
             params: TokenParams,
             response: {
               200: z.union([z.string().meta({ description: 'text/html' }), z.record(z.string(), z.unknown())]),
@@ -42,16 +75,53 @@ export const sharingPublicRoutes =
         async (request, reply) => {
           // Browsers get pages; API clients (no text/html in Accept) and <token>.json get JSON.
           const json = request.params.token.endsWith('.json') || !prefersHtml(request.headers.accept);
-          const token = request.params.token.replace(/\.json$/, '');
-          const shared = await sharing.exportedRecording(token, type);
-          const html = (status: 200 | 404, body: string) =>
-            reply.code(status).header('content-security-policy', contentSecurityPolicy(type === 'embed')).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
-          if (shared === null) {
+          const page = await sharing.page(request.params.token.replace(/\.json$/, ''), type, unlockJwt(request));
+          if (page === null) {
             if (json) throw new NotFoundError();
-            return html(404, notFoundPage());
+            return html(reply, 404, notFoundPage(), { embedded, remoteAssets: false });
           }
-          if (shared === 'password') return json ? reply.code(401).send({ error: 'Password required' }) : html(200, passwordProtectedPage());
-          return json ? reply.header('cache-control', 'no-store').send(shared) : html(200, recordingPlayerPage(shared, sharing.playerSource(shared)));
+          if (page === 'password') return json ? reply.code(401).send({ error: 'Password required' }) : html(reply, 200, unlockPage(false), { embedded, remoteAssets: false });
+          if (json) return reply.header('cache-control', 'no-store').send(page.data);
+          return html(reply, 200, recordingPlayerPage(page.data, page.source), { embedded, remoteAssets: page.remoteAssets });
+        },
+      );
+
+      app.post(
+        `${prefix}/:token`,
+        {
+          config: { access: 'public' },
+          schema: {
+            operationId: `${name}_recording_unlock`,
+            tags,
+            summary: "Unlock a password-protected link: a JWT for 24 hours, also set as the link path's HttpOnly cookie",
+            description: 'A form post (the unlock page) is redirected back to the page instead.',
+            params: TokenParams,
+            body: UnlockBody,
+            response: {
+              200: z.object({ shareToken: z.string() }),
+              303: z.null(),
+              401: z.union([z.object({ error: z.string() }), z.string().meta({ description: 'text/html, for a form post' })]),
+              404: z.union([z.string().meta({ description: 'text/html, for browsers' }), ErrorSchema]),
+              429: ErrorSchema,
+            },
+          },
+        },
+        async (request, reply) => {
+          const limit = await unlockAttempts(request);
+          if (!limit.isAllowed && limit.isExceeded) throw new ThrottledError(limit.ttlInSeconds);
+          const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ?? false;
+          const password = Array.isArray(request.body?.password) ? request.body.password.at(-1) : request.body?.password;
+          const result = await sharing.unlock(request.params.token.replace(/\.json$/, ''), password, { ip: request.ip });
+          if (result === null) {
+            if (!form) throw new NotFoundError();
+            return html(reply, 404, notFoundPage(), { embedded, remoteAssets: false });
+          }
+          if (result === 'incorrect') {
+            return form ? html(reply, 401, unlockPage(true), { embedded, remoteAssets: false }) : reply.code(401).send({ error: 'Incorrect password' });
+          }
+          const path = pagePath(request);
+          reply.setCookie(SHARE_COOKIE, result.shareToken, { maxAge: SHARE_TOKEN_TTL_SECONDS, path, httpOnly: true, secure: request.protocol === 'https', sameSite: 'lax' });
+          return form ? reply.code(303).header('location', path).send(null) : reply.send(result);
         },
       );
     }
@@ -63,7 +133,7 @@ export const sharingPublicRoutes =
         schema: {
           operationId: 'player_asset',
           tags,
-          summary: "The share pages' player (rrweb-player) and its script",
+          summary: "The player's files (rrweb-player and Burrow's page script)",
           params: z.object({ file: z.string() }),
           response: { 200: z.string().meta({ description: 'application/javascript or text/css' }), 404: ErrorSchema },
         },

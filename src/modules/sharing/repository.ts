@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { type SharingConfigurationRow, sharePasswords, sharingConfigurations, type TeamRow, teams, users } from '../../db/schema/index.js';
+import { organizations, type SharingConfigurationRow, sharePasswords, sharingConfigurations, type TeamRow, teams, users } from '../../db/schema/index.js';
 
 export interface PasswordRow {
   id: number;
@@ -8,6 +8,15 @@ export interface PasswordRow {
   note: string | null;
   createdByEmail: string | null;
   isActive: boolean;
+}
+
+export interface LiveShare {
+  id: number;
+  team: TeamRow;
+  recordingId: string;
+  accessToken: string;
+  passwordRequired: boolean;
+  settings: Record<string, unknown> | null;
 }
 
 type Changes = Partial<Pick<SharingConfigurationRow, 'enabled' | 'settings' | 'passwordRequired'>>;
@@ -28,27 +37,47 @@ export function createSharingRepository(db: Db) {
     /** The recording's current share (not rotated out), or null. */
     findCurrent,
 
-    /** The team and recording of an enabled share whose link still works (current, or rotated out within its grace period). */
-    async findLive(
-      accessToken: string,
-    ): Promise<{ team: TeamRow; recordingId: string; passwordRequired: boolean; settings: Record<string, unknown> | null } | null> {
+    /**
+     * An enabled share whose link still works (current, or rotated out within its grace period) in an organization
+     * that allows public sharing; by its access token, or by one of its active passwords (an unlocked link's JWT).
+     */
+    async findLive(by: { accessToken: string } | { passwordId: number; teamId: number }): Promise<LiveShare | null> {
       const [row] = await db
         .select({
+          id: sharingConfigurations.id,
           team: teams,
           recordingId: sharingConfigurations.recordingId,
+          accessToken: sharingConfigurations.accessToken,
           passwordRequired: sharingConfigurations.passwordRequired,
           settings: sharingConfigurations.settings,
         })
         .from(sharingConfigurations)
         .innerJoin(teams, eq(teams.id, sharingConfigurations.teamId))
+        .innerJoin(organizations, eq(organizations.id, teams.organizationId))
         .where(
           and(
-            eq(sharingConfigurations.accessToken, accessToken),
+            'accessToken' in by
+              ? eq(sharingConfigurations.accessToken, by.accessToken)
+              : and(
+                  eq(sharingConfigurations.teamId, by.teamId),
+                  eq(sharingConfigurations.passwordRequired, true),
+                  sql`exists (select 1 from share_passwords p where p.id = ${by.passwordId} and p.sharing_configuration_id = ${sharingConfigurations.id} and p.is_active)`,
+                ),
             eq(sharingConfigurations.enabled, true),
+            eq(organizations.allowPubliclySharedResources, true),
             or(isNull(sharingConfigurations.expiresAt), gt(sharingConfigurations.expiresAt, sql`now()`)),
           ),
         );
       return row ?? null;
+    },
+
+    /** The active passwords' ids and hashes, to check an unlock attempt against. */
+    async passwordHashes(configurationId: number): Promise<{ id: number; passwordHash: string }[]> {
+      return db
+        .select({ id: sharePasswords.id, passwordHash: sharePasswords.passwordHash })
+        .from(sharePasswords)
+        .where(and(eq(sharePasswords.sharingConfigurationId, configurationId), eq(sharePasswords.isActive, true)))
+        .orderBy(asc(sharePasswords.id));
     },
 
     async activePasswords(configurationId: number): Promise<PasswordRow[]> {

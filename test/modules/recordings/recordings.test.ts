@@ -12,7 +12,7 @@ const FIELDS = [
   'id', 'distinct_id', 'viewed', 'viewers', 'recording_duration', 'active_seconds', 'inactive_seconds', 'start_time', 'end_time', 'click_count',
   'keypress_count', 'mouse_activity_count', 'console_log_count', 'console_warn_count', 'console_error_count', 'start_url', 'person',
   'retention_period_days', 'expiry_time', 'recording_ttl', 'snapshot_source', 'snapshot_library', 'ongoing', 'activity_score', 'has_summary',
-  'summary_outcome', 'external_references', 'matches_filters',
+  'summary_outcome', 'external_references', 'matches_filters', 'player_url',
 ];
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -105,6 +105,7 @@ describe('session recordings API', () => {
         summary_outcome: null,
         external_references: [],
         matches_filters: true,
+        player_url: `http://localhost:80/project/${owner.teamId}/replay/rec-a`,
       });
       expect(Object.keys(a.person)).toEqual(['id', 'name', 'distinct_ids', 'properties', 'created_at', 'uuid', 'last_seen_at']);
       expect(body.results[0].activity_score).toBe(EXPECTED['rec-c'].score);

@@ -1,0 +1,1 @@
+ALTER TABLE "organizations" ADD COLUMN "allow_publicly_shared_resources" boolean DEFAULT true NOT NULL;
