@@ -7,7 +7,9 @@ import { mulberry32 } from '../lib/random.js';
  * uuids, so nothing is deduplicated. Bodies are made as they are sent, so a run never runs out of fresh ones.
  *
  * - `/e/`: `{api_key, sent_at, batch}` of 10 events (a `$pageview`, six `$autocapture`s, a `$$heatmap` with 12
- *   points, a `$pageleave`, a custom event) with posthog-js's usual properties, gzip;
+ *   points, a `$pageleave`, a custom event) with posthog-js's usual properties, gzip; each body is a new anonymous
+ *   visitor, whose events posthog-js marks `$process_person_profile: false` (its default `person_profiles:
+ *   'identified_only'`), so no person is made for them;
  * - `/s/`: an array with one `$snapshot` of 40 rrweb events (a Meta, a FullSnapshot of about 6 kB in one of four
  *   bodies, mouse moves, clicks, inputs, scrolls and a console log), gzip.
  */
@@ -33,7 +35,7 @@ export function streamBody(token: string, i: number): StreamBody {
     const distinctId = uuid();
     const at = start + i * 50;
     const url = `https://shop.example.com/products/${i % 97}?utm_source=news`;
-    const common = { token, distinct_id: distinctId, $session_id: session, $window_id: session, $current_url: url, $lib: 'web', $lib_version: '1.449.2', $viewport_width: 1280, $viewport_height: 720, $browser: 'Chrome', $os: 'Linux', $referring_domain: 'mail.example.org' };
+    const common = { token, distinct_id: distinctId, $session_id: session, $window_id: session, $current_url: url, $lib: 'web', $lib_version: '1.449.2', $viewport_width: 1280, $viewport_height: 720, $browser: 'Chrome', $os: 'Linux', $referring_domain: 'mail.example.org', $process_person_profile: false };
     if (i % 4 !== 3) {
       const names = ['$pageview', ...Array(6).fill('$autocapture'), '$$heatmap', '$pageleave', 'added_to_cart'];
       const batch = names.map((event, n) => ({

@@ -4,6 +4,7 @@ import type { Db } from '../../db/client.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
 import { type HeatmapPoint, takeHeatmapPoints } from './heatmap-points.js';
+import { processesPerson } from './person-updates.js';
 import { sessionFields } from './session-fields.js';
 
 /**
@@ -75,7 +76,7 @@ function eventInputs(captured: CapturedEvent[], ensurePersons: boolean): EventIn
       viewport_height: viewport.height,
     };
     if (points.length > 0) input.points = points;
-    if (ensurePersons) {
+    if (ensurePersons && processesPerson(event)) {
       let personUuid = personUuids.get(event.distinctId);
       if (personUuid === undefined) personUuids.set(event.distinctId, (personUuid = newUuid()));
       input.person_uuid = personUuid;
@@ -96,7 +97,7 @@ const INPUT = sql.placeholder('input');
 const ENSURE_PERSONS = sql`,
   unknown_ids as (
     select distinct on (distinct_id) distinct_id, person_uuid from fresh
-    where not exists (select 1 from person_distinct_ids d where d.team_id = ${TEAM} and d.distinct_id = fresh.distinct_id)
+    where person_uuid is not null and not exists (select 1 from person_distinct_ids d where d.team_id = ${TEAM} and d.distinct_id = fresh.distinct_id)
     order by distinct_id
   ),
   attached as (

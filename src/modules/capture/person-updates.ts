@@ -39,5 +39,12 @@ export function identifiedAnonymousId(event: CapturedEvent): string | null {
 export const changesProperties = (update: PersonUpdate): boolean =>
   Object.keys(update.set).length + Object.keys(update.setOnce).length + update.unset.length > 0;
 
+/**
+ * Whether the event has a person at all: posthog-js marks anonymous visitors' events `$process_person_profile: false`
+ * (its default `person_profiles: 'identified_only'`), and PostHog then neither creates nor updates a person for them.
+ */
+export const processesPerson = (event: CapturedEvent): boolean => event.properties.$process_person_profile !== false;
+
 /** Whether storing the event changes persons beyond giving a new distinct id an empty one: a merge or an update. */
-export const changesPerson = (event: CapturedEvent): boolean => identifiedAnonymousId(event) !== null || changesProperties(personUpdate(event));
+export const changesPerson = (event: CapturedEvent): boolean =>
+  processesPerson(event) && (identifiedAnonymousId(event) !== null || changesProperties(personUpdate(event)));

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client.js';
 import { events, heatmapPoints, rawSessions } from '../../db/schema/index.js';
 import type { CapturedEvent } from './events.js';
 import { peopleWriter } from './people-repository.js';
-import { changesPerson } from './person-updates.js';
+import { changesPerson, processesPerson } from './person-updates.js';
 import { storeEvents } from './events-repository.js';
 
 export function createCaptureRepository(db: Db) {
@@ -31,7 +31,7 @@ export function createCaptureRepository(db: Db) {
         const { uuids, firstForTeam } = await storeEvents(tx, teamId, captured, { ensurePersons: false, flagTeam });
         const fresh = new Set(uuids);
         // The first event of each new uuid, the one stored.
-        await peopleWriter(tx, teamId).applyEvents(captured.filter((event) => fresh.delete(event.uuid)));
+        await peopleWriter(tx, teamId).applyEvents(captured.filter((event) => fresh.delete(event.uuid) && processesPerson(event)));
         return { inserted: uuids.length, firstForTeam };
       });
     },

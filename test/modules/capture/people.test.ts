@@ -1,5 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
 import { heatmapPoints, personDistinctIds, persons, rawSessions } from '../../../src/db/schema/index.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
@@ -65,6 +66,19 @@ describe('capture: persons and sessions', () => {
     const anonymous = await personOf('anon-3');
     await send([event('$identify', 'user-3', 2, { $anon_distinct_id: 'anon-3' })]);
     expect(await personOf('user-3')).toMatchObject({ id: anonymous!.id, isIdentified: true });
+  });
+
+  it('makes no person for events marked $process_person_profile: false, until the visitor is identified', async () => {
+    const personless = { $process_person_profile: false };
+    await send([event('$pageview', 'anon-4', 1, personless), event('clicked', 'anon-4', 2, { ...personless, $set: { plan: 'free' } })]);
+    expect(await personOf('anon-4')).toBeUndefined();
+    const [stored] = await queryRows<{ n: number }>(ctx.database.db, sql`select count(*)::int as n from events where team_id = ${tenant.teamId} and distinct_id = 'anon-4'`);
+    expect(stored!.n).toBe(2);
+    // posthog-js's identify() processes the person: the anonymous id joins the identified person.
+    await send([event('$identify', 'user-4', 3, { $anon_distinct_id: 'anon-4', $set: { email: 'four@example.com' } })]);
+    const identified = await personOf('user-4');
+    expect(identified).toMatchObject({ properties: { email: 'four@example.com' }, isIdentified: true });
+    expect((await personOf('anon-4'))?.id).toBe(identified!.id);
   });
 
   it('keeps each session’s entry, end, attribution and counts, whatever order its events arrive in', async () => {

@@ -163,7 +163,7 @@ describe('share links: public pages, password unlock, organization policy, the s
         expect((await ctx.app.inject({ method: 'GET', url: recordingUrl('locked-1'), headers: { authorization: `Bearer ${bad}` } })).statusCode).toBe(401);
         expect((await page(`/shared/${token}`, { ...BROWSER, cookie: `posthog_sharing_token=${bad}` })).body).toContain('<form method="post">');
       }
-      const [{ id }] = ok(await owner.call('GET', sharing('locked-1'))).share_passwords as { id: number }[];
+      const [{ id }] = ok(await owner.call('GET', sharing('locked-1'))).share_passwords as [{ id: number }];
       expect((await owner.call('DELETE', sharing('locked-1', `passwords/${id}/`))).statusCode).toBe(204);
       expect((await asJwt(recordingUrl('locked-1'))).statusCode).toBe(401);
     });
