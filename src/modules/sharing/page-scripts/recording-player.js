@@ -81,6 +81,11 @@ const time = (value) => {
 
 async function main() {
   document.body.dataset.state = 'loading';
+  const fetchRange = (/** @type {[number, number]} */ [from, to]) => fetchText(`source=blob_v2&start_blob_key=${from}&end_blob_key=${to}`);
+  // The first block is asked for together with the list of blocks, not after it: one round trip less before the
+  // first frame. A recording without blocks fails on the list.
+  let next = fetchRange([0, 0]);
+  next.catch(() => {});
   /** @type {{ sources: { start_timestamp: string, end_timestamp: string }[] }} */
   const { sources } = JSON.parse(await fetchText(''));
   const total = sources.length;
@@ -114,8 +119,13 @@ async function main() {
   let started = false;
   let rebuilt = false;
 
+  /** @type {() => void} */
+  let shown = () => {};
+  const firstFrame = new Promise((resolve) => (shown = () => resolve(undefined)));
   const showPlaying = () => {
-    if (started && rebuilt && document.body.dataset.state === 'loading') document.body.dataset.state = 'playing';
+    if (!started || !rebuilt || document.body.dataset.state !== 'loading') return;
+    document.body.dataset.state = 'playing';
+    shown();
   };
 
   /** Plays from `offset`, or pauses until the blocks up to it are loaded. */
@@ -248,14 +258,14 @@ async function main() {
   /** @type {[number, number][]} */
   const ranges = [[0, 0]];
   for (let from = 1; from < total; from += BATCH) ranges.push([from, Math.min(total, from + BATCH) - 1]);
-  const fetchRange = (/** @type {[number, number]} */ [from, to]) => fetchText(`source=blob_v2&start_blob_key=${from}&end_blob_key=${to}`);
   // One request ahead of the batch being read.
-  let next = fetchRange(ranges[0] ?? [0, 0]);
   for (let i = 0; i < ranges.length; i++) {
     const text = await next;
     const following = ranges[i + 1];
     if (following) next = fetchRange(following);
     await read(text, (ranges[i]?.[1] ?? 0) + 1);
+    // Once playing has begun, the first frame is drawn before more blocks are taken in.
+    if (started) await firstFrame;
   }
 }
 
