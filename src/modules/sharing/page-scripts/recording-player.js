@@ -73,8 +73,8 @@ function consoleText(/** @type {unknown} */ args) {
     .join(' ');
 }
 
-/** @param {string} [value] */
-const time = (value) => {
+/** Milliseconds since the epoch of an ISO time; -Infinity for none. */
+const time = (/** @type {string | null | undefined} */ value) => {
   const ms = value ? Date.parse(value) : NaN;
   return Number.isFinite(ms) ? ms : -Infinity;
 };
@@ -95,7 +95,7 @@ async function main() {
   // Offsets count from the first block's start; the timeline spans to the recording's end, known before any block.
   const origin = time(sources[0]?.start_timestamp);
   if (!Number.isFinite(origin)) throw new Error('its first block has no start time');
-  const end = Math.max(time(share.recording.end_time ?? undefined), ...sources.map((s) => time(s.end_timestamp)));
+  const end = Math.max(time(share.recording.end_time), ...sources.map((s) => time(s.end_timestamp)));
   const duration = Math.max(1, end - origin);
 
   const timeline = element('timeline');
@@ -107,8 +107,7 @@ async function main() {
   /** @type {any} */
   let player = null;
   let windows = noWindows();
-  /** Loaded lines not yet played: a block not loaded yet may hold earlier events of another window. */
-  /** @type {SnapshotLine[]} */
+  /** @type {SnapshotLine[]} loaded lines not played yet: a block not loaded yet may hold earlier events of another window */
   let held = [];
   /** @type {RrwebEvent[]} */
   let first = [];
@@ -163,17 +162,12 @@ async function main() {
     const button = document.createElement('button');
     button.type = 'button';
     button.dataset.time = String(Math.round(offset));
-    const parts = [
-      ['time', clock(offset)],
-      ['level', level],
-      ['text', text],
-    ].map(([name, content]) => {
+    for (const [name, content] of [['time', clock(offset)], ['level', level], ['text', text]]) {
       const span = document.createElement('span');
       span.className = String(name);
       span.textContent = String(content);
-      return span;
-    });
-    button.append(...parts);
+      button.append(span);
+    }
     button.addEventListener('click', () => seekFromPage(offset));
     item.append(button);
     logs.append(item);
@@ -229,15 +223,15 @@ async function main() {
       const [windowId, event] = JSON.parse(line);
       held.push([windowId, await decompressed(event)]);
     }
-    const next = loaded < total ? time(sources[loaded]?.start_timestamp) : Infinity;
+    const watermark = loaded < total ? time(sources[loaded]?.start_timestamp) : Infinity;
     held.sort((a, b) => a[1].timestamp - b[1].timestamp);
-    const cut = held.findIndex(([, event]) => event.timestamp >= next);
+    const cut = held.findIndex(([, event]) => event.timestamp >= watermark);
     const ready = cut === -1 ? held : held.slice(0, cut);
     held = cut === -1 ? [] : held.slice(cut);
     note(ready);
     const result = oneWindowAtATime(windows, ready);
     windows = result.state;
-    loadedUntil = next - origin;
+    loadedUntil = watermark - origin;
     complete = loaded === total;
     document.body.dataset.loadedBlocks = String(loaded);
     loadedBar.style.width = at(loadedUntil);
