@@ -1,12 +1,21 @@
 // @ts-check
-// The shared recording's player: loads the link's snapshot blocks through the API with its token, inflates the
-// fields posthog-js compressed (cv "2024-10"), and plays them with rrweb-player (served by Burrow as /static/).
+// The shared recording's player. It reads the recording's snapshot blocks in order, one block first and then
+// batches, and starts playing as soon as what it has holds a full snapshot; the rest streams into the playing
+// replayer (rrweb's addEvent). Fields posthog-js compressed (cv "2024-10") are inflated, windows are played one at a
+// time (window-switch.js), clicks and console errors become marks on a timeline and console logs the inspector's
+// list. Tests and benchmarks read body[data-state] (loading, playing, failed), data-loaded-blocks and
+// data-total-blocks, and data-buffering while a seek waits for blocks.
 
-/** @typedef {{ type: number, timestamp: number, data: any, cv?: string }} RrwebEvent */
-
-/** Blocks per request: PostHog lets a browser ask for up to 101 at once. */
-const BLOCKS_PER_REQUEST = 100;
+/** Blocks per request after the first one; the API allows up to 101 at once. */
+const BATCH = 20;
+const LOAD = 1;
+const PLUGIN = 6;
 const MUTATION = 0;
+const MOUSE_INTERACTION = 2;
+const CLICK = 2;
+const CONSOLE_PLUGIN = 'rrweb/console@1';
+/** rrweb-player's colour for inactive periods on its progress bar. */
+const INACTIVE_COLOUR = '#D4D4D4';
 
 /** @param {string} text latin-1 characters, one per byte of gzip */
 async function inflate(text) {
@@ -18,8 +27,8 @@ async function inflate(text) {
 /** @param {RrwebEvent} event */
 async function decompressed(event) {
   if (!event.cv) return event;
-  if (event.type === 2 && typeof event.data === 'string') return { ...event, data: await inflate(event.data) };
-  if (event.type === 3 && event.data && event.data.source === MUTATION) {
+  if (event.type === FULL_SNAPSHOT && typeof event.data === 'string') return { ...event, data: await inflate(event.data) };
+  if (event.type === INCREMENTAL_SNAPSHOT && event.data && event.data.source === MUTATION) {
     const data = { ...event.data };
     for (const field of ['texts', 'attributes', 'removes', 'adds']) if (typeof data[field] === 'string') data[field] = await inflate(data[field]);
     return { ...event, data };
@@ -27,8 +36,13 @@ async function decompressed(event) {
   return event;
 }
 
+/** @param {string} id */
+const element = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** @type {{ recording: { start_time: string | null, end_time: string | null } }} */
+const share = JSON.parse(element('share-data').textContent || '{}');
 /** @type {{ snapshotsUrl: string, authorization?: string, credentials: RequestCredentials }} */
-const source = JSON.parse(/** @type {HTMLElement} */ (document.getElementById('player-source')).textContent || '{}');
+const source = JSON.parse(element('player-source').textContent || '{}');
 
 /** @param {string} query */
 async function fetchText(query) {
@@ -38,25 +52,215 @@ async function fetchText(query) {
   return response.text();
 }
 
+/** @param {number} ms */
+function clock(ms) {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  return `${String(Math.floor(seconds / 60)).padStart(2, '0')}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/** A console call's text: rrweb's console plugin records each argument as JSON text. */
+function consoleText(/** @type {unknown} */ args) {
+  return (Array.isArray(args) ? args : [args])
+    .map((arg) => {
+      if (typeof arg !== 'string') return String(arg);
+      try {
+        const value = JSON.parse(arg);
+        return typeof value === 'string' ? value : arg;
+      } catch {
+        return arg;
+      }
+    })
+    .join(' ');
+}
+
+/** Milliseconds since the epoch of an ISO time; -Infinity for none. */
+const time = (/** @type {string | null | undefined} */ value) => {
+  const ms = value ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) ? ms : -Infinity;
+};
+
 async function main() {
-  const root = /** @type {HTMLElement} */ (document.getElementById('player'));
+  document.body.dataset.state = 'loading';
+  const fetchRange = (/** @type {[number, number]} */ [from, to]) => fetchText(`source=blob_v2&start_blob_key=${from}&end_blob_key=${to}`);
+  // The first block is asked for together with the list of blocks, not after it: one round trip less before the
+  // first frame. A recording without blocks fails on the list.
+  let next = fetchRange([0, 0]);
+  next.catch(() => {});
+  /** @type {{ sources: { start_timestamp: string, end_timestamp: string }[] }} */
   const { sources } = JSON.parse(await fetchText(''));
+  const total = sources.length;
+  if (total === 0) throw new Error('it has no snapshots');
+  document.body.dataset.totalBlocks = String(total);
+  document.body.dataset.loadedBlocks = '0';
+  // Offsets count from the first block's start; the timeline spans to the recording's end, known before any block.
+  const origin = time(sources[0]?.start_timestamp);
+  if (!Number.isFinite(origin)) throw new Error('its first block has no start time');
+  const end = Math.max(time(share.recording.end_time), ...sources.map((s) => time(s.end_timestamp)));
+  const duration = Math.max(1, end - origin);
+
+  const timeline = element('timeline');
+  const loadedBar = /** @type {HTMLElement} */ (timeline.querySelector('.loaded'));
+  const cursor = /** @type {HTMLElement} */ (timeline.querySelector('.cursor'));
+  const logs = document.getElementById('console-logs');
+  const at = (/** @type {number} */ offset) => `${((100 * Math.min(duration, Math.max(0, offset))) / duration).toFixed(3)}%`;
+
+  /** @type {any} */
+  let player = null;
+  let windows = noWindows();
+  /** @type {SnapshotLine[]} loaded lines not played yet: a block not loaded yet may hold earlier events of another window */
+  let held = [];
   /** @type {RrwebEvent[]} */
-  const events = [];
-  for (let start = 0; start < sources.length; start += BLOCKS_PER_REQUEST) {
-    const end = Math.min(sources.length, start + BLOCKS_PER_REQUEST) - 1;
-    const text = await fetchText(`source=blob_v2&start_blob_key=${start}&end_blob_key=${end}`);
-    for (const line of text.split('\n')) if (line) events.push(await decompressed(JSON.parse(line)[1]));
+  let first = [];
+  let loadedUntil = -Infinity;
+  let complete = false;
+  /** @type {{ offset: number, play: boolean } | null} */
+  let waiting = null;
+  let started = false;
+  let rebuilt = false;
+
+  /** @type {() => void} */
+  let shown = () => {};
+  const firstFrame = new Promise((resolve) => (shown = () => resolve(undefined)));
+  const showPlaying = () => {
+    if (!started || !rebuilt || document.body.dataset.state !== 'loading') return;
+    document.body.dataset.state = 'playing';
+    shown();
+  };
+
+  /** Plays from `offset`, or pauses until the blocks up to it are loaded. */
+  const seek = (/** @type {number} */ offset, /** @type {boolean} */ play) => {
+    if (complete || offset <= loadedUntil) {
+      waiting = null;
+      delete document.body.dataset.buffering;
+      started = true;
+      player.goto(offset, play);
+      showPlaying();
+    } else {
+      waiting = { offset, play };
+      document.body.dataset.buffering = 'true';
+      player.getReplayer().pause();
+    }
+  };
+  const seekFromPage = (/** @type {number} */ offset) => player && seek(offset, true);
+
+  const mark = (/** @type {string} */ kind, /** @type {number} */ offset, /** @type {string} */ label) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'mark';
+    button.dataset.mark = kind;
+    button.dataset.time = String(Math.round(offset));
+    button.title = `${label} at ${clock(offset)}`;
+    button.style.left = at(offset);
+    button.addEventListener('click', () => seekFromPage(offset));
+    timeline.append(button);
+  };
+
+  const log = (/** @type {string} */ level, /** @type {string} */ text, /** @type {number} */ offset) => {
+    if (!logs) return;
+    const item = document.createElement('li');
+    item.dataset.level = level;
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.time = String(Math.round(offset));
+    for (const [name, content] of [['time', clock(offset)], ['level', level], ['text', text]]) {
+      const span = document.createElement('span');
+      span.className = String(name);
+      span.textContent = String(content);
+      button.append(span);
+    }
+    button.addEventListener('click', () => seekFromPage(offset));
+    item.append(button);
+    logs.append(item);
+  };
+
+  const note = (/** @type {SnapshotLine[]} */ lines) => {
+    for (const [, event] of lines) {
+      const offset = event.timestamp - origin;
+      if (event.type === INCREMENTAL_SNAPSHOT && event.data?.source === MOUSE_INTERACTION && event.data.type === CLICK) mark('click', offset, 'Click');
+      if (event.type !== PLUGIN || event.data?.plugin !== CONSOLE_PLUGIN) continue;
+      const level = String(event.data.payload?.level ?? 'log');
+      const text = consoleText(event.data.payload?.payload);
+      if (level === 'error') mark('error', offset, `Console error: ${text.slice(0, 200)}`);
+      log(level, text, offset);
+    }
+  };
+
+  const start = () => {
+    const root = element('player');
+    const Player = /** @type {any} */ (globalThis).rrwebPlayer.default ?? /** @type {any} */ (globalThis).rrwebPlayer;
+    // Blank markers at the first block's start and the recording's end: rrweb measures the timeline from its first
+    // event to its last, and plays nothing for a Load event. The inactive periods rrweb-player draws are computed
+    // once, from the events it starts with, so they are drawn (by a change of colour) when every block is in.
+    const events = [{ type: LOAD, timestamp: origin, data: {} }, ...first, { type: LOAD, timestamp: end, data: {} }];
+    first = [];
+    player = new Player({
+      target: root,
+      props: {
+        events,
+        width: root.clientWidth || 1024,
+        height: Math.max(300, window.innerHeight - 220),
+        autoPlay: false,
+        skipInactive: true,
+        showController: true,
+        inactiveColor: 'transparent',
+      },
+    });
+    player.addEventListener('fullsnapshot-rebuilded', () => {
+      rebuilt = true;
+      showPlaying();
+    });
+    player.addEventListener('ui-update-current-time', (/** @type {{ payload: number }} */ { payload }) => {
+      cursor.style.left = at(payload);
+      if (!complete && !waiting && payload > loadedUntil) seek(payload, player.getReplayer().service.state.matches('playing'));
+    });
+    seek(Math.max(0, Number(new URLSearchParams(location.search).get('t')) || 0) * 1000, true);
+  };
+
+  /** Takes in the lines of the blocks before `loaded`, and plays those no later block can precede. */
+  const read = async (/** @type {string} */ text, /** @type {number} */ loaded) => {
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const [windowId, event] = JSON.parse(line);
+      held.push([windowId, await decompressed(event)]);
+    }
+    const watermark = loaded < total ? time(sources[loaded]?.start_timestamp) : Infinity;
+    held.sort((a, b) => a[1].timestamp - b[1].timestamp);
+    const cut = held.findIndex(([, event]) => event.timestamp >= watermark);
+    const ready = cut === -1 ? held : held.slice(0, cut);
+    held = cut === -1 ? [] : held.slice(cut);
+    note(ready);
+    const result = oneWindowAtATime(windows, ready);
+    windows = result.state;
+    loadedUntil = watermark - origin;
+    complete = loaded === total;
+    document.body.dataset.loadedBlocks = String(loaded);
+    loadedBar.style.width = at(loadedUntil);
+    if (player) {
+      const replayer = player.getReplayer();
+      for (const event of result.events) replayer.addEvent(event);
+      if (complete) player.$set({ inactiveColor: INACTIVE_COLOUR });
+      // rrweb takes each event in on a microtask of its own: a seek must wait until they are all in.
+      await Promise.resolve();
+    } else {
+      first.push(...result.events);
+      if (first.some((event) => event.type === FULL_SNAPSHOT)) start();
+      else if (complete) throw new Error('it has no full snapshot to start from');
+    }
+    if (waiting && (complete || waiting.offset <= loadedUntil)) seek(waiting.offset, waiting.play);
+  };
+
+  /** @type {[number, number][]} */
+  const ranges = [[0, 0]];
+  for (let from = 1; from < total; from += BATCH) ranges.push([from, Math.min(total, from + BATCH) - 1]);
+  // One request ahead of the batch being read.
+  for (let i = 0; i < ranges.length; i++) {
+    const text = await next;
+    const following = ranges[i + 1];
+    if (following) next = fetchRange(following);
+    await read(text, (ranges[i]?.[1] ?? 0) + 1);
+    // Once playing has begun, the first frame is drawn before more blocks are taken in.
+    if (started) await firstFrame;
   }
-  events.sort((a, b) => a.timestamp - b.timestamp);
-  const Player = /** @type {any} */ (globalThis).rrwebPlayer.default ?? /** @type {any} */ (globalThis).rrwebPlayer;
-  const player = new Player({
-    target: root,
-    props: { events, width: root.clientWidth || 1024, height: Math.max(400, window.innerHeight - 160), autoPlay: true, skipInactive: true, showController: true },
-  });
-  const startAt = Number(new URLSearchParams(location.search).get('t'));
-  if (startAt > 0) player.goto(startAt * 1000, true);
-  document.body.dataset.state = 'playing';
 }
 
 main().catch((error) => {
