@@ -220,6 +220,37 @@ describe('the share page’s player', () => {
     await context.close();
   });
 
+  it('unlocks a password-protected link from its form, then plays with the unlock’s JWT', async () => {
+    const token = await share(TOUR);
+    ok(await owner.call('PATCH', `/api/projects/${owner.teamId}/session_recordings/${TOUR}/sharing/`, { password_required: true }));
+    ok(await owner.call('POST', `/api/projects/${owner.teamId}/session_recordings/${TOUR}/sharing/passwords/`, { raw_password: 'let me watch' }), 201);
+    const { tab, context, text } = await open(token);
+    await tab.fill('input[name="password"]', 'not it');
+    await tab.click('button[type="submit"]');
+    await tab.waitForSelector('text=Incorrect password');
+    await tab.fill('input[name="password"]', 'let me watch');
+    await tab.click('button[type="submit"]');
+    await playing(tab);
+    await expect.poll(() => text.textContent()).toMatch(/^Alpha/);
+    const cookies = await context.cookies();
+    expect(cookies.find((cookie) => cookie.name === 'posthog_sharing_token')).toMatchObject({ httpOnly: true, path: `/shared/${token}` });
+    await context.close();
+    ok(await owner.call('PATCH', `/api/projects/${owner.teamId}/session_recordings/${TOUR}/sharing/`, { password_required: false }));
+  });
+
+  it('plays for a signed-in user at the recording’s player_url, reading the snapshots with the session', async () => {
+    const session = await ctx.login(owner.user.email);
+    const playerUrl = new URL(ok(await owner.call('GET', `/api/projects/${owner.teamId}/session_recordings/${TOUR}/`)).player_url as string);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const [name, value] = session.cookie.split(';')[0]!.split('=') as [string, string];
+    await context.addCookies([{ name, value, url: apiHost }]);
+    const tab = await context.newPage();
+    await tab.goto(`${apiHost}${playerUrl.pathname}`);
+    await playing(tab);
+    await expect.poll(() => tab.frameLocator('.replayer-wrapper iframe').locator('#text').textContent()).toMatch(/^Alpha/);
+    await context.close();
+  });
+
   it('starts at ?t=: back in window A with its change made before B opened, not B’s change made meanwhile; after the navigation, the new page', async () => {
     for (const [seconds, expected] of [
       [10, /^Beta/],
