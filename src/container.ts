@@ -11,6 +11,7 @@ import { createApiKeysModule } from './modules/api-keys/index.js';
 import { createAuthModule } from './modules/auth/index.js';
 import { captureJobDefinitions, createCaptureModule } from './modules/capture/index.js';
 import { createFileSystemModule } from './modules/file-system/index.js';
+import { createHeatmapDataModule } from './modules/heatmap-data/index.js';
 import { createHeatmapsModule, heatmapJobDefinitions } from './modules/heatmaps/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
 import { createInstanceModule } from './modules/instance/index.js';
@@ -51,6 +52,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
+  const heatmapData = createHeatmapDataModule({ db });
   const persistedFolders = createPersistedFoldersModule({ db });
   const recordings = createRecordingsModule({ db, blobs, apiTier: config.recordingsApiTier });
   const sharing = createSharingModule({
@@ -89,6 +91,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       identity.routes,
       apiKeys.routes,
       heatmaps.routes,
+      heatmapData.routes,
       fileSystem.routes,
       persistedFolders.routes,
       shortcuts.routes,

@@ -11,5 +11,8 @@ export const PERSISTED_FOLDER_TYPES = ['home', 'pinned', 'custom_products'] as c
 export const HEATMAP_TYPES = ['screenshot', 'iframe', 'recording'] as const;
 export const HEATMAP_STATUSES = ['processing', 'completed', 'failed'] as const;
 
-/** The kinds of point posthog-js reports in `$heatmap_data`. */
-export const HEATMAP_POINT_TYPES = ['click', 'rageclick', 'mousemove', 'deadclick'] as const;
+/**
+ * The kinds of point posthog-js reports in `$heatmap_data`, and scrolldepth: how far down a page was scrolled, which
+ * ingestion makes of a page view's `$prev_pageview_max_scroll`.
+ */
+export const HEATMAP_POINT_TYPES = ['click', 'rageclick', 'mousemove', 'deadclick', 'scrolldepth'] as const;

@@ -16,6 +16,10 @@ const DATETIME_FORMAT =
   'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].';
 const TRUE_STRINGS = new Set(['true', '1', 'yes', 'on', 't', 'y']);
 const FALSE_STRINGS = new Set(['false', '0', 'no', 'off']);
+/** DRF's BooleanField: its true and false spellings (those three case forms only), and its nulls when null is allowed. */
+const DRF_TRUE = new Set(['t', 'T', 'y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON', '1']);
+const DRF_FALSE = new Set(['f', 'F', 'n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF', '0']);
+const DRF_NULL = new Set(['null', 'Null', 'NULL', '']);
 
 /**
  * DRF's LimitOffsetPagination: a limit that is not a positive integer (an offset not 0 or more) is ignored. A count
@@ -63,6 +67,32 @@ export const query = {
       if (!/^\s*[-+]?\d+\s*$/.test(value)) return refuse(ctx, 'A valid integer is required.');
       const n = Number.parseInt(value, 10);
       return n < 1 ? refuse(ctx, 'Ensure this value is greater than or equal to 1.', 'min_value') : n;
+    }),
+
+  /** DRF's IntegerField with bounds: its messages for a value that is not an integer, below min_value or above max_value. */
+  boundedInteger: (bounds: { min: number; max?: number }, meta?: { description: string }) =>
+    (meta ? text().meta(meta) : text()).transform((value, ctx) => {
+      if (value === undefined || value === '') return undefined;
+      if (!/^\s*[-+]?\d+(\.0*)?\s*$/.test(value)) return refuse(ctx, 'A valid integer is required.');
+      const n = Number.parseInt(value, 10);
+      if (n < bounds.min) return refuse(ctx, `Ensure this value is greater than or equal to ${bounds.min}.`, 'min_value');
+      if (bounds.max !== undefined && n > bounds.max) return refuse(ctx, `Ensure this value is less than or equal to ${bounds.max}.`, 'max_value');
+      return n;
+    }),
+
+  /** DRF's ChoiceField: one of `values`; an empty value is no value. */
+  choice: <const T extends readonly string[]>(values: T, meta?: { description: string }) =>
+    (meta ? text().meta(meta) : text()).transform((value, ctx): T[number] | undefined => {
+      if (value === undefined || value === '') return undefined;
+      return values.includes(value) ? value : refuse(ctx, `"${value}" is not a valid choice.`, 'invalid_choice');
+    }),
+
+  /** DRF's BooleanField(allow_null=True): its spellings of true and false; null, "" or absent are no value. */
+  nullableBoolean: (meta?: { description: string }) =>
+    (meta ? text().meta(meta) : text()).transform((value, ctx): boolean | undefined => {
+      if (value === undefined || DRF_NULL.has(value)) return undefined;
+      if (DRF_TRUE.has(value)) return true;
+      return DRF_FALSE.has(value) ? false : refuse(ctx, 'Must be a valid boolean.');
     }),
 
   /** An integer filter that is applied only when it is one (django-filter style): anything else is no filter. */

@@ -40,6 +40,8 @@ export interface StoreOptions {
   ensurePersons: boolean;
   /** Set the team's ingested_event flag if this is its first event. */
   flagTeam: boolean;
+  /** Store the events' heatmap points (their `$heatmap_data` is taken out of the events either way). */
+  keepHeatmaps: boolean;
 }
 
 export interface StoredEvents {
@@ -50,7 +52,7 @@ export interface StoredEvents {
 }
 
 /** The statement's input: each uuid once (the first event with it), in the request's order. */
-function eventInputs(captured: CapturedEvent[], ensurePersons: boolean): EventInput[] {
+function eventInputs(captured: CapturedEvent[], { ensurePersons, keepHeatmaps }: Pick<StoreOptions, 'ensurePersons' | 'keepHeatmaps'>): EventInput[] {
   const seen = new Set<string>();
   const personUuids = new Map<string, string>();
   const inputs: EventInput[] = [];
@@ -75,7 +77,7 @@ function eventInputs(captured: CapturedEvent[], ensurePersons: boolean): EventIn
       viewport_width: viewport.width,
       viewport_height: viewport.height,
     };
-    if (points.length > 0) input.points = points;
+    if (keepHeatmaps && points.length > 0) input.points = points;
     if (ensurePersons && processesPerson(event)) {
       let personUuid = personUuids.get(event.distinctId);
       if (personUuid === undefined) personUuids.set(event.distinctId, (personUuid = newUuid()));
@@ -207,6 +209,6 @@ function prepared(db: Db, options: StoreOptions) {
 
 /** Stores the events (see the top of this file); `db` may be a transaction that goes on to update persons. */
 export async function storeEvents(db: Db, teamId: number, captured: CapturedEvent[], options: StoreOptions): Promise<StoredEvents> {
-  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(eventInputs(captured, options.ensurePersons)) });
+  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(eventInputs(captured, options)) });
   return { uuids: rows[0]!.uuids, firstForTeam: rows[0]!.first_for_team };
 }

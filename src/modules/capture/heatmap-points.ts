@@ -11,7 +11,8 @@ export interface HeatmapPoint {
   targetFixed: boolean;
 }
 
-const TYPES = new Set<string>(HEATMAP_POINT_TYPES);
+/** What posthog-js reports itself; scrolldepth points are made here, never taken from the client's list. */
+const REPORTED_TYPES = new Set<string>(HEATMAP_POINT_TYPES.filter((type) => type !== 'scrolldepth'));
 const MAX_COORDINATE = 2_147_483_647;
 const coordinate = (value: unknown): number | null =>
   typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= MAX_COORDINATE ? Math.round(value) : null;
@@ -21,6 +22,23 @@ const dimension = (value: unknown): number | null => {
 };
 
 /**
+ * The scroll depth of the previous page a page view reports (`$prev_pageview_max_scroll`, its deepest scrollTop), as
+ * PostHog's ingestion records it: a point at y = that depth on the current URL with the previous page's path.
+ */
+function scrollDepthPoint(properties: Record<string, unknown>): HeatmapPoint | null {
+  const { $prev_pageview_pathname: pathname, $prev_pageview_max_scroll: maxScroll, $current_url: currentUrl } = properties;
+  const depth = coordinate(maxScroll);
+  if (typeof pathname !== 'string' || pathname === '' || typeof currentUrl !== 'string' || depth === null) return null;
+  try {
+    const url = new URL(currentUrl);
+    url.pathname = pathname;
+    return { url: url.href, type: 'scrolldepth', x: 0, y: depth, targetFixed: false };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The points of an event's `$heatmap_data` (`{<url>: [{x, y, target_fixed, type}]}`, posthog-js heatmaps.ts), and
  * the event without them: the points are kept apart, as PostHog's ingestion sends them to its heatmaps table.
  * Points of an unknown type or without numeric coordinates are left out.
@@ -28,10 +46,11 @@ const dimension = (value: unknown): number | null => {
 export function takeHeatmapPoints(event: CapturedEvent): { event: CapturedEvent; points: HeatmapPoint[]; viewport: { width: number | null; height: number | null } } {
   const data = event.properties.$heatmap_data;
   const viewport = { width: dimension(event.properties.$viewport_width), height: dimension(event.properties.$viewport_height) };
-  if (data === undefined) return { event, points: [], viewport };
+  const scrolled = scrollDepthPoint(event.properties);
+  if (data === undefined) return { event, points: scrolled ? [scrolled] : [], viewport };
   const properties = { ...event.properties };
   delete properties.$heatmap_data;
-  const points: HeatmapPoint[] = [];
+  const points: HeatmapPoint[] = scrolled ? [scrolled] : [];
   if (typeof data === 'object' && data !== null && !Array.isArray(data)) {
     for (const [url, list] of Object.entries(data)) {
       if (!Array.isArray(list)) continue;
@@ -39,7 +58,7 @@ export function takeHeatmapPoints(event: CapturedEvent): { event: CapturedEvent;
         if (typeof item !== 'object' || item === null) continue;
         const { x, y, type, target_fixed: targetFixed } = item as Record<string, unknown>;
         const [px, py] = [coordinate(x), coordinate(y)];
-        if (px === null || py === null || typeof type !== 'string' || !TYPES.has(type)) continue;
+        if (px === null || py === null || typeof type !== 'string' || !REPORTED_TYPES.has(type)) continue;
         points.push({ url, type: type as HeatmapPointType, x: px, y: py, targetFixed: targetFixed === true });
       }
     }

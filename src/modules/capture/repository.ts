@@ -20,15 +20,15 @@ export function createCaptureRepository(db: Db) {
     async insertEvents(
       teamId: number,
       captured: CapturedEvent[],
-      options: { alreadyIngested: boolean },
+      options: { alreadyIngested: boolean; keepHeatmaps: boolean },
     ): Promise<{ inserted: number; firstForTeam: boolean }> {
       const flagTeam = !options.alreadyIngested;
       if (!captured.some(changesPerson)) {
-        const { uuids, firstForTeam } = await storeEvents(db, teamId, captured, { ensurePersons: true, flagTeam });
+        const { uuids, firstForTeam } = await storeEvents(db, teamId, captured, { ensurePersons: true, flagTeam, keepHeatmaps: options.keepHeatmaps });
         return { inserted: uuids.length, firstForTeam };
       }
       return db.transaction(async (tx) => {
-        const { uuids, firstForTeam } = await storeEvents(tx, teamId, captured, { ensurePersons: false, flagTeam });
+        const { uuids, firstForTeam } = await storeEvents(tx, teamId, captured, { ensurePersons: false, flagTeam, keepHeatmaps: options.keepHeatmaps });
         const fresh = new Set(uuids);
         // The first event of each new uuid, the one stored.
         await peopleWriter(tx, teamId).applyEvents(captured.filter((event) => fresh.delete(event.uuid) && processesPerson(event)));

@@ -83,7 +83,9 @@ export function createCaptureService({ capture, recordings, teams, teamCacheMs, 
       const request = captureRequest(json, { engage: endpoint.engage, now, sentAtFallback: input.query._ });
       const team = await knownTeam(request.token);
       throttle(team.id, request.events.length);
-      const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events, { alreadyIngested: team.ingestedEvent });
+      // PostHog's ingestion keeps heatmap points unless the project turned heatmaps off (heatmaps_opt_in false, not null).
+      const keepHeatmaps = projectSettings(team).heatmaps_opt_in !== false;
+      const { inserted, firstForTeam } = await capture.insertEvents(team.id, request.events, { alreadyIngested: team.ingestedEvent, keepHeatmaps });
       if (firstForTeam) onTeamChanged();
       return { stored: inserted };
     },

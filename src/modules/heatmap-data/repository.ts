@@ -1,0 +1,130 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { type Db, queryRows } from '../../db/client.js';
+import { type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
+import { type Aggregation, SCALE_FACTOR } from './contract.js';
+
+/** Which points a heatmap query reads (heatmaps_api.py's predicates). */
+export interface PointFilter {
+  type: string;
+  /** Calendar days in `timeZone`: from the start of `from` to the start of the day after `to`, both included. */
+  from: string;
+  to: string;
+  timeZone: string;
+  url: { exact: string } | { pattern: string } | null;
+  viewportWidthMin: number | null;
+  viewportWidthMax: number | null;
+  /** The project's test_account_filters a point's session must have an event matching, in the date range; null for none. */
+  testAccounts: PropertyFilter[] | null;
+  hideZeroCoordinates: boolean;
+}
+
+// The stored points are CSS pixels; PostHog's are on a 16-px grid, rounded half up as its ingestion's Math.round.
+const SCALE = sql.raw(String(SCALE_FACTOR));
+const grid = (column: SQL) => sql`round(${column} / ${SCALE}::numeric)`;
+const X = grid(sql`p.x`);
+const Y = grid(sql`p.y`);
+const WIDTH = grid(sql`p.viewport_width`);
+const HEIGHT = grid(sql`p.viewport_height`);
+const RELATIVE_X = sql`round(${X} / ${WIDTH}, 2)::float8`;
+const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
+
+const dayStart = (day: string, timeZone: string) => sql`(${day}::date::timestamp at time zone ${timeZone})`;
+
+function testAccountCondition(filters: PropertyFilter[], filter: PointFilter): SQL {
+  const conditions = filters.map((f) =>
+    f.type === 'person'
+      ? sql`exists (select 1 from person_distinct_ids pd join persons pp on pp.id = pd.person_id
+          where pd.team_id = e.team_id and pd.distinct_id = e.distinct_id and ${propertyCondition(f, sql`pp.properties`, { timeZone: filter.timeZone })})`
+      : propertyCondition(f, sql`e.properties`, { timeZone: filter.timeZone }),
+  );
+  // $$heatmap events are left out: PostHog's ingestion never stores them with the others.
+  return sql`p.session_id in (select e.session_id from events e where e.team_id = p.team_id and e.session_id is not null and e.event <> '$$heatmap'
+    and e.timestamp >= ${dayStart(filter.from, filter.timeZone)} and e.timestamp <= ${dayStart(filter.to, filter.timeZone)} + interval '1 day'
+    ${sql.join(conditions.map((c) => sql`and ${c}`), sql` `)})`;
+}
+
+function where(teamId: number, filter: PointFilter, options: { zeroFilter: boolean }): SQL {
+  const conditions = [
+    sql`p.team_id = ${teamId}`,
+    sql`p.type = ${filter.type}`,
+    sql`p.timestamp >= ${dayStart(filter.from, filter.timeZone)}`,
+    sql`p.timestamp <= ${dayStart(filter.to, filter.timeZone)} + interval '1 day'`,
+    // PostHog's ingestion drops the points of events without a viewport; a viewport under 8 px has no width on the grid.
+    sql`${WIDTH} > 0`,
+  ];
+  if (filter.url && 'exact' in filter.url) conditions.push(sql`rtrim(p.url, '/') = rtrim(${filter.url.exact}, '/')`);
+  if (filter.url && 'pattern' in filter.url) conditions.push(sql`p.url ~ ${filter.url.pattern}`);
+  if (filter.viewportWidthMin !== null) conditions.push(sql`${WIDTH} >= round(${filter.viewportWidthMin}::numeric / ${SCALE})`);
+  if (filter.viewportWidthMax !== null) conditions.push(sql`${WIDTH} <= round(${filter.viewportWidthMax}::numeric / ${SCALE})`);
+  if (filter.testAccounts) conditions.push(testAccountCondition(filter.testAccounts, filter));
+  if (options.zeroFilter && filter.hideZeroCoordinates) conditions.push(sql`not (${X} = 0 and ${Y} = 0)`);
+  return sql.join(conditions, sql` and `);
+}
+
+const counted = (aggregation: Aggregation) => (aggregation === 'unique_visitors' ? sql`count(distinct p.distinct_id)` : sql`count(*)`);
+
+export function createHeatmapDataRepository(db: Db) {
+  return {
+    /** Points grouped on the grid, hottest first; `limit` rows from `offset`. */
+    async points(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
+      return queryRows<{ count: number; pointer_y: number; pointer_relative_x: number; pointer_target_fixed: boolean }>(
+        db,
+        sql`select ${counted(aggregation)}::int as count, ${POINTER_Y} as pointer_y, ${RELATIVE_X} as pointer_relative_x, p.target_fixed as pointer_target_fixed
+          from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}
+          group by p.target_fixed, ${RELATIVE_X}, ${POINTER_Y}
+          order by 1 desc, 3, 2, 4 limit ${page.limit} offset ${page.offset}`,
+      );
+    },
+
+    /** How many of the points that are not on fixed elements lie below the first screen, and the median viewport height. */
+    async fold(teamId: number, filter: PointFilter) {
+      const [row] = await queryRows<{ total: number; below: number; median: number | null }>(
+        db,
+        sql`select count(*) filter (where not p.target_fixed)::int as total,
+            count(*) filter (where ${Y} > ${HEIGHT} and not p.target_fixed)::int as below,
+            round(percentile_cont(0.5) within group (order by ${HEIGHT} * ${SCALE}))::int as median
+          from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}`,
+      );
+      return row!;
+    },
+
+    /** Scroll depth in 100-px buckets of the viewport's bottom edge, shallowest first, with how many got at least that far. */
+    async scrollDepth(teamId: number, filter: PointFilter, aggregation: Aggregation) {
+      return queryRows<{ cumulative_count: number; bucket_count: number; scroll_depth_bucket: number }>(
+        db,
+        sql`select (sum(cnt) over (order by bucket desc))::int as cumulative_count, cnt::int as bucket_count, bucket::int as scroll_depth_bucket
+          from (select floor((${Y} + ${HEIGHT}) * ${SCALE} / 100) * 100 as bucket, ${counted(aggregation)} as cnt
+                from heatmap_points p where ${where(teamId, filter, { zeroFilter: false })} group by 1) buckets
+          order by bucket`,
+      );
+    },
+
+    /** The interactions behind grid points, newest first, and how many there are in all. */
+    async events(teamId: number, filter: PointFilter, points: { x: number; y: number; fixed: boolean }[], page: { limit: number; offset: number }) {
+      const at = points.map((point) => sql`(${RELATIVE_X} = round(${point.x}::numeric, 2) and ${POINTER_Y} = ${point.y} and p.target_fixed = ${point.fixed})`);
+      const matching = sql`${where(teamId, filter, { zeroFilter: false })} and (${sql.join(at, sql` or `)})`;
+      const [rows, [total]] = await Promise.all([
+        queryRows<{ session_id: string | null; distinct_id: string; timestamp: string; pointer_relative_x: number; pointer_y: number; current_url: string; type: string }>(
+          db,
+          sql`select p.session_id, p.distinct_id, p.timestamp::text as timestamp, ${RELATIVE_X} as pointer_relative_x, ${POINTER_Y} as pointer_y,
+              p.url as current_url, p.type
+            from heatmap_points p where ${matching} order by p.timestamp desc, p.id desc limit ${page.limit} offset ${page.offset}`,
+        ),
+        queryRows<{ n: number }>(db, sql`select count(*)::int as n from heatmap_points p where ${matching}`),
+      ]);
+      return { rows, total: total!.n };
+    },
+
+    /** Whether Postgres can compile the URL pattern (a regex it cannot is the client's mistake, not a 500). */
+    async compiles(pattern: string): Promise<boolean> {
+      try {
+        await db.execute(sql`select '' ~ ${pattern}::text`);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+export type HeatmapDataRepository = ReturnType<typeof createHeatmapDataRepository>;

@@ -1,0 +1,128 @@
+import { z } from 'zod';
+import type { TeamRow } from '../../db/schema/index.js';
+import { type PropertyFilter, propertyFilterSchema } from '../../db/property-filters.js';
+import { ValidationError } from '../../lib/errors.js';
+import { relativeDateWallClock } from '../../lib/relative-date.js';
+import { isoZ } from '../../lib/time.js';
+import { projectSettings } from '../identity/index.js';
+import { type HeatmapEventsQueryInput, type HeatmapEventsResponse, type HeatmapsQueryInput, type HeatmapsResponse, MAX_POINTS } from './contract.js';
+import type { HeatmapDataRepository, PointFilter } from './repository.js';
+
+const DEFAULT_DATE_FROM = '-7d';
+const DEFAULT_LIMIT = 500;
+const DEFAULT_EVENTS_LIMIT = 50;
+const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/;
+
+type TeamRef = { team: TeamRow };
+
+/** The calendar day (YYYY-MM-DD) an instant falls on in timeZone. */
+const dayIn = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+
+/**
+ * heatmaps_api.py's validate_date: an ISO date or date-time (one with an offset is moved to the project's time zone),
+ * else a relative date ("-7d", "-1dStart"), taken to its day. Anything else is today, as PostHog's parser falls back
+ * to now without an error.
+ */
+export function heatmapDay(value: string, now: Date, timeZone: string): string {
+  const iso = ISO_DATE.exec(value.trim());
+  if (iso) {
+    const [, year, month, day, hour, minute, second, offset] = iso;
+    const date = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour ?? 0), Number(minute ?? 0), Number(second ?? 0)));
+    if (date.getUTCMonth() === Number(month) - 1 && date.getUTCDate() === Number(day)) {
+      if (!offset) return date.toISOString().slice(0, 10);
+      const minutes = offset === 'Z' ? 0 : (offset.startsWith('-') ? -1 : 1) * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(-2)));
+      return dayIn(new Date(date.getTime() - minutes * 60_000), timeZone);
+    }
+  }
+  return relativeDateWallClock(value.trim(), now, timeZone)?.slice(0, 10) ?? dayIn(now, timeZone);
+}
+
+/** validate_url_pattern: anchored at both ends; each * not after a dot stands for one or more characters. No escaping. */
+export function urlPatternRegex(pattern: string): string {
+  const anchored = `${pattern.startsWith('^') ? '' : '^'}${pattern}${pattern.endsWith('$') ? '' : '$'}`;
+  return anchored.replace(/\*/g, (star, index: number) => (index === 0 || anchored[index - 1] === '.' ? star : '.+'));
+}
+
+const PointsSchema = z.array(z.looseObject({ x: z.number(), y: z.number(), target_fixed: z.boolean().nullish() }));
+
+/** The `points` of /heatmaps/events/: JSON of grid points, each with x and y. */
+function eventPoints(value: string | undefined): { x: number; y: number; fixed: boolean }[] {
+  if (value === undefined) throw new ValidationError('This field is required.', 'points', 'required');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ValidationError('points must be valid JSON', 'points');
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0) throw new ValidationError('points must be a non-empty array', 'points');
+  const points = PointsSchema.safeParse(parsed);
+  if (!points.success) throw new ValidationError('each point must have x and y', 'points');
+  return points.data.map((point) => ({ x: point.x, y: Math.trunc(point.y), fixed: point.target_fixed ?? false }));
+}
+
+/** The project's test_account_filters that Burrow can apply (event and person properties); others are left out. */
+function testAccountFilters(team: TeamRow): PropertyFilter[] {
+  return projectSettings(team).test_account_filters.flatMap((raw) => {
+    const parsed = propertyFilterSchema.safeParse(raw);
+    return parsed.success && (parsed.data.type === 'event' || parsed.data.type === 'person') ? [parsed.data] : [];
+  });
+}
+
+export function createHeatmapDataService({ heatmapData }: { heatmapData: HeatmapDataRepository }) {
+  async function pointFilter(team: TeamRow, q: HeatmapsQueryInput | HeatmapEventsQueryInput, now: Date): Promise<PointFilter> {
+    const timeZone = team.timezone;
+    // Both given: the pattern wins unless the two are the same.
+    const exact = q.url_exact || undefined;
+    const pattern = q.url_pattern && q.url_pattern !== exact ? urlPatternRegex(q.url_pattern) : undefined;
+    if (pattern !== undefined && !(await heatmapData.compiles(pattern))) throw new ValidationError('Invalid url_pattern: not a valid regular expression', 'url_pattern');
+    return {
+      type: q.type || 'click',
+      from: heatmapDay(q.date_from || DEFAULT_DATE_FROM, now, timeZone),
+      to: q.date_to ? heatmapDay(q.date_to, now, timeZone) : dayIn(now, timeZone),
+      timeZone,
+      url: pattern !== undefined ? { pattern } : exact !== undefined ? { exact } : null,
+      viewportWidthMin: q.viewport_width_min ?? null,
+      viewportWidthMax: q.viewport_width_max ?? null,
+      testAccounts: q.filter_test_accounts ? testAccountFilters(team) : null,
+      hideZeroCoordinates: q.hide_zero_coordinates ?? true,
+    };
+  }
+
+  return {
+    /** GET …/heatmaps/: the points on the grid with their counts, or scroll depth buckets for type=scrolldepth. */
+    async points({ team }: TeamRef, q: HeatmapsQueryInput): Promise<HeatmapsResponse> {
+      const filter = await pointFilter(team, q, new Date());
+      const aggregation = q.aggregation ?? 'total_count';
+      if (filter.type === 'scrolldepth') return { results: await heatmapData.scrollDepth(team.id, filter, aggregation) };
+      const limit = q.limit ?? DEFAULT_LIMIT;
+      const page = { limit: limit === 0 ? MAX_POINTS : limit + 1, offset: q.offset ?? 0 };
+      const [rows, fold] = await Promise.all([heatmapData.points(team.id, filter, aggregation, page), heatmapData.fold(team.id, filter)]);
+      const hasMore = limit !== 0 && rows.length > limit;
+      return {
+        results: hasMore ? rows.slice(0, limit) : rows,
+        fold: {
+          total_count: fold.total,
+          below_fold_count: fold.below,
+          pct_below_fold: fold.total > 0 ? Math.round((1000 * fold.below) / fold.total) / 10 : 0,
+          median_viewport_height: fold.median || null,
+        },
+        has_more: hasMore,
+      };
+    },
+
+    /** GET …/heatmaps/events/: the interactions behind some grid points, newest first. */
+    async events({ team }: TeamRef, q: HeatmapEventsQueryInput): Promise<HeatmapEventsResponse> {
+      const points = eventPoints(q.points);
+      const filter = await pointFilter(team, q, new Date());
+      const page = { limit: q.limit ?? DEFAULT_EVENTS_LIMIT, offset: q.offset ?? 0 };
+      const { rows, total } = await heatmapData.events(team.id, filter, points, page);
+      return {
+        results: rows.map((row) => ({ ...row, timestamp: isoZ(row.timestamp), session_id: row.session_id || null })),
+        total_count: total,
+        has_more: total > page.offset + page.limit,
+      };
+    },
+  };
+}
+
+export type HeatmapDataService = ReturnType<typeof createHeatmapDataService>;
