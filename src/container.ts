@@ -52,7 +52,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
-  const heatmapData = createHeatmapDataModule({ db });
+  const heatmapData = createHeatmapDataModule({ db, screenshots: heatmaps.screenshots, log });
   const persistedFolders = createPersistedFoldersModule({ db });
   const recordings = createRecordingsModule({ db, blobs, apiTier: config.recordingsApiTier });
   const sharing = createSharingModule({

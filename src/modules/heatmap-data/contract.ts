@@ -80,3 +80,10 @@ export const HeatmapEventsResponseSchema = z
   .object({ results: z.array(HeatmapEventSchema), total_count: z.number().int(), has_more: z.boolean() })
   .meta({ id: 'HeatmapEventsResponse' });
 export type HeatmapEventsResponse = z.infer<typeof HeatmapEventsResponseSchema>;
+
+/** The overlay's query (Burrow's extension): the data's filters, the screenshot's width and the image format. */
+export const OverlayQuery = HeatmapsQuery.pick({ type: true, date_from: true, date_to: true, aggregation: true, filter_test_accounts: true }).extend({
+  width: z.string().optional().meta({ description: 'The screenshot width to draw on (default 1024; the closest stored one)' }),
+  format: query.choice(['png', 'jpeg'] as const, { description: 'png (default) or jpeg' }),
+});
+export type OverlayQueryInput = z.output<typeof OverlayQuery>;

@@ -1,10 +1,12 @@
+import type { Logger } from 'pino';
 import type { Db } from '../../db/client.js';
+import type { HeatmapsService } from '../heatmaps/index.js';
 import { createHeatmapDataRepository } from './repository.js';
 import { heatmapDataRoutes } from './routes.js';
 import { createHeatmapDataService } from './service.js';
 
-/** The heatmap query API over the points capture stores. */
-export function createHeatmapDataModule({ db }: { db: Db }) {
-  const service = createHeatmapDataService({ heatmapData: createHeatmapDataRepository(db) });
+/** The heatmap query API over the points capture stores, and the points drawn over saved heatmaps' screenshots. */
+export function createHeatmapDataModule({ db, screenshots, log }: { db: Db; screenshots: Pick<HeatmapsService, 'screenshot'>; log: Logger }) {
+  const service = createHeatmapDataService({ heatmapData: createHeatmapDataRepository(db), screenshots, log });
   return { routes: heatmapDataRoutes(service), service };
 }

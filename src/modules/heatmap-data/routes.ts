@@ -1,7 +1,10 @@
 import { teamOf } from '../../http/route.js';
 import { ErrorSchema } from '../../http/schemas.js';
 import { teamRoutes } from '../../http/team-routes.js';
-import { HeatmapEventsQuery, HeatmapEventsResponseSchema, HeatmapsQuery, HeatmapsResponseSchema } from './contract.js';
+import { z } from 'zod';
+import { ErrorOrMessageSchema } from '../../http/schemas.js';
+import { SavedHeatmapSchema, ShortIdParams } from '../heatmaps/index.js';
+import { HeatmapEventsQuery, HeatmapEventsResponseSchema, HeatmapsQuery, HeatmapsResponseSchema, OverlayQuery } from './contract.js';
 import type { HeatmapDataService } from './service.js';
 
 const read = { object: 'heatmap', action: 'read' } as const;
@@ -42,5 +45,37 @@ export const heatmapDataRoutes = (heatmapData: HeatmapDataService) =>
         },
       },
       async (request) => heatmapData.events(teamOf(request), request.query),
+    );
+
+    app.get(
+      '/saved/:short_id/overlay/',
+      {
+        config: { access: { scope: read, target: team } },
+        schema: {
+          operationId: 'saved_overlay_retrieve',
+          tags: ['saved'],
+          summary: "Burrow's extension: the saved heatmap's screenshot with its data_url's heatmap drawn on it (PNG or JPEG)",
+          description:
+            'The screenshot closest to width, with the points of viewports 0.9 to 1.1 times as wide in the date range (default the last 7 days) ' +
+            'drawn as PostHog draws them (type=scrolldepth: bands); 202 with the heatmap while no screenshot is stored.',
+          params: ShortIdParams,
+          querystring: OverlayQuery,
+          response: {
+            200: z.unknown().meta({ description: 'image/png or image/jpeg bytes' }),
+            202: SavedHeatmapSchema,
+            400: ErrorOrMessageSchema,
+            404: ErrorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        const result = await heatmapData.overlay(teamOf(request), request.params.short_id, request.query);
+        if (result.kind === 'pending') return reply.code(202).send(result.heatmap);
+        return reply
+          .header('content-type', `image/${result.format}`)
+          .header('content-disposition', `inline; filename="heatmap-${request.params.short_id}-${result.width}.${result.format === 'png' ? 'png' : 'jpg'}"`)
+          .header('cache-control', 'private, max-age=30')
+          .send(result.body);
+      },
     );
   });

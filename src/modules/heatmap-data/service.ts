@@ -5,7 +5,19 @@ import { ValidationError } from '../../lib/errors.js';
 import { relativeDateWallClock } from '../../lib/relative-date.js';
 import { isoZ } from '../../lib/time.js';
 import { projectSettings } from '../identity/index.js';
-import { type HeatmapEventsQueryInput, type HeatmapEventsResponse, type HeatmapsQueryInput, type HeatmapsResponse, MAX_POINTS } from './contract.js';
+import sharp from 'sharp';
+import type { Logger } from 'pino';
+import type { TeamAccess } from '../identity/index.js';
+import type { ContentResult, HeatmapsService } from '../heatmaps/index.js';
+import {
+  type HeatmapEventsQueryInput,
+  type HeatmapEventsResponse,
+  type HeatmapsQueryInput,
+  type HeatmapsResponse,
+  MAX_POINTS,
+  type OverlayQueryInput,
+} from './contract.js';
+import { composeOverlay, heatmapLayer, scrollDepthLayer } from './overlay.js';
 import type { HeatmapDataRepository, PointFilter } from './repository.js';
 
 const DEFAULT_DATE_FROM = '-7d';
@@ -68,8 +80,27 @@ function testAccountFilters(team: TeamRow): PropertyFilter[] {
   });
 }
 
-export function createHeatmapDataService({ heatmapData }: { heatmapData: HeatmapDataRepository }) {
-  async function pointFilter(team: TeamRow, q: HeatmapsQueryInput | HeatmapEventsQueryInput, now: Date): Promise<PointFilter> {
+/** The pattern characters that make a saved heatmap's data_url a url_pattern for PostHog's web app (isUrlPattern). */
+const URL_PATTERN_CHARS = /[*+?^${}()|[\]\\]/;
+/** PostHog's default viewport accuracy: a screenshot of width w shows the points of viewports 0.9w to 1.1w wide. */
+const deviceRange = (width: number) => ({ viewport_width_min: Math.round(width * 0.9), viewport_width_max: Math.round(width * 1.1) });
+/** Overlays slower than this are logged. */
+const SLOW_OVERLAY_MS = 500;
+
+export type OverlayResult = Extract<ContentResult, { kind: 'pending' }> | { kind: 'image'; body: Buffer; format: 'png' | 'jpeg'; width: number };
+
+export interface HeatmapDataServiceDeps {
+  heatmapData: HeatmapDataRepository;
+  screenshots: Pick<HeatmapsService, 'screenshot'>;
+  log: Logger;
+}
+
+export function createHeatmapDataService({ heatmapData, screenshots, log }: HeatmapDataServiceDeps) {
+  type FilterInput = Pick<HeatmapsQueryInput, 'type' | 'date_from' | 'date_to' | 'url_exact' | 'url_pattern' | 'viewport_width_min' | 'viewport_width_max' | 'filter_test_accounts'> & {
+    hide_zero_coordinates?: boolean | undefined;
+  };
+
+  async function pointFilter(team: TeamRow, q: FilterInput, now: Date): Promise<PointFilter> {
     const timeZone = team.timezone;
     // Both given: the pattern wins unless the two are the same.
     const exact = q.url_exact || undefined;
@@ -108,6 +139,39 @@ export function createHeatmapDataService({ heatmapData }: { heatmapData: Heatmap
         },
         has_more: hasMore,
       };
+    },
+
+    /**
+     * GET …/saved/:short_id/overlay/: the saved heatmap's screenshot closest to `width` with the points of its data_url
+     * drawn on it, those of viewports in the screenshot's device range; scroll depth as bands. Points below the
+     * screenshot (a page taller than the capture) are left out with it.
+     */
+    async overlay(access: TeamAccess, shortId: string, q: OverlayQueryInput): Promise<OverlayResult> {
+      const started = Date.now();
+      const { content, dataUrl } = await screenshots.screenshot(access, shortId, q.width);
+      if (content.kind === 'pending') return content;
+      const url = URL_PATTERN_CHARS.test(dataUrl) ? { url_pattern: dataUrl } : { url_exact: dataUrl };
+      const filter = await pointFilter(access.team, { ...q, ...url, ...deviceRange(content.width) }, new Date());
+      const { width, height } = await sharp(content.jpeg).metadata();
+      const size = { width: width ?? content.width, height: height ?? 0 };
+      const aggregation = q.aggregation ?? 'total_count';
+      let layer: Buffer;
+      let max: number | null = null;
+      if (filter.type === 'scrolldepth') {
+        const buckets = await heatmapData.scrollDepth(access.team.id, filter, aggregation);
+        layer = scrollDepthLayer(size.width, size.height, buckets.map((b) => ({ bottom: b.scroll_depth_bucket, count: b.cumulative_count })));
+      } else {
+        const rows = await heatmapData.points(access.team.id, filter, aggregation, { limit: MAX_POINTS, offset: 0 });
+        max = Math.max(0, ...rows.map((row) => row.count));
+        const points = rows.map((row) => ({ x: Math.round(row.pointer_relative_x * size.width), y: row.pointer_y, value: row.count }));
+        layer = heatmapLayer(size.width, size.height, points);
+      }
+      const format = q.format ?? 'png';
+      const label = filter.type === 'scrolldepth' ? 'scroll depth' : aggregation === 'unique_visitors' ? `visitors (${filter.type})` : `${filter.type}s`;
+      const body = await composeOverlay(content.jpeg, { rgba: layer, ...size }, { format, label, max });
+      const ms = Date.now() - started;
+      if (ms > SLOW_OVERLAY_MS) log.info({ team_id: access.team.id, short_id: shortId, width: size.width, height: size.height, ms }, 'slow heatmap overlay');
+      return { kind: 'image', body, format, width: content.width };
     },
 
     /** GET …/heatmaps/events/: the interactions behind some grid points, newest first. */

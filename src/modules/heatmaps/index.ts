@@ -12,6 +12,8 @@ import { createHeatmapsService } from './service.js';
 import { createHeatmapTreeType } from './tree.js';
 
 export { heatmapJobDefinitions } from './jobs.js';
+export type { ContentResult, HeatmapsService } from './service.js';
+export { SavedHeatmapSchema, ShortIdParams } from './contract.js';
 
 export interface HeatmapsModuleDeps {
   db: Db;
@@ -26,8 +28,11 @@ export interface HeatmapsModuleDeps {
 export function createHeatmapsModule({ db, queue, guard, browser, renderSettings, tree }: HeatmapsModuleDeps) {
   const heatmaps = createHeatmapsRepository(db);
   tree.addObjectType(createHeatmapTreeType(heatmaps));
+  const service = createHeatmapsService({ db, heatmaps, queue, guard, tree });
   return {
-    routes: heatmapsRoutes(createHeatmapsService({ db, heatmaps, queue, guard, tree })),
+    routes: heatmapsRoutes(service),
+    /** Saved heatmaps' screenshots, for the overlay of the heatmap data. */
+    screenshots: service,
     jobs: createHeatmapJobs({
       heatmaps,
       queue,

@@ -96,6 +96,20 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
     return row;
   }
 
+  /** The stored JPEG closest to the requested width; the heatmap itself while none is stored. */
+  async function screenshotOf(row: HeatmapWithCreator, rawWidth: string | undefined): Promise<ContentResult> {
+    const requested = parseWidth(rawWidth);
+    const snapshots = await heatmaps.snapshotSummaries([row.id]);
+    const width = snapshots.some((s) => s.width === requested) ? requested : nearestWidth(snapshots.map((s) => s.width), requested);
+    const chosen = snapshots.find((s) => s.width === width);
+    if (chosen && !chosen.hasContent && chosen.hasLocation) {
+      throw new ContentLocationError(toSavedHeatmap(row, snapshots));
+    }
+    const jpeg = chosen?.hasContent ? await heatmaps.snapshotContent(row.id, chosen.width) : null;
+    if (!jpeg || width === undefined) return { kind: 'pending', heatmap: toSavedHeatmap(row, snapshots) };
+    return { kind: 'image', heatmapId: row.id, width, jpeg };
+  }
+
   async function reload(team: TeamAccess, id: string): Promise<SavedHeatmap> {
     const row = await heatmaps.findById(team.team.id, id);
     if (!row) throw new NotFoundError();
@@ -227,16 +241,13 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
       const row = isUuid(id) ? await heatmaps.findById(team.team.id, id) : undefined;
       if (!row) throw new NotFoundError();
       if (row.deleted) throw new DeletedHeatmapError();
-      const requested = parseWidth(rawWidth);
-      const snapshots = await heatmaps.snapshotSummaries([row.id]);
-      const width = snapshots.some((s) => s.width === requested) ? requested : nearestWidth(snapshots.map((s) => s.width), requested);
-      const chosen = snapshots.find((s) => s.width === width);
-      if (chosen && !chosen.hasContent && chosen.hasLocation) {
-        throw new ContentLocationError(toSavedHeatmap(row, snapshots));
-      }
-      const jpeg = chosen?.hasContent ? await heatmaps.snapshotContent(row.id, chosen.width) : null;
-      if (!jpeg || width === undefined) return { kind: 'pending', heatmap: toSavedHeatmap(row, snapshots) };
-      return { kind: 'image', heatmapId: row.id, width, jpeg };
+      return screenshotOf(row, rawWidth);
+    },
+
+    /** A saved heatmap's screenshot closest to the requested width, with the URL (or pattern) whose data it shows. */
+    async screenshot(team: TeamAccess, shortId: string, rawWidth: string | undefined): Promise<{ content: ContentResult; dataUrl: string }> {
+      const row = await find(team, shortId);
+      return { content: await screenshotOf(row, rawWidth), dataUrl: row.dataUrl ?? row.url };
     },
   };
 }
