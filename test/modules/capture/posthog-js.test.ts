@@ -138,6 +138,12 @@ describe('posthog-js sending to Burrow', () => {
     expect(click.y).toBeGreaterThanOrEqual(200);
     expect(click.y).toBeLessThanOrEqual(240);
     expect(click).toMatchObject({ viewportWidth: 1024, viewportHeight: 768, targetFixed: false, distinctId, sessionId });
+    // The heatmap query API answers it on PostHog's 16-px grid, still within the button (x as a share of 1024 px).
+    const heatmap = ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/heatmaps/?${new URLSearchParams({ url_exact: `${siteOrigin}/`, type: 'click' })}`));
+    const cells = heatmap.results as { pointer_relative_x: number; pointer_y: number; count: number }[];
+    const inButton = (cell: (typeof cells)[number]) =>
+      cell.pointer_relative_x * 1024 >= 100 - 8 && cell.pointer_relative_x * 1024 <= 220 + 8 && cell.pointer_y >= 200 - 8 && cell.pointer_y <= 240 + 8;
+    expect(cells.filter(inButton).map((cell) => cell.count)).toEqual([1]);
     expect(consoleErrors.filter((text) => /posthog|127\.0\.0\.1/i.test(text))).toEqual([]);
 
     // The same visit was recorded: rrweb's full snapshot and the page's Meta event, the click, the typing.
