@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { TeamRow } from '../../db/schema/index.js';
-import { type PropertyFilter, propertyFilterSchema } from '../../db/property-filters.js';
 import { ValidationError } from '../../lib/errors.js';
 import { relativeDateWallClock } from '../../lib/relative-date.js';
 import { isoZ } from '../../lib/time.js';
-import { projectSettings } from '../identity/index.js';
+import { testAccountFilters } from '../identity/index.js';
 import sharp from 'sharp';
 import type { Logger } from 'pino';
 import type { TeamAccess } from '../identity/index.js';
@@ -72,14 +71,6 @@ function eventPoints(value: string | undefined): { x: number; y: number; fixed: 
   return points.data.map((point) => ({ x: point.x, y: Math.trunc(point.y), fixed: point.target_fixed ?? false }));
 }
 
-/** The project's test_account_filters that Burrow can apply (event and person properties); others are left out. */
-function testAccountFilters(team: TeamRow): PropertyFilter[] {
-  return projectSettings(team).test_account_filters.flatMap((raw) => {
-    const parsed = propertyFilterSchema.safeParse(raw);
-    return parsed.success && (parsed.data.type === 'event' || parsed.data.type === 'person') ? [parsed.data] : [];
-  });
-}
-
 /** The pattern characters that make a saved heatmap's data_url a url_pattern for PostHog's web app (isUrlPattern). */
 const URL_PATTERN_CHARS = /[*+?^${}()|[\]\\]/;
 /** PostHog's default viewport accuracy: a screenshot of width w shows the points of viewports 0.9w to 1.1w wide. */
@@ -114,7 +105,7 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
       url: pattern !== undefined ? { pattern } : exact !== undefined ? { exact } : null,
       viewportWidthMin: q.viewport_width_min ?? null,
       viewportWidthMax: q.viewport_width_max ?? null,
-      testAccounts: q.filter_test_accounts ? testAccountFilters(team) : null,
+      testAccounts: q.filter_test_accounts ? testAccountFilters(team).filter((f) => f.type === 'event' || f.type === 'person') : null,
       hideZeroCoordinates: q.hide_zero_coordinates ?? true,
     };
   }

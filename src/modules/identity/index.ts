@@ -17,7 +17,7 @@ export { CreateOrganizationBody, CreateProjectBody, RoleAtOrganization, type Use
 export { hashPassword, UNUSABLE_PASSWORD, validatePassword, verifyPassword } from './passwords.js';
 export type { OrganizationWithLevel, TeamAccess } from './repository.js';
 export type { ProjectSettings } from './contract.js';
-export { projectSettings, toUserBasic } from './serializers.js';
+export { projectSettings, testAccountFilters, toUserBasic } from './serializers.js';
 
 export interface IdentityModuleDeps {
   db: Db;

@@ -1,3 +1,4 @@
+import { type PropertyFilter, propertyFilterSchema } from '../../db/property-filters.js';
 import { isoZ } from '../../lib/time.js';
 import type { ProjectRow, TeamRow, UserBasicRow, UserRow } from '../../db/schema/index.js';
 import {
@@ -96,6 +97,14 @@ export function toProjectBasic(team: TeamRow): ProjectBasic {
 
 export function projectSettings(team: TeamRow): ProjectSettings {
   return { ...PROJECT_SETTING_DEFAULTS, ...(team.settings as Partial<ProjectSettings>) };
+}
+
+/** The project's test_account_filters that are property filters Burrow reads; others are left out. */
+export function testAccountFilters(team: TeamRow): PropertyFilter[] {
+  return projectSettings(team).test_account_filters.flatMap((raw) => {
+    const parsed = propertyFilterSchema.safeParse(raw);
+    return parsed.success ? [parsed.data] : [];
+  });
 }
 
 export const toProject = (team: TeamRow, membershipLevel: 1 | 8 | 15 | null): Project => ({

@@ -79,6 +79,8 @@ export interface RecordingsQuery {
   pinned: string | null;
   hideViewed: 'current-user' | 'any-user' | null;
   filterTestAccounts: boolean;
+  /** The project's test_account_filters when filterTestAccounts is on (the service fills them in); always ANDed. */
+  testAccounts: PropertyFilter[];
   /** Burrow has no recording comments or actions: a comment_text filter or an action filter matches nothing. */
   matchesNothing: { comments: boolean; actions: number };
   events: EventFilter[];
@@ -165,6 +167,7 @@ export function parseRecordingsQuery(raw: Record<string, string | string[] | und
     pinned: q.session_recording_id ?? null,
     hideViewed: q.hide_viewed_recordings ?? null,
     filterTestAccounts: q.filter_test_accounts ?? false,
+    testAccounts: [],
     matchesNothing: { comments: Boolean(q.comment_text), actions: q.actions?.length ?? 0 },
     events: q.events ?? [],
     properties: q.properties ?? [],

@@ -129,8 +129,9 @@ function propertyFilterCondition(filter: PropertyFilter, timeZone: string): SQL 
 const boundOf = (bound: DateBound) => ('instant' in bound ? sql`${bound.instant}::timestamptz` : sql`(${bound.wallClock}::timestamp at time zone ${bound.timeZone})`);
 
 /** Every filter of the query that compares, for their regexes to be checked before it runs. */
-const allComparisons = (q: Pick<RecordingsQuery, 'properties' | 'events'> & Partial<Pick<RecordingsQuery, 'consoleLogFilters' | 'having'>>) => [
+const allComparisons = (q: Pick<RecordingsQuery, 'properties' | 'events'> & Partial<Pick<RecordingsQuery, 'consoleLogFilters' | 'having' | 'testAccounts'>>) => [
   ...q.properties,
+  ...(q.testAccounts ?? []),
   ...q.events.flatMap((event) => event.properties ?? []),
   ...(q.consoleLogFilters ?? []),
   ...(q.having ?? []),
@@ -163,6 +164,7 @@ export function createRecordingsRepository(db: Db) {
       required.push(sql`not exists (select 1 from session_recording_viewed v where v.team_id = r.team_id and v.session_id = r.session_id ${whose})`);
     }
     if (q.matchesNothing.comments) required.push(sql`false`);
+    required.push(...q.testAccounts.map((filter) => propertyFilterCondition(filter, timeZone)));
     const optional = [
       ...q.events.map((event) => sessionEvent(eventMatch(event, timeZone))),
       ...q.properties.map((filter) => propertyFilterCondition(filter, timeZone)),

@@ -3,7 +3,8 @@ import { v5 as uuidv5 } from 'uuid';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { isoZ } from '../../lib/time.js';
 import type { BlobStore } from '../../storage/index.js';
-import type { Actor } from '../identity/index.js';
+import type { TeamRow } from '../../db/schema/index.js';
+import { type Actor, testAccountFilters } from '../identity/index.js';
 import {
   BATCH_CHECK_LIMIT,
   BULK_DELETE_LIMIT,
@@ -131,9 +132,11 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
   }
 
   return {
-    async list(access: TeamRef, actor: Actor, rawQuery: Record<string, string | string[] | undefined>, siteRoot: string) {
+    async list(access: { team: TeamRow }, actor: Actor, rawQuery: Record<string, string | string[] | undefined>, siteRoot: string) {
       const teamId = access.team.id;
-      const q = parseRecordingsQuery(rawQuery, { now: new Date(), timeZone: access.team.timezone });
+      const parsed = parseRecordingsQuery(rawQuery, { now: new Date(), timeZone: access.team.timezone });
+      // filter_test_accounts: the project's test_account_filters must match too, whatever the query's operand.
+      const q = parsed.filterTestAccounts ? { ...parsed, testAccounts: testAccountFilters(access.team) } : parsed;
       const rows = await recordings.list(teamId, actor.user.id, q, access.team.timezone);
       const hasNext = rows.length > q.limit;
       const page = rows.slice(0, q.limit);

@@ -60,7 +60,7 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
     worker = await startWorker(ctx.services, pino({ level: 'silent' }));
     const created = ok(await owner.call('POST', `/api/projects/${owner.teamId}/saved/`, { url: pageUrl(), widths: [1024] }), 201);
     shortId = created.short_id;
-    await waitFor(async () => (ok(await owner.call('GET', `/api/projects/${owner.teamId}/saved/${shortId}/`)).status === 'completed' ? true : undefined), 60_000);
+    await waitFor(async () => (ok(await owner.call('GET', `/api/projects/${owner.teamId}/saved/${shortId}/`)).status === 'completed' ? true : undefined), 100_000);
     plain = await decode((await owner.call('GET', `/api/projects/${owner.teamId}/heatmap_screenshots/${created.id}/content/?width=1024`)).rawPayload);
 
     // Ten clicks on the green band (y 100 to 200, the whole width), one in the white content area, one far below the
@@ -68,7 +68,7 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
     for (let i = 0; i < 10; i++) await clicks(pageUrl(), [{ x: 512, y: 150 }]);
     await clicks(pageUrl(), [{ x: 700, y: 1000 }, { x: 300, y: 50_000 }]);
     await clicks(pageUrl(), [{ x: 187, y: 600 }, { x: 187, y: 600 }], 375);
-  });
+  }, 120_000);
   afterAll(async () => {
     await worker?.stop({ timeoutMs: 1000 });
     await ctx?.close();

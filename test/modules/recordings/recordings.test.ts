@@ -256,6 +256,19 @@ describe('session recordings API', () => {
       expect((await owner.call('GET', `${base()}?properties=${encodeURIComponent(JSON.stringify([{ type: 'event', key: 'plan', operator: 'shouts' }]))}`)).statusCode).toBe(400);
     });
 
+    it('with filter_test_accounts, also requires the project’s test_account_filters, whatever the operand', async () => {
+      const project = `/api/projects/${owner.teamId}/`;
+      // Only people with an email count (bob has no person): the filter is ANDed even when the query ORs its own.
+      ok(await owner.call('PATCH', project, { test_account_filters: [{ key: 'email', type: 'person', value: '@example.com', operator: 'icontains' }] }));
+      try {
+        expect(await ids({})).toEqual(['rec-c', 'rec-a', 'rec-b']);
+        expect(await ids({ filter_test_accounts: true })).toEqual(['rec-c', 'rec-a']);
+        expect(await ids({ filter_test_accounts: true, having_predicates: [{ type: 'recording', key: 'duration', operator: 'gt', value: 0 }], operand: 'OR' })).toEqual(['rec-c', 'rec-a']);
+      } finally {
+        ok(await owner.call('PATCH', project, { test_account_filters: [] }));
+      }
+    });
+
     it('hides recordings the caller (or anyone) has viewed', async () => {
       const member = await make.member(owner);
       ok(await member.call('PATCH', `${base()}rec-a/`, { viewed: true }));
