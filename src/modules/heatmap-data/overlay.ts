@@ -1,4 +1,4 @@
-import sharp, { type OverlayOptions } from 'sharp';
+import type { OverlayOptions } from 'sharp';
 
 /**
  * The heatmap drawn over a screenshot on the server, as PostHog's web app draws it with heatmap.js (its defaults,
@@ -139,6 +139,13 @@ function legend(label: string, max: number | null): Buffer {
   return Buffer.from(svg.replace(/\n\s*/g, ''));
 }
 
+/** The size of a stored screenshot. */
+export async function imageSize(image: Buffer): Promise<{ width: number | undefined; height: number | undefined }> {
+  const { default: sharp } = await import('sharp');
+  const { width, height } = await sharp(image).metadata();
+  return { width, height };
+}
+
 /** The screenshot with the layer drawn on it and the legend in its corner, as PNG or JPEG. */
 export async function composeOverlay(
   screenshot: Buffer,
@@ -147,6 +154,8 @@ export async function composeOverlay(
 ): Promise<Buffer> {
   const composites: OverlayOptions[] = [{ input: layer.rgba, raw: { width: layer.width, height: layer.height, channels: 4 }, top: 0, left: 0 }];
   if (layer.width >= 200) composites.push({ input: legend(options.label, options.max), top: 8, left: layer.width - 188 });
+  // Loaded on first use, so a server that never draws an overlay never holds sharp.
+  const { default: sharp } = await import('sharp');
   const image = sharp(screenshot).composite(composites);
   return options.format === 'png' ? image.png().toBuffer() : image.jpeg({ quality: 85 }).toBuffer();
 }

@@ -4,7 +4,6 @@ import { ValidationError } from '../../lib/errors.js';
 import { relativeDateWallClock } from '../../lib/relative-date.js';
 import { isoZ } from '../../lib/time.js';
 import { testAccountFilters } from '../identity/index.js';
-import sharp from 'sharp';
 import type { Logger } from 'pino';
 import type { TeamAccess } from '../identity/index.js';
 import type { ContentResult, HeatmapsService } from '../heatmaps/index.js';
@@ -16,7 +15,7 @@ import {
   MAX_POINTS,
   type OverlayQueryInput,
 } from './contract.js';
-import { composeOverlay, heatmapLayer, scrollDepthLayer } from './overlay.js';
+import { composeOverlay, heatmapLayer, imageSize, scrollDepthLayer } from './overlay.js';
 import type { HeatmapDataRepository, PointFilter } from './repository.js';
 
 const DEFAULT_DATE_FROM = '-7d';
@@ -143,7 +142,7 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
       if (content.kind === 'pending') return content;
       const url = URL_PATTERN_CHARS.test(dataUrl) ? { url_pattern: dataUrl } : { url_exact: dataUrl };
       const filter = await pointFilter(access.team, { ...q, ...url, ...deviceRange(content.width) }, new Date());
-      const { width, height } = await sharp(content.jpeg).metadata();
+      const { width, height } = await imageSize(content.jpeg);
       const size = { width: width ?? content.width, height: height ?? 0 };
       const aggregation = q.aggregation ?? 'total_count';
       let layer: Buffer;
