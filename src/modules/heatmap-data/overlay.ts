@@ -56,9 +56,8 @@ const STAMP = (() => {
   return stamp;
 })();
 
-/** The heatmap layer as RGBA pixels of width x height; points outside it are left out. */
-export function heatmapLayer(width: number, height: number, points: OverlayPoint[]): Buffer {
-  const max = Math.max(0, ...points.map((p) => p.value));
+/** The heatmap layer as RGBA pixels of width x height, values scaled to `max`; points outside it are left out. */
+export function heatmapLayer(width: number, height: number, points: OverlayPoint[], max: number): Buffer {
   const alpha = new Float32Array(width * height);
   const size = 2 * RADIUS + 1;
   for (const point of points) {

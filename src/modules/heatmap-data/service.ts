@@ -152,9 +152,10 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
         layer = scrollDepthLayer(size.width, size.height, buckets.map((b) => ({ bottom: b.scroll_depth_bucket, count: b.cumulative_count })));
       } else {
         const rows = await heatmapData.points(access.team.id, filter, aggregation, { limit: MAX_POINTS, offset: 0 });
-        max = Math.max(0, ...rows.map((row) => row.count));
+        // Hottest first: the first cell holds the highest count.
+        max = rows[0]?.count ?? 0;
         const points = rows.map((row) => ({ x: Math.round(row.pointer_relative_x * size.width), y: row.pointer_y, value: row.count }));
-        layer = heatmapLayer(size.width, size.height, points);
+        layer = heatmapLayer(size.width, size.height, points, max);
       }
       const format = q.format ?? 'png';
       const label = filter.type === 'scrolldepth' ? 'scroll depth' : aggregation === 'unique_visitors' ? `visitors (${filter.type})` : `${filter.type}s`;
