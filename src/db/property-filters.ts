@@ -310,6 +310,11 @@ export async function assertRegexesCompile(db: Db, filters: readonly PropertyCom
   const patterns = filters
     .filter((filter) => filter.operator === 'regex' || filter.operator === 'not_regex')
     .flatMap((filter) => [filter.value ?? []].flat().map(textOf));
+  await assertPatternsCompile(db, patterns);
+}
+
+/** Compiles the regular expressions in Postgres; one it rejects is a ValidationError ("Invalid regular expression."). */
+export async function assertPatternsCompile(db: Db, patterns: readonly string[]): Promise<void> {
   if (patterns.length === 0) return;
   const checks = patterns.map((pattern) => sql`'' ~ ${pattern}::text`);
   try {

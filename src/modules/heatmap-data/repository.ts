@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
+import { assertPatternsCompile, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
 import { type Aggregation, SCALE_FACTOR } from './contract.js';
 
 /** Which points a heatmap query reads (heatmaps_api.py's predicates). */
@@ -65,6 +65,9 @@ const counted = (aggregation: Aggregation) => (aggregation === 'unique_visitors'
 
 export function createHeatmapDataRepository(db: Db) {
   return {
+    /** Compiles the URL pattern's regex first, so one Postgres rejects is a 400 rather than a failed query. */
+    assertCompiles: (pattern: string) => assertPatternsCompile(db, [pattern]),
+
     /** Points grouped on the grid, hottest first; `limit` rows from `offset`. */
     async points(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
       return queryRows<{ count: number; pointer_y: number; pointer_relative_x: number; pointer_target_fixed: boolean }>(
@@ -113,16 +116,6 @@ export function createHeatmapDataRepository(db: Db) {
         queryRows<{ n: number }>(db, sql`select count(*)::int as n from heatmap_points p where ${matching}`),
       ]);
       return { rows, total: total!.n };
-    },
-
-    /** Whether Postgres can compile the URL pattern (a regex it cannot is the client's mistake, not a 500). */
-    async compiles(pattern: string): Promise<boolean> {
-      try {
-        await db.execute(sql`select '' ~ ${pattern}::text`);
-        return true;
-      } catch {
-        return false;
-      }
     },
   };
 }

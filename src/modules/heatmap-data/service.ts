@@ -95,7 +95,11 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
     // Both given: the pattern wins unless the two are the same.
     const exact = q.url_exact || undefined;
     const pattern = q.url_pattern && q.url_pattern !== exact ? urlPatternRegex(q.url_pattern) : undefined;
-    if (pattern !== undefined && !(await heatmapData.compiles(pattern))) throw new ValidationError('Invalid url_pattern: not a valid regular expression', 'url_pattern');
+    if (pattern !== undefined) {
+      await heatmapData.assertCompiles(pattern).catch((error: unknown) => {
+        throw error instanceof ValidationError ? new ValidationError('Invalid url_pattern: not a valid regular expression', 'url_pattern') : error;
+      });
+    }
     return {
       type: q.type || 'click',
       from: heatmapDay(q.date_from || DEFAULT_DATE_FROM, now, timeZone),
