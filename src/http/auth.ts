@@ -33,9 +33,14 @@ function lastValue(value: unknown): string | undefined {
 }
 
 /** PostHog tries one key only: the Authorization header, else the body field, else the query parameter. */
-function presentedKey(request: FastifyRequest): { value: string; source: KeySource } | null {
+/** The credential of an `Authorization: Bearer …` header, if there is one. */
+export function bearerCredential(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization?.trim();
-  const bearer = header ? BEARER.exec(header)?.[1]?.trim() : undefined;
+  return header ? BEARER.exec(header)?.[1]?.trim() : undefined;
+}
+
+function presentedKey(request: FastifyRequest): { value: string; source: KeySource } | null {
+  const bearer = bearerCredential(request);
   // pha_ tokens are OAuth access tokens, which this server does not issue.
   if (bearer && !bearer.startsWith('pha_')) return { value: bearer, source: 'Authorization header' };
   const fromBody = request.body && typeof request.body === 'object' ? lastValue((request.body as Record<string, unknown>).personal_api_key) : undefined;

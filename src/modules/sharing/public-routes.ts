@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { bearerCredential } from '../../http/auth.js';
 import { prefersHtml } from '../../http/negotiation.js';
 import type { RoutePlugin } from '../../http/route.js';
 import { ErrorSchema } from '../../http/schemas.js';
@@ -22,11 +23,9 @@ const PAGES = [
   { prefix: '/embedded', type: 'embed' as const },
 ];
 
-const BEARER = /^Bearer\s+(\S+)\s*$/;
-
 /** The JWT of an unlock: the Bearer header's (API clients) or the share path's cookie (browsers). */
 function unlockJwt(request: FastifyRequest): string | undefined {
-  const bearer = BEARER.exec(request.headers.authorization ?? '')?.[1];
+  const bearer = bearerCredential(request);
   if (bearer && looksLikeJwt(bearer)) return bearer;
   return request.cookies[SHARE_COOKIE];
 }
