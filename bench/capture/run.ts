@@ -23,6 +23,7 @@ import {
   freePort,
   intOption,
   log,
+  processCpuMs,
   ROOT,
   runBench,
   scratchDatabase,
@@ -101,6 +102,41 @@ async function drive(child: ServerChild, token: string, from: number, connection
   return { result, used: next - from };
 }
 
+/**
+ * CPU time (ms) a side uses over a round: its server process and the Postgres backends it is connected through (each
+ * side's pool names itself with PGAPPNAME). Per event, it is the side's cost with the machine's noise mostly left out;
+ * Postgres's shared processes (WAL writer, checkpointer) are left out on both sides. Pools close idle connections
+ * and open new ones, so the backends are read every second and each one counts from its first reading (0 for one
+ * that started during the round) to its last: a backend that exits loses at most its last second.
+ */
+function cpuMeter(db: pg.Pool, side: Side, child: ServerChild) {
+  const backends = new Map<number, { first: number; last: number }>();
+  const read = async (started: boolean) => {
+    const { rows } = await db.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [`bench-${side}`]);
+    for (const { pid } of rows) {
+      const ms = await processCpuMs({ pid });
+      if (ms === null) continue;
+      const seen = backends.get(pid);
+      if (seen) seen.last = ms;
+      else backends.set(pid, { first: started ? 0 : ms, last: ms });
+    }
+  };
+  return {
+    async start() {
+      const serverBefore = (await processCpuMs(child)) ?? 0;
+      await read(false);
+      const timer = setInterval(() => void read(true), 1000);
+      return async () => {
+        clearInterval(timer);
+        await read(true);
+        let database = 0;
+        for (const { first, last } of backends.values()) database += last - first;
+        return { server: ((await processCpuMs(child)) ?? 0) - serverBefore, database };
+      };
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const { url, dataDir } = await scratchDatabase(options.adminUrl);
   log(`bench:capture  posthog-js-like traffic; connections ${options.connections.join(', ')}; ${options.duration} s x ${options.rounds} round(s)`);
@@ -108,10 +144,10 @@ async function main(): Promise<void> {
 
   const profileDir = path.join(ROOT, 'bench', 'results', `cpu-prof-${stamp()}`);
   if (options.cpuProf) await fs.mkdir(profileDir, { recursive: true });
-  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool, cpuProfDir: options.cpuProf ? profileDir : null });
+  const { child: burrow, key } = await startBurrow({ url, dataDir, pool: options.pool, cpuProfDir: options.cpuProf ? profileDir : null, env: { PGAPPNAME: 'bench-burrow' } });
   const project = (await apiRequest(burrow, key, 'GET', '/api/projects/@current/')).json as { api_token: string; id: number };
   await apiRequest(burrow, key, 'PATCH', `/api/projects/${project.id}/`, { session_recording_opt_in: true, heatmaps_opt_in: true });
-  const baseline = startChild('baseline', 'bench/capture/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool) }, { port: await freePort() });
+  const baseline = startChild('baseline', 'bench/capture/baseline.ts', { DATABASE_URL: url, DATABASE_POOL_SIZE: String(options.pool), PGAPPNAME: 'bench-baseline' }, { port: await freePort() });
   await waitForHealth(baseline);
   const children: Record<Side, ServerChild> = { burrow, baseline };
   const db = new pg.Pool({ connectionString: url, max: 2 });
@@ -134,26 +170,31 @@ async function main(): Promise<void> {
     log();
     log(`${connections} connections`);
     if (options.warmup > 0) for (const side of ['baseline', 'burrow'] as const) cursor += (await drive(children[side], token, cursor, connections, options.warmup)).used;
-    const perSide: Record<Side, { eventsPerSecond: number[]; mbPerSecond: number[]; p50: number[]; p99: number[]; errors: number }> = {
-      burrow: { eventsPerSecond: [], mbPerSecond: [], p50: [], p99: [], errors: 0 },
-      baseline: { eventsPerSecond: [], mbPerSecond: [], p50: [], p99: [], errors: 0 },
+    const perSide: Record<Side, { eventsPerSecond: number[]; mbPerSecond: number[]; cpuPerThousand: number[]; p50: number[]; p99: number[]; errors: number }> = {
+      burrow: { eventsPerSecond: [], mbPerSecond: [], cpuPerThousand: [], p50: [], p99: [], errors: 0 },
+      baseline: { eventsPerSecond: [], mbPerSecond: [], cpuPerThousand: [], p50: [], p99: [], errors: 0 },
     };
     for (let round = 1; round <= options.rounds; round++) {
       for (const side of alternate(['baseline', 'burrow'] as const, round)) {
         const before = await stored(db, side);
+        const stopMeter = await cpuMeter(db, side, children[side]).start();
         const { result, used } = await drive(children[side], token, cursor, connections, options.duration);
         cursor += used;
-        const after = await stored(db, side);
+        const [after, cpu] = [await stored(db, side), await stopMeter()];
         // Analytics events stored per second; both sides also take the stream's /s/ batches meanwhile.
         const events = after.events - before.events;
         const eventsPerSecond = events / options.duration;
         const mbPerSecond = (after.bytes - before.bytes) / 1e6 / options.duration;
+        const perThousand = (ms: number) => (events > 0 ? (ms / events) * 1000 : 0);
+        const serverCpu = perThousand(cpu.server);
+        const cpuPerThousand = serverCpu + perThousand(cpu.database);
+        perSide[side].cpuPerThousand.push(cpuPerThousand);
         perSide[side].eventsPerSecond.push(eventsPerSecond);
         perSide[side].mbPerSecond.push(mbPerSecond);
         perSide[side].p50.push(result.latency.p50);
         perSide[side].p99.push(result.latency.p99);
         perSide[side].errors += result.errors + result.non2xx;
-        log(`  round ${round} ${side.padEnd(8)} ${fmt(eventsPerSecond).padStart(6)} events/s  ${fmt(result['2xx'] / options.duration).padStart(5)} req/s  p50 ${fmt(result.latency.p50)} ms  p99 ${fmt(result.latency.p99)} ms  non-2xx/errors ${result.non2xx}/${result.errors}${side === 'burrow' ? `  recordings ${fmt(mbPerSecond, 2)} MB/s` : ''}`);
+        log(`  round ${round} ${side.padEnd(8)} ${fmt(eventsPerSecond).padStart(6)} events/s  ${fmt(result['2xx'] / options.duration).padStart(5)} req/s  p50 ${fmt(result.latency.p50)} ms  p99 ${fmt(result.latency.p99)} ms  CPU ${fmt(cpuPerThousand)} ms/1000 ev (server ${fmt(serverCpu)})  non-2xx/errors ${result.non2xx}/${result.errors}${side === 'burrow' ? `  recordings ${fmt(mbPerSecond, 2)} MB/s` : ''}`);
       }
     }
     const [b, s] = [perSide.burrow, perSide.baseline];
@@ -162,11 +203,14 @@ async function main(): Promise<void> {
       burrowEventsPerSecond: median(b.eventsPerSecond),
       baselineEventsPerSecond: median(s.eventsPerSecond),
       burrowRecordingMbPerSecond: median(b.mbPerSecond),
+      burrowCpuMsPerThousandEvents: median(b.cpuPerThousand),
+      baselineCpuMsPerThousandEvents: median(s.cpuPerThousand),
       burrow: { p50: median(b.p50), p99: median(b.p99), errors: b.errors },
       baseline: { p50: median(s.p50), p99: median(s.p99), errors: s.errors },
     };
     rows.push(row);
     log(`  medians: Burrow ${fmt(row.burrowEventsPerSecond)} events/s, baseline ${fmt(row.baselineEventsPerSecond)}: ${ratio(row.burrowEventsPerSecond, row.baselineEventsPerSecond)}; Burrow p50 ${fmt(row.burrow.p50)} / p99 ${fmt(row.burrow.p99)} ms, baseline ${fmt(row.baseline.p50)} / ${fmt(row.baseline.p99)} ms`);
+    log(`  CPU per 1000 events (server and its Postgres backends): Burrow ${fmt(row.burrowCpuMsPerThousandEvents)} ms, baseline ${fmt(row.baselineCpuMsPerThousandEvents)} ms: ${ratio(row.baselineCpuMsPerThousandEvents, row.burrowCpuMsPerThousandEvents)} the baseline's events per CPU second`);
   }
   const memory = { burrow: await serverMemory(burrow), baseline: await serverMemory(baseline) };
   log();

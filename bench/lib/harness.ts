@@ -310,7 +310,7 @@ export async function waitUntilIdle(child: ServerChild, quickMs = 250, timeoutMs
  * difference over a run divided by its requests is the server's CPU per request, which a noisy machine disturbs far
  * less than requests/s.
  */
-export async function processCpuMs(child: Child): Promise<number | null> {
+export async function processCpuMs(child: Child | { pid: number }): Promise<number | null> {
   const stat = await fs.readFile(`/proc/${child.pid}/stat`, 'utf8').catch(() => null);
   if (stat === null) return null;
   // Fields after the command name (which may hold spaces) : utime and stime are fields 14 and 15, in clock ticks (100/s).
