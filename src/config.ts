@@ -64,6 +64,7 @@ export const ConfigSchema = z.object({
   RENDER_JPEG_QUALITY: int(70, 1).pipe(z.number().max(100)),
   EVENTS_RETENTION_DAYS: int(0),
   CAPTURE_EVENTS_PER_SECOND: int(0),
+  CAPTURE_CONCURRENT_WRITES: int(3, 1),
   RECORDINGS_QUOTA_PER_MONTH: int(0),
   RECORDINGS_API_TIER: z.enum(['free', 'paid', 'enterprise']).default('paid'),
   SHARING_TOKEN_GRACE_PERIOD_SECONDS: int(300),
@@ -121,7 +122,7 @@ export type Config = Readonly<{
   authCacheMs: number;
   /** Days events, heatmap points and sessions are kept (EVENTS_RETENTION_DAYS); 0 keeps them. */
   eventsRetentionDays: number;
-  capture: Readonly<{ eventsPerSecond: number; recordingsQuotaPerMonth: number }>;
+  capture: Readonly<{ eventsPerSecond: number; recordingsQuotaPerMonth: number; concurrentWrites: number }>;
   /** Which of PostHog's plan tiers sets the personal API key throttles of the recordings list and snapshots. */
   recordingsApiTier: z.infer<typeof ConfigSchema>['RECORDINGS_API_TIER'];
   /** How long a share link keeps working after its token was rotated. */
@@ -178,7 +179,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     authCacheMs: e.AUTH_CACHE_SECONDS * 1000,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
-    capture: Object.freeze({ eventsPerSecond: e.CAPTURE_EVENTS_PER_SECOND, recordingsQuotaPerMonth: e.RECORDINGS_QUOTA_PER_MONTH }),
+    capture: Object.freeze({
+      eventsPerSecond: e.CAPTURE_EVENTS_PER_SECOND,
+      recordingsQuotaPerMonth: e.RECORDINGS_QUOTA_PER_MONTH,
+      concurrentWrites: e.CAPTURE_CONCURRENT_WRITES,
+    }),
     recordingsApiTier: e.RECORDINGS_API_TIER,
     sharingTokenGracePeriodMs: e.SHARING_TOKEN_GRACE_PERIOD_SECONDS * 1000,
     blobStore: Object.freeze(

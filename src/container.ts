@@ -64,7 +64,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
   });
   const sessions = createSessionsModule({ db });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
-  const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, limits: config.capture });
+  const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 
   return {
     database,

@@ -8,10 +8,10 @@ import { processesPerson } from './person-updates.js';
 import { sessionFields } from './session-fields.js';
 
 /**
- * A request's events stored in one statement, so that the common request costs one round trip: the events (each
- * uuid once per team), then, for the events that were new only, their heatmap points, their sessions' aggregates
- * and, when asked, an empty person for each distinct id that has none. A batch sent again, or twice at once, finds
- * its events stored and adds nothing; a single statement is stored all or nothing.
+ * The events of one or more requests of a team stored in one statement, so that the common request costs at most one
+ * round trip: the events (each uuid once per team), then, for the events that were new only, their heatmap points,
+ * their sessions' aggregates and, when asked, an empty person for each distinct id that has none. A batch sent again,
+ * or twice at once, finds its events stored and adds nothing; a single statement is stored all or nothing.
  */
 
 /** One event as the statement reads it (jsonb_to_recordset): its columns and what it gives its session and heatmap. */
@@ -51,14 +51,20 @@ export interface StoredEvents {
   firstForTeam: boolean;
 }
 
-/** The statement's input: each uuid once (the first event with it), in the request's order. */
-function eventInputs(captured: CapturedEvent[], { ensurePersons, keepHeatmaps }: Pick<StoreOptions, 'ensurePersons' | 'keepHeatmaps'>): EventInput[] {
-  const seen = new Set<string>();
+/**
+ * The statement's input: each uuid once (the first event with it), in the requests' order; and which request each
+ * uuid is counted for.
+ */
+function eventInputs(
+  requests: CapturedEvent[][],
+  { ensurePersons, keepHeatmaps }: Pick<StoreOptions, 'ensurePersons' | 'keepHeatmaps'>,
+): { inputs: EventInput[]; requestOf: Map<string, number> } {
+  const requestOf = new Map<string, number>();
   const personUuids = new Map<string, string>();
   const inputs: EventInput[] = [];
-  for (const original of captured) {
-    if (seen.has(original.uuid)) continue;
-    seen.add(original.uuid);
+  for (const [request, original] of requests.flatMap((captured, request) => captured.map((event) => [request, event] as const))) {
+    if (requestOf.has(original.uuid)) continue;
+    requestOf.set(original.uuid, request);
     const { event, points, viewport } = takeHeatmapPoints(original);
     const session = sessionFields(event);
     const input: EventInput = {
@@ -85,7 +91,7 @@ function eventInputs(captured: CapturedEvent[], { ensurePersons, keepHeatmaps }:
     }
     inputs.push(input);
   }
-  return inputs;
+  return { inputs, requestOf };
 }
 
 const TEAM = sql`${sql.placeholder('team')}::int`;
@@ -207,8 +213,14 @@ function prepared(db: Db, options: StoreOptions) {
   return db._.session.prepareQuery<{ execute: { rows: StatementRow[] }; all: unknown; values: unknown }>(query, undefined, name, false);
 }
 
-/** Stores the events (see the top of this file); `db` may be a transaction that goes on to update persons. */
-export async function storeEvents(db: Db, teamId: number, captured: CapturedEvent[], options: StoreOptions): Promise<StoredEvents> {
-  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(eventInputs(captured, options)) });
-  return { uuids: rows[0]!.uuids, firstForTeam: rows[0]!.first_for_team };
+/**
+ * Stores the requests' events (see the top of this file) and answers, per request, the uuids that were new for it;
+ * `db` may be a transaction that goes on to update persons. The team's first event is the first request's.
+ */
+export async function storeEvents(db: Db, teamId: number, requests: CapturedEvent[][], options: StoreOptions): Promise<StoredEvents[]> {
+  const { inputs, requestOf } = eventInputs(requests, options);
+  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(inputs) });
+  const stored = requests.map((_, i): StoredEvents => ({ uuids: [], firstForTeam: i === 0 && rows[0]!.first_for_team }));
+  for (const uuid of rows[0]!.uuids) stored[requestOf.get(uuid)!]!.uuids.push(uuid);
+  return stored;
 }

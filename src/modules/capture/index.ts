@@ -24,14 +24,15 @@ export interface CaptureModuleDeps {
   identityChanged: Signal;
   /** EVENTS_RETENTION_DAYS; 0 keeps events. */
   eventsRetentionDays: number;
-  limits: { eventsPerSecond: number; recordingsQuotaPerMonth: number };
+  /** CAPTURE_EVENTS_PER_SECOND, RECORDINGS_QUOTA_PER_MONTH and CAPTURE_CONCURRENT_WRITES. */
+  capture: { eventsPerSecond: number; recordingsQuotaPerMonth: number; concurrentWrites: number };
 }
 
 /** Where posthog-js sends events and recordings and loads its remote config (/e/, /s/, /flags/, /array/<token>/config, ...). */
-export function createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays, limits }: CaptureModuleDeps) {
+export function createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays, capture: { concurrentWrites, ...limits } }: CaptureModuleDeps) {
   const service = createCaptureService({
-    capture: createCaptureRepository(db),
-    recordings: createRecordingsRepository(db, blobs, log),
+    capture: createCaptureRepository(db, { concurrentWrites }),
+    recordings: createRecordingsRepository(db, blobs, log, { concurrentWrites }),
     teams: identity.directory,
     teamCacheMs: 5_000,
     onTeamChanged: () => identityChanged.notify(),

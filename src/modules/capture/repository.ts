@@ -1,12 +1,34 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { events, heatmapPoints, rawSessions } from '../../db/schema/index.js';
+import { createWriteBatcher } from '../../lib/write-batcher.js';
 import type { CapturedEvent } from './events.js';
 import { peopleWriter } from './people-repository.js';
 import { changesPerson, processesPerson } from './person-updates.js';
-import { storeEvents } from './events-repository.js';
+import { type StoreOptions, type StoredEvents, storeEvents } from './events-repository.js';
 
-export function createCaptureRepository(db: Db) {
+/** Events stored by one shared statement at most (a single request of more is stored alone). */
+const EVENTS_PER_STATEMENT = 2_000;
+
+/** One request's events for the shared statement, and what selects the statement they can share. */
+interface EventsWrite {
+  teamId: number;
+  captured: CapturedEvent[];
+  options: StoreOptions;
+}
+
+/**
+ * `concurrentWrites` caps the statements of requests that change no person running at once; the requests that come
+ * meanwhile are stored together by the next one (src/lib/write-batcher.ts).
+ */
+export function createCaptureRepository(db: Db, { concurrentWrites }: { concurrentWrites: number }) {
+  const batcher = createWriteBatcher<EventsWrite, StoredEvents>({
+    maxInFlight: concurrentWrites,
+    maxWeight: EVENTS_PER_STATEMENT,
+    weight: (write) => write.captured.length,
+    write: (writes) => storeEvents(db, writes[0]!.teamId, writes.map((w) => w.captured), writes[0]!.options),
+  });
+
   return {
     /**
      * Stores a request's events all or none, each once: an event uuid the team already has is skipped, so a batch the
@@ -24,11 +46,14 @@ export function createCaptureRepository(db: Db) {
     ): Promise<{ inserted: number; firstForTeam: boolean }> {
       const flagTeam = !options.alreadyIngested;
       if (!captured.some(changesPerson)) {
-        const { uuids, firstForTeam } = await storeEvents(db, teamId, captured, { ensurePersons: true, flagTeam, keepHeatmaps: options.keepHeatmaps });
+        const write = { teamId, captured, options: { ensurePersons: true, flagTeam, keepHeatmaps: options.keepHeatmaps } };
+        const { uuids, firstForTeam } = await batcher.write(`${teamId}:${flagTeam}:${options.keepHeatmaps}`, write);
         return { inserted: uuids.length, firstForTeam };
       }
       return db.transaction(async (tx) => {
-        const { uuids, firstForTeam } = await storeEvents(tx, teamId, captured, { ensurePersons: false, flagTeam, keepHeatmaps: options.keepHeatmaps });
+        const [{ uuids, firstForTeam }] = (await storeEvents(tx, teamId, [captured], { ensurePersons: false, flagTeam, keepHeatmaps: options.keepHeatmaps })) as [
+          StoredEvents,
+        ];
         const fresh = new Set(uuids);
         // The first event of each new uuid, the one stored.
         await peopleWriter(tx, teamId).applyEvents(captured.filter((event) => fresh.delete(event.uuid) && processesPerson(event)));

@@ -126,6 +126,25 @@ describe('capture: persons and sessions', () => {
     expect(await personOf('anon-6')).toMatchObject({ properties: {}, isIdentified: false });
   });
 
+  it('stores many requests sent at once, sharing statements, as each sent alone: events once, sessions added up', async () => {
+    // More requests than CAPTURE_CONCURRENT_WRITES: on Postgres the waiting ones share statements. Two are sent twice.
+    const props = (n: number) => ({ $session_id: 'visit-many', $current_url: `https://shop.example.com/${n}`, $viewport_width: 1280, $viewport_height: 720 });
+    const heatmap = { 'https://shop.example.com/': [{ x: 10, y: 20, target_fixed: false, type: 'click' }] };
+    const batches = Array.from({ length: 16 }, (_, n) => [
+      event('$pageview', `visitor-${n}`, 100 - n, props(n)),
+      event('$$heatmap', `visitor-${n}`, 100 - n, { ...props(n), $heatmap_data: heatmap }),
+    ]);
+    await Promise.all([...batches, batches[3]!, batches[9]!].map((batch) => send(batch)));
+    expect(await session('visit-many')).toMatchObject({ pageviewCount: 16, distinctId: 'visitor-15', entryUrl: 'https://shop.example.com/15', endUrl: 'https://shop.example.com/0' });
+    const [stored] = await queryRows<{ events: number; points: number }>(
+      ctx.database.db,
+      sql`select (select count(*)::int from events where team_id = ${tenant.teamId} and session_id = 'visit-many') as events,
+        (select count(*)::int from heatmap_points where team_id = ${tenant.teamId} and session_id = 'visit-many') as points`,
+    );
+    expect(stored).toEqual({ events: 32, points: 16 });
+    expect(await personOf('visitor-7')).toMatchObject({ properties: {}, isIdentified: false });
+  });
+
   it('gives a new distinct id sent by two requests at once one person, and leaves no person without a distinct id', async () => {
     await Promise.all([send([event('$pageview', 'anon-7', 1)]), send([event('$pageview', 'anon-7', 2)]), send([event('clicked', 'anon-7', 3)])]);
     const [{ persons: count }] = (await ctx.database.db

@@ -130,6 +130,23 @@ describe('capture: session recordings (/s/)', () => {
     expect((await blocks('session-b')).map((b) => b.uuid)).toEqual([uuid(11), uuid(10)]);
   });
 
+  it('stores many requests sent at once, sharing statements, as each sent alone: every block once, counts added up', async () => {
+    // More requests than CAPTURE_CONCURRENT_WRITES: on Postgres the waiting ones share statements. One is sent twice.
+    const sent = Array.from({ length: 12 }, (_, n) =>
+      snapshot(100 + n, 'session-many', [meta(T0 + (12 - n) * 1000, `https://shop.example.com/page-${12 - n}`), click(T0 + (12 - n) * 1000 + 10), consoleEvent(T0 + (12 - n) * 1000 + 20, 'warn', `warned ${n % 3}`)]),
+    );
+    const responses = await Promise.all([...sent, sent[4]!].map((event) => send([event])));
+    expect(responses.map((response) => response.statusCode)).toEqual(Array(13).fill(200));
+    const row = await recording('session-many');
+    expect(row).toMatchObject({ clickCount: 12, consoleWarnCount: 12, blockCount: 12, messageCount: 12, firstUrl: 'https://shop.example.com/page-1' });
+    // Every URL once, the earliest first (blocks arriving out of order append later URLs as they come).
+    expect(row!.urls[0]).toBe('https://shop.example.com/page-1');
+    expect([...row!.urls].sort()).toEqual(Array.from({ length: 12 }, (_, n) => `https://shop.example.com/page-${n + 1}`).sort());
+    expect(Date.parse(row!.startTime)).toBe(T0 + 1000);
+    expect(Date.parse(row!.endTime)).toBe(T0 + 12_020);
+    expect((await blocks('session-many')).map((b) => b.uuid)).toEqual(sent.map((event) => event.uuid).reverse());
+  });
+
   it('groups by each event’s own session and window, a missing window being the session', async () => {
     const { $window_id: _dropped, ...noWindow } = snapshot(21, 'session-d', [click(T0 + 10)]).properties;
     const response = await send([snapshot(20, 'session-c', [click(T0)]), { ...snapshot(21, 'session-d', []), properties: noWindow }]);
