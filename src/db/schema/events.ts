@@ -1,4 +1,4 @@
-import { bigserial, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, uuid, varchar } from 'drizzle-orm/pg-core';
 import { timestamptz } from './columns.js';
 import { teams } from './teams.js';
 
@@ -10,7 +10,6 @@ import { teams } from './teams.js';
 export const events = pgTable(
   'events',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
     teamId: integer('team_id')
       .notNull()
       .references(() => teams.id, { onDelete: 'cascade' }),
@@ -27,7 +26,8 @@ export const events = pgTable(
     createdAt: timestamptz('created_at').notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('events_team_uuid').on(t.teamId, t.uuid),
+    // The key is the team's event uuid (a bigserial id as well would cost every insert one more index).
+    primaryKey({ name: 'events_pkey', columns: [t.teamId, t.uuid] }),
     index('events_team_timestamp').on(t.teamId, t.timestamp),
     index('events_team_session').on(t.teamId, t.sessionId, t.timestamp),
     index('events_team_event').on(t.teamId, t.event, t.timestamp),

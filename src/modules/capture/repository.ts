@@ -1,5 +1,6 @@
-import { sql } from 'drizzle-orm';
-import type { Db } from '../../db/client.js';
+import { type SQL, sql } from 'drizzle-orm';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { type Db, queryRows } from '../../db/client.js';
 import { events, heatmapPoints, rawSessions } from '../../db/schema/index.js';
 import { createWriteBatcher } from '../../lib/write-batcher.js';
 import type { CapturedEvent } from './events.js';
@@ -64,29 +65,25 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
     /** Deletes up to `limit` events, heatmap points and sessions from before `cutoff` each; answers how many in all. */
     async deleteBefore(cutoff: Date, limit: number): Promise<number> {
       const at = cutoff.toISOString();
+      const deletions = [
+        deleteOldest(events, [events.teamId, events.uuid], sql`${events.timestamp} < ${at}`),
+        deleteOldest(heatmapPoints, [heatmapPoints.id], sql`${heatmapPoints.timestamp} < ${at}`),
+        deleteOldest(rawSessions, [rawSessions.teamId, rawSessions.sessionId], sql`${rawSessions.endTimestamp} < ${at}`),
+      ];
       let deleted = 0;
-      for (const { table, key, time } of DATED) {
-        const oldest = db.select({ key }).from(table).where(sql`${time} < ${at}`).limit(limit);
-        deleted += (await db.delete(table).where(sql`${key} in (${oldest})`).returning({ key })).length;
-      }
-      const ended = db
-        .select({ teamId: rawSessions.teamId, sessionId: rawSessions.sessionId })
-        .from(rawSessions)
-        .where(sql`${rawSessions.endTimestamp} < ${at}`)
-        .limit(limit);
-      const sessions = await db
-        .delete(rawSessions)
-        .where(sql`(${rawSessions.teamId}, ${rawSessions.sessionId}) in (${ended})`)
-        .returning({ sessionId: rawSessions.sessionId });
-      return deleted + sessions.length;
+      for (const deletion of deletions) deleted += await deletion(limit);
+      return deleted;
     },
   };
-}
 
-/** What the events retention deletes, oldest first, each by the time that dates it. */
-const DATED = [
-  { table: events, key: events.id, time: events.timestamp },
-  { table: heatmapPoints, key: heatmapPoints.id, time: heatmapPoints.timestamp },
-] as const;
+  /** Deletes up to `limit` rows matching `condition`, picked by their key; answers how many. */
+  function deleteOldest(table: PgTable, key: PgColumn[], condition: SQL) {
+    const columns = sql.join(key, sql`, `);
+    return async (limit: number) => {
+      const picked = sql`select ${columns} from ${table} where ${condition} limit ${limit}`;
+      return (await queryRows(db, sql`delete from ${table} where (${columns}) in (${picked}) returning 1`)).length;
+    };
+  }
+}
 
 export type CaptureRepository = ReturnType<typeof createCaptureRepository>;
