@@ -56,6 +56,13 @@ const STAMP = (() => {
   return stamp;
 })();
 
+/** For each row of the stamp, the largest |dx| where it is not clear (-1 for none): the stamp is a disc. */
+const SPAN = Array.from({ length: 2 * RADIUS + 1 }, (_, row) => {
+  let span = -1;
+  for (let dx = 0; dx <= RADIUS; dx++) if (STAMP[row * (2 * RADIUS + 1) + dx + RADIUS]! > 0) span = dx;
+  return span;
+});
+
 /** The heatmap layer as RGBA pixels of width x height, values scaled to `max`; points outside it are left out. */
 export function heatmapLayer(width: number, height: number, points: OverlayPoint[], max: number): Buffer {
   const alpha = new Float32Array(width * height);
@@ -63,22 +70,29 @@ export function heatmapLayer(width: number, height: number, points: OverlayPoint
   for (const point of points) {
     if (point.x < -RADIUS || point.x > width + RADIUS || point.y < -RADIUS || point.y > height + RADIUS || max === 0) continue;
     const opacity = Math.max(0.01, Math.min(point.value, max) / max);
-    for (let dy = -RADIUS; dy <= RADIUS; dy++) {
-      const y = point.y + dy;
-      if (y < 0 || y >= height) continue;
-      for (let dx = -RADIUS; dx <= RADIUS; dx++) {
-        const x = point.x + dx;
-        if (x < 0 || x >= width) continue;
-        const source = STAMP[(dy + RADIUS) * size + dx + RADIUS]! * opacity;
+    // Only the stamp's disc within the layer: the same pixels, in the same order, as the whole square would touch.
+    const { x: px, y: py } = point;
+    const bottom = Math.min(height - 1, py + RADIUS);
+    for (let y = Math.max(0, py - RADIUS); y <= bottom; y++) {
+      const row = y - py + RADIUS;
+      const span = SPAN[row]!;
+      if (span < 0) continue;
+      const stampAt = row * size + RADIUS - px;
+      const line = y * width;
+      const right = Math.min(width - 1, px + span);
+      for (let x = Math.max(0, px - span); x <= right; x++) {
+        const source = STAMP[stampAt + x]! * opacity;
         if (source === 0) continue;
-        const i = y * width + x;
+        const i = line + x;
         alpha[i] = source + alpha[i]! * (1 - source);
       }
     }
   }
   const rgba = Buffer.alloc(width * height * 4);
   for (let i = 0; i < alpha.length; i++) {
-    const a = Math.round(alpha[i]! * 255);
+    const value = alpha[i]!;
+    if (value === 0) continue;
+    const a = Math.round(value * 255);
     if (a === 0) continue;
     const [r, g, b] = PALETTE[a]!;
     rgba[i * 4] = r;
@@ -155,6 +169,7 @@ export async function composeOverlay(
   if (layer.width >= 200) composites.push({ input: legend(options.label, options.max), top: 8, left: layer.width - 188 });
   // Loaded on first use, so a server that never draws an overlay never holds sharp.
   const { default: sharp } = await import('sharp');
-  const image = sharp(screenshot).composite(composites);
+  // The screenshot is an opaque JPEG, so is the result: without its alpha channel the PNG has a quarter less to encode.
+  const image = sharp(screenshot).composite(composites).removeAlpha();
   return options.format === 'png' ? image.png().toBuffer() : image.jpeg({ quality: 85 }).toBuffer();
 }

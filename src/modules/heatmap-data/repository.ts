@@ -18,15 +18,23 @@ export interface PointFilter {
   hideZeroCoordinates: boolean;
 }
 
-// The stored points are CSS pixels; PostHog's are on a 16-px grid, rounded half up as its ingestion's Math.round.
+// The stored points are CSS pixels; PostHog's are on a 16-px grid, rounded half up as its ingestion's Math.round. In
+// integers (bigint: a coordinate may be any integer), as Postgres's round of the numeric quotient would give them (half
+// away from zero) at a fraction of the cost.
 const SCALE = sql.raw(String(SCALE_FACTOR));
-const grid = (column: SQL) => sql`round(${column} / ${SCALE}::numeric)`;
+const HALF = sql.raw(String(SCALE_FACTOR / 2));
+const grid = (column: SQL) => sql`(case when ${column} < 0 then (${column}::int8 - ${HALF}) / ${SCALE} else (${column}::int8 + ${HALF}) / ${SCALE} end)`;
 const X = grid(sql`p.x`);
 const Y = grid(sql`p.y`);
 const WIDTH = grid(sql`p.viewport_width`);
 const HEIGHT = grid(sql`p.viewport_height`);
-const RELATIVE_X = sql`round(${X} / ${WIDTH}, 2)::float8`;
+/** round(x / width, 2) in hundredths, as an integer; the width is never 0 where the queries read it (width > 0). */
+const relativeXCents = (x: SQL, width: SQL) => sql`(case when ${x} < 0 then 200 * ${x} - ${width} else 200 * ${x} + ${width} end) / nullif(2 * ${width}, 0)`;
+/** The same double as round(X / WIDTH, 2)::float8: the division of two exact doubles rounds to the nearest one. */
+const RELATIVE_X = sql`((${relativeXCents(X, WIDTH)})::float8 / 100)`;
 const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
+/** A viewport bound on the grid, as Postgres's round(v / 16) gives it, kept within an integer's range. */
+const gridBound = (value: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.sign(value) * Math.round(Math.abs(value) / SCALE_FACTOR)));
 
 const dayStart = (day: string, timeZone: string) => sql`(${day}::date::timestamp at time zone ${timeZone})`;
 
@@ -43,25 +51,67 @@ function testAccountCondition(filters: PropertyFilter[], filter: PointFilter): S
     ${sql.join(conditions.map((c) => sql`and ${c}`), sql` `)})`;
 }
 
-function where(teamId: number, filter: PointFilter, options: { zeroFilter: boolean }): SQL {
+/** The conditions on a point's stored columns: its team, type, time, page and session. */
+function rowConditions(teamId: number, filter: PointFilter): SQL[] {
   const conditions = [
     sql`p.team_id = ${teamId}`,
     sql`p.type = ${filter.type}`,
     sql`p.timestamp >= ${dayStart(filter.from, filter.timeZone)}`,
     sql`p.timestamp <= ${dayStart(filter.to, filter.timeZone)} + interval '1 day'`,
-    // PostHog's ingestion drops the points of events without a viewport; a viewport under 8 px has no width on the grid.
-    sql`${WIDTH} > 0`,
   ];
-  if (filter.url && 'exact' in filter.url) conditions.push(sql`rtrim(p.url, '/') = rtrim(${filter.url.exact}, '/')`);
+  // url_key is md5(rtrim(url, '/')): the page's points are one range of heatmap_points_team_type_page.
+  if (filter.url && 'exact' in filter.url) conditions.push(sql`p.url_key = md5(rtrim(${filter.url.exact}, '/'))::uuid`);
   if (filter.url && 'pattern' in filter.url) conditions.push(sql`p.url ~ ${filter.url.pattern}`);
-  if (filter.viewportWidthMin !== null) conditions.push(sql`${WIDTH} >= round(${filter.viewportWidthMin}::numeric / ${SCALE})`);
-  if (filter.viewportWidthMax !== null) conditions.push(sql`${WIDTH} <= round(${filter.viewportWidthMax}::numeric / ${SCALE})`);
   if (filter.testAccounts) conditions.push(testAccountCondition(filter.testAccounts, filter));
-  if (options.zeroFilter && filter.hideZeroCoordinates) conditions.push(sql`not (${X} = 0 and ${Y} = 0)`);
-  return sql.join(conditions, sql` and `);
+  return conditions;
 }
 
-const counted = (aggregation: Aggregation) => (aggregation === 'unique_visitors' ? sql`count(distinct p.distinct_id)` : sql`count(*)`);
+/** The conditions on its place on the grid (x, y and the viewport's width there). */
+function gridConditions(at: { x: SQL; y: SQL; width: SQL }, filter: PointFilter, options: { zeroFilter: boolean }): SQL[] {
+  // PostHog's ingestion drops the points of events without a viewport; a viewport under 8 px has no width on the grid.
+  const conditions = [sql`${at.width} > 0`];
+  if (filter.viewportWidthMin !== null) conditions.push(sql`${at.width} >= ${gridBound(filter.viewportWidthMin)}::int`);
+  if (filter.viewportWidthMax !== null) conditions.push(sql`${at.width} <= ${gridBound(filter.viewportWidthMax)}::int`);
+  if (options.zeroFilter && filter.hideZeroCoordinates) conditions.push(sql`not (${at.x} = 0 and ${at.y} = 0)`);
+  return conditions;
+}
+
+const and = (conditions: SQL[]) => sql.join(conditions, sql` and `);
+
+function where(teamId: number, filter: PointFilter, options: { zeroFilter: boolean }): SQL {
+  return and([...rowConditions(teamId, filter), ...gridConditions({ x: X, y: Y, width: WIDTH }, filter, options)]);
+}
+
+/**
+ * The points the grid queries read (the hidden zero point left out), each on the grid once: gx, gy, gh (the viewport's
+ * height), cx (x across the viewport, in hundredths), fixed and distinct_id (null unless counted). `offset 0` keeps
+ * Postgres from merging the inner select into the queries that use it, which would compute the grid again at every
+ * use of a column.
+ */
+function onGrid(teamId: number, filter: PointFilter, aggregation: Aggregation): SQL {
+  const at = { x: sql`g.gx`, y: sql`g.gy`, width: sql`g.gw` };
+  // The visitor only when they are counted: a row fewer to read and keep.
+  const visitor = aggregation === 'unique_visitors' ? sql`p.distinct_id` : sql`null::text`;
+  return sql`select g.gx, g.gy, g.gh, g.fixed, g.distinct_id, ${relativeXCents(at.x, at.width)} as cx
+    from (select ${X} as gx, ${Y} as gy, ${WIDTH} as gw, ${HEIGHT} as gh, p.target_fixed as fixed, ${visitor} as distinct_id
+          from heatmap_points p where ${and(rowConditions(teamId, filter))} offset 0) g
+    where ${and(gridConditions(at, filter, { zeroFilter: true }))}`;
+}
+
+const counted = (aggregation: Aggregation, distinctId: SQL) => (aggregation === 'unique_visitors' ? sql`count(distinct ${distinctId})` : sql`count(*)`);
+
+/** The cells of `g` (onGrid) with their counts, hottest first; `limit` from `offset`. */
+const cells = (aggregation: Aggregation, page: { limit: number; offset: number }) =>
+  sql`select ${counted(aggregation, sql`g.distinct_id`)}::int as count, (g.gy * ${SCALE})::int as pointer_y, g.cx::float8 / 100 as pointer_relative_x,
+      g.fixed as pointer_target_fixed
+    from g group by g.fixed, g.cx, g.gy order by 1 desc, g.cx, g.gy, g.fixed limit ${page.limit} offset ${page.offset}`;
+
+interface Cell {
+  count: number;
+  pointer_y: number;
+  pointer_relative_x: number;
+  pointer_target_fixed: boolean;
+}
 
 export function createHeatmapDataRepository(db: Db) {
   return {
@@ -70,25 +120,31 @@ export function createHeatmapDataRepository(db: Db) {
 
     /** Points grouped on the grid, hottest first; `limit` rows from `offset`. */
     async points(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
-      return queryRows<{ count: number; pointer_y: number; pointer_relative_x: number; pointer_target_fixed: boolean }>(
-        db,
-        sql`select ${counted(aggregation)}::int as count, ${POINTER_Y} as pointer_y, ${RELATIVE_X} as pointer_relative_x, p.target_fixed as pointer_target_fixed
-          from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}
-          group by p.target_fixed, ${RELATIVE_X}, ${POINTER_Y}
-          order by 1 desc, 3, 2, 4 limit ${page.limit} offset ${page.offset}`,
-      );
+      return queryRows<Cell>(db, sql`with g as (${onGrid(teamId, filter, aggregation)}) ${cells(aggregation, page)}`);
     },
 
-    /** How many of the points that are not on fixed elements lie below the first screen, and the median viewport height. */
-    async fold(teamId: number, filter: PointFilter) {
-      const [row] = await queryRows<{ total: number; below: number; median: number | null }>(
+    /**
+     * The points as points() answers them and, from the same scan, the fold: how many of the points that are not on
+     * fixed elements lie below the first screen, and the median viewport height.
+     */
+    async pointsAndFold(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
+      // One row per cell, each with the fold; one row without a cell when there is none.
+      const rows = await queryRows<{ total: number; below: number; median: number | null } & { [K in keyof Cell]: Cell[K] | null }>(
         db,
-        sql`select count(*) filter (where not p.target_fixed)::int as total,
-            count(*) filter (where ${Y} > ${HEIGHT} and not p.target_fixed)::int as below,
-            round(percentile_cont(0.5) within group (order by ${HEIGHT} * ${SCALE}))::int as median
-          from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}`,
+        sql`with g as materialized (${onGrid(teamId, filter, aggregation)}),
+            fold as (select count(*) filter (where not g.fixed)::int as total, count(*) filter (where g.gy > g.gh and not g.fixed)::int as below,
+                       round(percentile_cont(0.5) within group (order by g.gh * ${SCALE}))::int as median
+                     from g)
+          select fold.total, fold.below, fold.median, c.count, c.pointer_y, c.pointer_relative_x, c.pointer_target_fixed
+          from fold left join (${cells(aggregation, page)}) c on true
+          order by c.count desc, c.pointer_relative_x, c.pointer_y, c.pointer_target_fixed`,
       );
-      return row!;
+      const { total, below, median } = rows[0]!;
+      const points: Cell[] = [];
+      for (const row of rows) {
+        if (row.count !== null) points.push({ count: row.count, pointer_y: row.pointer_y!, pointer_relative_x: row.pointer_relative_x!, pointer_target_fixed: row.pointer_target_fixed! });
+      }
+      return { points, fold: { total, below, median } };
     },
 
     /** Scroll depth in 100-px buckets of the viewport's bottom edge, shallowest first, with how many got at least that far. */
@@ -96,7 +152,7 @@ export function createHeatmapDataRepository(db: Db) {
       return queryRows<{ cumulative_count: number; bucket_count: number; scroll_depth_bucket: number }>(
         db,
         sql`select (sum(cnt) over (order by bucket desc))::int as cumulative_count, cnt::int as bucket_count, bucket::int as scroll_depth_bucket
-          from (select floor((${Y} + ${HEIGHT}) * ${SCALE} / 100) * 100 as bucket, ${counted(aggregation)} as cnt
+          from (select floor((${Y} + ${HEIGHT}) * ${SCALE} / 100::numeric) * 100 as bucket, ${counted(aggregation, sql`p.distinct_id`)} as cnt
                 from heatmap_points p where ${where(teamId, filter, { zeroFilter: false })} group by 1) buckets
           order by bucket`,
       );

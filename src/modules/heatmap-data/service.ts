@@ -121,7 +121,7 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
       if (filter.type === 'scrolldepth') return { results: await heatmapData.scrollDepth(team.id, filter, aggregation) };
       const limit = q.limit ?? DEFAULT_LIMIT;
       const page = { limit: limit === 0 ? MAX_POINTS : limit + 1, offset: q.offset ?? 0 };
-      const [rows, fold] = await Promise.all([heatmapData.points(team.id, filter, aggregation, page), heatmapData.fold(team.id, filter)]);
+      const { points: rows, fold } = await heatmapData.pointsAndFold(team.id, filter, aggregation, page);
       const hasMore = limit !== 0 && rows.length > limit;
       return {
         results: hasMore ? rows.slice(0, limit) : rows,

@@ -1,0 +1,2 @@
+ALTER TABLE "heatmap_points" ADD COLUMN "url_key" uuid GENERATED ALWAYS AS (md5(rtrim(url, '/'))::uuid) STORED NOT NULL;--> statement-breakpoint
+CREATE INDEX "heatmap_points_team_type_page" ON "heatmap_points" USING btree ("team_id","type","url_key","timestamp","x","y","viewport_width","viewport_height","target_fixed","distinct_id");
