@@ -37,8 +37,9 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
      * updated with them. Answers how many were new, and whether they were the team's first (its ingested_event flag
      * is set then). A team known to be flagged already (`alreadyIngested`) is not written to again.
      *
-     * A request whose events only need their distinct ids to have a person (most of them) is one statement; one that
-     * merges or updates persons stores its events in a transaction that then updates them event by event.
+     * A request whose events only need their distinct ids to have a person (most of them) is one statement, shared
+     * with the requests of the team that wait meanwhile; one that merges or updates persons stores its events in a
+     * transaction of its own that then updates them event by event.
      */
     async insertEvents(
       teamId: number,
