@@ -100,6 +100,19 @@ describe.each(['postgres', 's3'] as const)('capture: recording blocks with BLOB_
     expect(await storedKeys()).toEqual(before);
   });
 
+  it('fails only the request the database refuses when requests sent at once share a statement', async () => {
+    // More requests than CAPTURE_CONCURRENT_WRITES: on Postgres the waiting ones share a statement, which the doomed
+    // one fails; each is then stored alone.
+    const before = await storedKeys();
+    const sessions = ['shared-1', 'shared-2', 'shared-3', 'doomed-2', 'shared-4', 'shared-5', 'shared-6', 'shared-7'];
+    const batches = sessions.map((sessionId) => [snapshot(sessionId)]);
+    const responses = await Promise.all(batches.map((batch) => send(batch)));
+    expect(responses.map((response) => response.statusCode)).toEqual(sessions.map((sessionId) => (sessionId.startsWith('doomed') ? 500 : 200)));
+    const kept = await Promise.all(sessions.map((sessionId) => blockKeys(sessionId)));
+    expect(kept.map((keys) => keys.length)).toEqual(sessions.map((sessionId) => (sessionId.startsWith('doomed') ? 0 : 1)));
+    expect((await storedKeys()).filter((key) => !before.includes(key)).sort()).toEqual(kept.flat().sort());
+  });
+
   it('deletes the blobs of recordings past their retention', async () => {
     expect((await send([snapshot('expiring-1'), snapshot('expiring-1')])).statusCode).toBe(200);
     expect((await send([snapshot('staying-1')])).statusCode).toBe(200);
