@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { Db } from '../../db/client.js';
+import type { JobDefinitions, JobEnqueuer } from '../../jobs/queue.js';
+import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
+import { newUuid } from '../../lib/ids.js';
+import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
+import type { BlobStore } from '../../storage/index.js';
+import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
+import type { InternalApi } from './internal-api.js';
+import { pathRows } from './producers/sources.js';
+import { produceTabular } from './producers/tabular.js';
+import type { ExportsRepository } from './repository.js';
+
+const MAX_ATTEMPTS = 3;
+const PURGE_DEDUPE_KEY = 'exports.purge';
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Expired exports deleted per batch, and batches per run; a run that leaves more queues the next one at once. */
+export const PURGE_BATCH = 500;
+const PURGE_BATCHES_PER_RUN = 20;
+/** The internal credential's life, as PostHog's impersonation JWT. */
+const INTERNAL_TOKEN_TTL_SECONDS = 15 * 60;
+
+export const exportJobDefinitions = {
+  'export.produce': z.object({ exportId: z.number().int() }),
+  'exports.purge': z.object({}),
+} satisfies JobDefinitions;
+
+export type ExportJobQueue = JobEnqueuer<typeof exportJobDefinitions>;
+
+export function enqueueExport(queue: ExportJobQueue, exportId: number, options: { tx?: Db; requestId?: string } = {}) {
+  return queue.enqueue('export.produce', { exportId }, { ...options, dedupeKey: String(exportId), maxAttempts: MAX_ATTEMPTS });
+}
+
+/** Shortly after the next 00:00 UTC, at a random minute (as PostHog's beat), unless a purge is already queued. */
+async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<void> {
+  const midnight = new Date(Math.ceil(Date.now() / DAY_MS) * DAY_MS);
+  const runAt = delayMs === undefined ? new Date(midnight.getTime() + Math.floor(Math.random() * 60) * 60_000) : new Date(Date.now() + delayMs);
+  await queue.enqueue('exports.purge', {}, { dedupeKey: PURGE_DEDUPE_KEY, runAt });
+}
+
+export interface ExportJobsDeps {
+  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds'>;
+  blobs: Pick<BlobStore, 'put' | 'delete'>;
+  queue: ExportJobQueue;
+  api: Pick<InternalApi, 'get'>;
+  signingKey: () => Promise<string>;
+}
+
+/** A failure the export records as its exception (PostHog's str(e) and the class name). */
+class ExportError extends Error {}
+
+function contextOf(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' => (format === XLSX ? 'xlsx' : format === 'text/csv' ? 'csv' : 'json');
+
+/**
+ * Produces one export's file and stores it in the blob store. Idempotent: an export that already has content is left
+ * alone, and a run that loses the race to record its file deletes its own blob. A run cut off (lost lease, crash)
+ * is run again by the queue from the start.
+ */
+export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportId: number }> {
+  return async ({ payload, signal, log }) => {
+    const row = await deps.exports.findById(payload.exportId);
+    if (!row || row.contentKey !== null) return;
+    const exportLog = log.child({ exportId: row.id });
+    try {
+      const format = row.exportFormat;
+      if (!isExportFormat(format) || !TABULAR_FORMATS.includes(format)) throw new ExportError(`Export to format ${format} is not supported yet`);
+      const context = contextOf(row.exportContext);
+      if (context.source !== undefined && context.source !== null) {
+        const kind = contextOf(context.source).kind;
+        throw new ExportError(`Exports from export_context.source (${String(kind)}) are not supported yet`);
+      }
+      if (typeof context.path !== 'string' || context.path === '') throw new ExportError('Export is missing export_context.path or export_context.source');
+      if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
+      const token = encodeJwt(await deps.signingKey(), { user_id: row.createdById }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
+      const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
+      const bytes = await produceTabular(pathRows(deps.api, context.path, token, signal), { format: tabularKind(format), columns }, signal);
+      const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
+      await deps.blobs.put([{ key, body: bytes }]);
+      if (!(await deps.exports.setContent(row.id, key))) await deps.blobs.delete([key]);
+      exportLog.info({ bytes: bytes.length }, 'export produced');
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
+      exportLog.warn({ err: error }, 'export failed');
+      await deps.exports.setException(row.id, message, error instanceof ExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');
+    }
+  };
+}
+
+/** Deletes expired exports and their files in bounded batches; answers how many. */
+export async function purgeExpiredExports(deps: Pick<ExportJobsDeps, 'exports' | 'blobs'>, batches = PURGE_BATCHES_PER_RUN): Promise<{ deleted: number; more: boolean }> {
+  let deleted = 0;
+  for (let i = 0; i < batches; i += 1) {
+    const expired = await deps.exports.expired(PURGE_BATCH);
+    if (expired.length === 0) return { deleted, more: false };
+    // Files first: a crash between the two leaves rows whose next purge deletes them (missing keys are no error).
+    await deps.blobs.delete(expired.flatMap((e) => (e.contentKey ? [e.contentKey] : [])));
+    await deps.exports.deleteByIds(expired.map((e) => e.id));
+    deleted += expired.length;
+    if (expired.length < PURGE_BATCH) return { deleted, more: false };
+  }
+  return { deleted, more: true };
+}
+
+export function createExportJobs(deps: ExportJobsDeps): AreaJobs<typeof exportJobDefinitions> {
+  return {
+    definitions: exportJobDefinitions,
+    handlers: {
+      'export.produce': createProduceHandler(deps),
+      'exports.purge': async ({ log }) => {
+        const { deleted, more } = await purgeExpiredExports(deps);
+        // Scheduled after the work, so a run that left more queues the next one at once rather than at midnight.
+        await schedulePurge(deps.queue, more ? 0 : undefined);
+        log.info({ deleted, more }, 'purged expired exports');
+      },
+    },
+    schedule: () => schedulePurge(deps.queue),
+  };
+}

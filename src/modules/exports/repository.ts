@@ -1,0 +1,112 @@
+import { and, count, desc, eq, gte, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
+import { escapeLike } from '../../db/like.js';
+import { type ExportedAssetRow, exportedAssets } from '../../db/schema/index.js';
+import type { PageParams } from '../../lib/wire.js';
+
+export type NewExportedAsset = typeof exportedAssets.$inferInsert;
+export type { ExportedAssetRow };
+
+export interface ExportListFilters {
+  exportFormat?: string;
+  contextPath?: string;
+  sessionRecordingId?: string;
+}
+
+/** PostHog's default manager: expired exports are gone. */
+const notExpired = or(isNull(exportedAssets.expiresAfter), gte(exportedAssets.expiresAfter, sql`now()`))!;
+
+export function createExportsRepository(db: Db) {
+  return {
+    async insert(values: NewExportedAsset, tx: Db = db): Promise<ExportedAssetRow> {
+      const [row] = await tx.insert(exportedAssets).values(values).returning();
+      return row!;
+    },
+
+    /** An export of the team made by the user, unless it expired. */
+    async findOwn(teamId: number, userId: number, id: number): Promise<ExportedAssetRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(exportedAssets)
+        .where(and(eq(exportedAssets.id, id), eq(exportedAssets.teamId, teamId), eq(exportedAssets.createdById, userId), notExpired));
+      return row;
+    },
+
+    /** Any export of the team by id, unless it expired (public links and jobs). */
+    async findById(id: number): Promise<ExportedAssetRow | undefined> {
+      const [row] = await db.select().from(exportedAssets).where(and(eq(exportedAssets.id, id), notExpired));
+      return row;
+    },
+
+    /** The user's exports of the team, newest first. */
+    async list(teamId: number, userId: number, filters: ExportListFilters, page: PageParams): Promise<{ rows: ExportedAssetRow[]; count: number }> {
+      const conditions: SQL[] = [eq(exportedAssets.teamId, teamId), eq(exportedAssets.createdById, userId), notExpired];
+      if (filters.exportFormat) conditions.push(eq(exportedAssets.exportFormat, filters.exportFormat));
+      if (filters.contextPath !== undefined) {
+        conditions.push(sql`${exportedAssets.exportContext}->>'path' ilike ${`%${escapeLike(filters.contextPath)}%`}`);
+      }
+      if (filters.sessionRecordingId !== undefined) {
+        conditions.push(sql`${exportedAssets.exportContext}->>'session_recording_id' = ${filters.sessionRecordingId}`);
+      }
+      const where = and(...conditions);
+      const rows = await db
+        .select()
+        .from(exportedAssets)
+        .where(where)
+        .orderBy(desc(exportedAssets.createdAt), desc(exportedAssets.id))
+        .limit(page.limit)
+        .offset(page.offset);
+      const [total] = await db.select({ n: count() }).from(exportedAssets).where(where);
+      return { rows, count: total?.n ?? 0 };
+    },
+
+    /** The team's exports of these formats for a session recording, made since `since` (the monthly video quota). */
+    async countRecordingExportsSince(teamId: number, formats: readonly string[], since: Date): Promise<number> {
+      const [row] = await db
+        .select({ n: count() })
+        .from(exportedAssets)
+        .where(
+          and(
+            eq(exportedAssets.teamId, teamId),
+            inArray(exportedAssets.exportFormat, [...formats]),
+            sql`${exportedAssets.exportContext}->>'session_recording_id' is not null`,
+            gte(exportedAssets.createdAt, since.toISOString()),
+          ),
+        );
+      return row?.n ?? 0;
+    },
+
+    /** Records the file's key, once: false when the export already has content (another run finished first). */
+    async setContent(id: number, contentKey: string, tx: Db = db): Promise<boolean> {
+      const rows = await tx
+        .update(exportedAssets)
+        .set({ contentKey, exception: null, exceptionType: null })
+        .where(and(eq(exportedAssets.id, id), isNull(exportedAssets.contentKey)))
+        .returning({ id: exportedAssets.id });
+      return rows.length > 0;
+    },
+
+    async setException(id: number, exception: string, exceptionType: string): Promise<void> {
+      await db
+        .update(exportedAssets)
+        .set({ exception, exceptionType })
+        .where(and(eq(exportedAssets.id, id), isNull(exportedAssets.contentKey)));
+    },
+
+    /** Up to `limit` expired exports (expires_after <= now), oldest expiry first. */
+    async expired(limit: number): Promise<{ id: number; contentKey: string | null }[]> {
+      return db
+        .select({ id: exportedAssets.id, contentKey: exportedAssets.contentKey })
+        .from(exportedAssets)
+        .where(lte(exportedAssets.expiresAfter, sql`now()`))
+        .orderBy(exportedAssets.expiresAfter)
+        .limit(limit);
+    },
+
+    async deleteByIds(ids: number[], tx: Db = db): Promise<void> {
+      if (ids.length > 0) await tx.delete(exportedAssets).where(inArray(exportedAssets.id, ids));
+    },
+  };
+}
+
+export type ExportsRepository = ReturnType<typeof createExportsRepository>;
