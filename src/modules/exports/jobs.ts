@@ -7,8 +7,9 @@ import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
 import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
+import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
-import { produceTabular } from './producers/tabular.js';
+import { produceTabular, type Row } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
 
 const MAX_ATTEMPTS = 3;
@@ -39,7 +40,7 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
 }
 
 export interface ExportJobsDeps {
-  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds'>;
+  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone'>;
   blobs: Pick<BlobStore, 'put' | 'delete'>;
   queue: ExportJobQueue;
   api: Pick<InternalApi, 'get'>;
@@ -69,15 +70,21 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       const format = row.exportFormat;
       if (!isExportFormat(format) || !TABULAR_FORMATS.includes(format)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const context = contextOf(row.exportContext);
-      if (context.source !== undefined && context.source !== null) {
-        const kind = contextOf(context.source).kind;
-        throw new ExportError(`Exports from export_context.source (${String(kind)}) are not supported yet`);
-      }
-      if (typeof context.path !== 'string' || context.path === '') throw new ExportError('Export is missing export_context.path or export_context.source');
       if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
       const token = encodeJwt(await deps.signingKey(), { user_id: row.createdById }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
+      let rows: AsyncIterable<Row>;
+      if (context.source !== undefined && context.source !== null) {
+        const source = contextOf(context.source);
+        if (source.kind === 'EventsQuery') rows = eventsQueryRows(deps.exports, row.teamId, await deps.exports.teamTimeZone(row.teamId), source, signal);
+        else if (source.kind === 'RecordingsQuery') rows = recordingsQueryRows(deps.api, row.teamId, source, token, signal);
+        else throw new ExportError(`export_context.source of kind ${String(source.kind)} is not supported`);
+      } else if (typeof context.path === 'string' && context.path !== '') {
+        rows = pathRows(deps.api, context.path, token, signal);
+      } else {
+        throw new ExportError('Export is missing export_context.path or export_context.source');
+      }
       const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
-      const bytes = await produceTabular(pathRows(deps.api, context.path, token, signal), { format: tabularKind(format), columns }, signal);
+      const bytes = await produceTabular(rows, { format: tabularKind(format), columns }, signal);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
       await deps.blobs.put([{ key, body: bytes }]);
       if (!(await deps.exports.setContent(row.id, key))) await deps.blobs.delete([key]);

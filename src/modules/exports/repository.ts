@@ -1,7 +1,9 @@
 import { and, count, desc, eq, gte, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { escapeLike } from '../../db/like.js';
-import { type ExportedAssetRow, exportedAssets } from '../../db/schema/index.js';
+import { type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
+import { events, type ExportedAssetRow, exportedAssets, personDistinctIds, persons, teams } from '../../db/schema/index.js';
+import { isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
 
 export type NewExportedAsset = typeof exportedAssets.$inferInsert;
@@ -15,6 +17,28 @@ export interface ExportListFilters {
 
 /** PostHog's default manager: expired exports are gone. */
 const notExpired = or(isNull(exportedAssets.expiresAfter), gte(exportedAssets.expiresAfter, sql`now()`))!;
+
+/** An EventsQuery page: which events, after which (timestamp, id) in newest-first order. */
+export interface EventsPageQuery {
+  event?: string;
+  properties: PropertyFilter[];
+  after?: string;
+  before?: string;
+  cursor?: { timestamp: string; id: number };
+  limit: number;
+  timeZone: string;
+}
+
+export interface ExportedEvent {
+  id: number;
+  uuid: string;
+  event: string;
+  distinctId: string;
+  timestamp: string;
+  properties: Record<string, unknown>;
+  createdAt: string;
+  person: { uuid: string; properties: Record<string, unknown> } | null;
+}
 
 export function createExportsRepository(db: Db) {
   return {
@@ -101,6 +125,48 @@ export function createExportsRepository(db: Db) {
         .where(lte(exportedAssets.expiresAfter, sql`now()`))
         .orderBy(exportedAssets.expiresAfter)
         .limit(limit);
+    },
+
+    async teamTimeZone(teamId: number): Promise<string> {
+      const [row] = await db.select({ timezone: teams.timezone }).from(teams).where(eq(teams.id, teamId));
+      return row?.timezone ?? 'UTC';
+    },
+
+    /** A page of the team's captured events, newest first, with each one's person (EventsQuery exports). */
+    async eventsPage(teamId: number, q: EventsPageQuery): Promise<ExportedEvent[]> {
+      const options = { timeZone: q.timeZone };
+      const conditions: SQL[] = [eq(events.teamId, teamId)];
+      if (q.event) conditions.push(eq(events.event, q.event));
+      if (q.after) conditions.push(sql`${events.timestamp} > ${q.after}::timestamptz`);
+      if (q.before) conditions.push(sql`${events.timestamp} < ${q.before}::timestamptz`);
+      if (q.cursor) conditions.push(sql`(${events.timestamp}, ${events.id}) < (${q.cursor.timestamp}::timestamptz, ${q.cursor.id})`);
+      for (const filter of q.properties) {
+        conditions.push(propertyCondition(filter, filter.type === 'person' ? sql`coalesce(${persons.properties}, '{}'::jsonb)` : sql`${events.properties}`, options));
+      }
+      const rows = await db
+        .select({
+          id: events.id,
+          uuid: events.uuid,
+          event: events.event,
+          distinctId: events.distinctId,
+          timestamp: events.timestamp,
+          properties: events.properties,
+          createdAt: events.createdAt,
+          personUuid: persons.uuid,
+          personProperties: persons.properties,
+        })
+        .from(events)
+        .leftJoin(personDistinctIds, and(eq(personDistinctIds.teamId, events.teamId), eq(personDistinctIds.distinctId, events.distinctId)))
+        .leftJoin(persons, eq(persons.id, personDistinctIds.personId))
+        .where(and(...conditions))
+        .orderBy(desc(events.timestamp), desc(events.id))
+        .limit(q.limit);
+      return rows.map(({ personUuid, personProperties, ...row }) => ({
+        ...row,
+        timestamp: isoZ(row.timestamp),
+        createdAt: isoZ(row.createdAt),
+        person: personUuid ? { uuid: personUuid, properties: personProperties ?? {} } : null,
+      }));
     },
 
     async deleteByIds(ids: number[], tx: Db = db): Promise<void> {
