@@ -19,6 +19,9 @@ export function createPostgresBlobStore(db: Db): BlobStore {
       const [row] = await db.select({ content: blobs.content }).from(blobs).where(eq(blobs.key, key));
       return row?.content ?? null;
     },
+    async presignGet() {
+      return null;
+    },
     async delete(keys, tx = db) {
       for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {
         await tx.delete(blobs).where(inArray(blobs.key, keys.slice(start, start + KEYS_PER_STATEMENT)));

@@ -1,5 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './blob-store.js';
+import { presignS3Get } from './s3-presign.js';
 
 export interface S3Settings {
   /** Any S3-compatible service (MinIO, Ceph, R2, a local test server); AWS itself when unset. */
@@ -68,6 +69,25 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
         if (error instanceof sdk.NoSuchKey) return null;
         throw error;
       }
+    },
+    /** Signed here (SigV4, node:crypto), after a HEAD: a blob kept in Postgres before the switch has no URL. */
+    async presignGet(key, options) {
+      const { s3, sdk } = await connect();
+      try {
+        await s3.send(new sdk.HeadObjectCommand({ Bucket: settings.bucket, Key: key }));
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 || error instanceof sdk.NotFound || error instanceof sdk.NoSuchKey) return null;
+        throw error;
+      }
+      const credentials = await s3.config.credentials();
+      return presignS3Get(settings, credentials, key, {
+        expiresSeconds: options.expiresSeconds,
+        responseHeaders: {
+          'response-content-type': options.contentType,
+          ...(options.contentDisposition && { 'response-content-disposition': options.contentDisposition }),
+        },
+      });
     },
     async delete(keys) {
       if (keys.length === 0) return;

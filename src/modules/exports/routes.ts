@@ -15,6 +15,7 @@ const write = { object: 'export', action: 'write' } as const;
 const FileResponse = z.unknown().meta({ description: 'The file, with the export format as its Content-Type' });
 
 function sendFile(reply: FastifyReply, file: ContentResult, download: boolean): FastifyReply {
+  if (file.kind === 'redirect') return reply.redirect(file.url, 302);
   reply.header('content-type', file.contentType).header('cache-control', 'max-age=86400');
   if (download) reply.header('content-disposition', `attachment; filename="${file.filename}"`);
   return reply.send(file.body);
@@ -82,8 +83,8 @@ export const exportsRoutes = (exports: ExportsService) =>
         },
       },
       async (request, reply) => {
-        const file = await exports.content(teamOf(request), actorOf(request), request.params.id);
-        return sendFile(reply, file, request.query.download === 'true');
+        const download = request.query.download === 'true';
+        return sendFile(reply, await exports.content(teamOf(request), actorOf(request), request.params.id, download), download);
       },
     );
   });
@@ -102,7 +103,7 @@ export const exporterRoutes =
           summary: "An export's file through a public link (the token from subscriptions, 365 days)",
           params: ExporterParams,
           querystring: ExporterQuery,
-          response: { 200: FileResponse, 404: ErrorSchema },
+          response: { 200: FileResponse, 302: z.null().meta({ description: 'To the file in object storage' }), 404: ErrorSchema },
         },
       },
       async (request, reply) => {

@@ -31,14 +31,17 @@ export interface ExportsServiceDeps {
   db: Pick<Db, 'transaction'>;
   exports: ExportsRepository;
   queue: ExportJobQueue;
-  blobs: Pick<BlobStore, 'get'>;
+  blobs: Pick<BlobStore, 'get' | 'presignGet'>;
   guard: Pick<UrlGuard, 'check'>;
   signingKey: () => Promise<string>;
   /** How long create waits for the file before answering without it. */
   createWaitMs: number;
 }
 
-export type ContentResult = { kind: 'file'; body: Buffer; contentType: string; filename: string };
+export type ContentResult = { kind: 'file'; body: Buffer; contentType: string; filename: string } | { kind: 'redirect'; url: string };
+
+/** How long a presigned object-storage URL of an export's file is valid. */
+const PRESIGNED_URL_SECONDS = 3600;
 
 const contextOf = (value: unknown): Record<string, unknown> | null =>
   value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
@@ -123,10 +126,17 @@ export function createExportsService(deps: ExportsServiceDeps) {
     return current;
   }
 
-  async function contentOf(row: ExportedAssetRow): Promise<ContentResult> {
+  /** §2.8: a redirect to object storage when the file is there, else its bytes, else why there are none. */
+  async function contentOf(row: ExportedAssetRow, download: boolean): Promise<ContentResult> {
     const format = row.exportFormat;
     const filename = exportFilename(isExportFormat(format) ? format : 'text/csv', row.exportContext, new Date(epochMs(row.createdAt)));
     if (row.contentKey !== null) {
+      const url = await deps.blobs.presignGet(row.contentKey, {
+        expiresSeconds: PRESIGNED_URL_SECONDS,
+        contentType: format,
+        ...(download && { contentDisposition: `attachment; filename="${filename}"` }),
+      });
+      if (url) return { kind: 'redirect', url };
       const body = await deps.blobs.get(row.contentKey);
       if (body) return { kind: 'file', body, contentType: format, filename };
     }
@@ -178,8 +188,8 @@ export function createExportsService(deps: ExportsServiceDeps) {
     },
 
     /** The file, or 425 while it is produced, or 400 with the exception. */
-    async content(team: TeamAccess, actor: Actor, id: string): Promise<ContentResult> {
-      return contentOf(await findOwn(team, actor, id));
+    async content(team: TeamAccess, actor: Actor, id: string, download: boolean): Promise<ContentResult> {
+      return contentOf(await findOwn(team, actor, id), download);
     },
 
     /** A public link's token (365 days, audience exported_asset), for subscriptions and the render page. */
@@ -194,7 +204,7 @@ export function createExportsService(deps: ExportsServiceDeps) {
       if (!payload || typeof payload.id !== 'number') return null;
       const row = await exports.findById(payload.id);
       if (!row || row.contentKey === null) return null;
-      return contentOf(row);
+      return contentOf(row, false);
     },
   };
 }
