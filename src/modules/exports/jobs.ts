@@ -71,7 +71,8 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       if (!isExportFormat(format) || !TABULAR_FORMATS.includes(format)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const context = contextOf(row.exportContext);
       if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
-      const token = encodeJwt(await deps.signingKey(), { user_id: row.createdById }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
+      const userId = row.createdById;
+      const token = async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
       let rows: AsyncIterable<Row>;
       if (context.source !== undefined && context.source !== null) {
         const source = contextOf(context.source);

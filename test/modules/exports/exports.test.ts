@@ -70,6 +70,8 @@ describe('exports', () => {
   describe('validation', () => {
     it('refuses in the serializer order with PostHog messages', async () => {
       expectError(await call('POST', `${base}/`, { dashboard: 54321, export_format: 'image/jpeg' }), 400, invalid('Invalid pk "54321" - object does not exist.', 'dashboard', 'does_not_exist'));
+      expectError(await call('POST', `${base}/`, { dashboard: 'abc', insight: 1 }), 400, invalid('Incorrect type. Expected pk value, received str.', 'dashboard', 'incorrect_type'));
+      expectError(await call('POST', `${base}/`, { dashboard: null, insight: '12' }), 400, invalid('Invalid pk "12" - object does not exist.', 'insight', 'does_not_exist'));
       expectError(await call('POST', `${base}/`, { insight: 7 }), 400, invalid('Invalid pk "7" - object does not exist.', 'insight', 'does_not_exist'));
       expectError(await call('POST', `${base}/`, {}), 400, invalid('This field is required.', 'export_format', 'required'));
       expectError(await call('POST', `${base}/`, { export_format: 'image/jpeg' }), 400, invalid('"image/jpeg" is not a valid choice.', 'export_format', 'invalid_choice'));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { propertyFilterSchema } from '../../../db/property-filters.js';
 import type { EventsPageQuery, ExportedEvent } from '../repository.js';
-import type { PathSourceDeps } from './sources.js';
+import type { Credential, PathSourceDeps } from './sources.js';
 import type { Row } from './tabular.js';
 
 /** Events read per query while an EventsQuery export pages through them. */
@@ -101,12 +101,12 @@ function recordingsListPath(teamId: number, source: Record<string, unknown>, pag
  * A RecordingsQuery, answered by the recordings module's own list (called as the export's creator, as a path export
  * is), following next_cursor while has_next; the query's limit is the page size.
  */
-export async function* recordingsQueryRows(api: PathSourceDeps, teamId: number, source: Record<string, unknown>, token: string, signal: AbortSignal): AsyncGenerator<Row> {
+export async function* recordingsQueryRows(api: PathSourceDeps, teamId: number, source: Record<string, unknown>, credential: Credential, signal: AbortSignal): AsyncGenerator<Row> {
   const pageSize = typeof source.limit === 'number' && source.limit > 0 ? Math.min(source.limit, RECORDINGS_PAGE) : RECORDINGS_PAGE;
   let after = typeof source.after === 'string' ? source.after : undefined;
   for (;;) {
     signal.throwIfAborted();
-    const response = await api.get(recordingsListPath(teamId, source, pageSize, after), { authorization: `Bearer ${token}` });
+    const response = await api.get(recordingsListPath(teamId, source, pageSize, after), { authorization: `Bearer ${await credential()}` });
     if (response.statusCode !== 200) throw new Error(`The recordings query failed with status ${response.statusCode}: ${response.body.slice(0, 300)}`);
     const body = JSON.parse(response.body) as { results: Row[]; has_next?: boolean; next_cursor?: string };
     yield* body.results;

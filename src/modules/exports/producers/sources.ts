@@ -1,5 +1,8 @@
 import type { Row } from './tabular.js';
 
+/** A fresh internal credential for each call, so a long export never outlives one. */
+export type Credential = () => Promise<string>;
+
 export interface PathSourceDeps {
   get(path: string, headers: Record<string, string>): Promise<{ statusCode: number; body: string }>;
 }
@@ -40,12 +43,12 @@ const describe = (body: string): string => {
  * export_context.path: calls Burrow's own API with the creator's internal credential, following every next link
  * (PostHog's get_from_insights_api). A 404 after the first page ends the rows there; any other error fails the export.
  */
-export async function* pathRows(deps: PathSourceDeps, path: string, token: string, signal: AbortSignal): AsyncGenerator<Row> {
+export async function* pathRows(deps: PathSourceDeps, path: string, credential: Credential, signal: AbortSignal): AsyncGenerator<Row> {
   let next: string | null = path;
   let pages = 0;
   while (next) {
     signal.throwIfAborted();
-    const response = await deps.get(next, { authorization: `Bearer ${token}` });
+    const response = await deps.get(next, { authorization: `Bearer ${await credential()}` });
     if (response.statusCode === 404 && pages > 0) return;
     if (response.statusCode < 200 || response.statusCode >= 300) {
       throw new Error(`Calling ${path} failed with status ${response.statusCode}: ${describe(response.body)}`);
