@@ -15,7 +15,7 @@ const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r']);
 // XML 1.0 refuses these control characters; openpyxl raises on them, PostHog strips them.
 const ILLEGAL_XLSX = /[\x00-\x08\x0B\x0C\x0E-\x1F]/g;
 
-/** PostHog's sanitize_formula_injection: a text cell a spreadsheet would run as a formula gets a leading quote. */
+/** PostHog's sanitize_formula_injection: a text cell (or header) a spreadsheet would run as a formula gets a leading quote. */
 export function neutraliseFormula(value: string): string {
   return value.length > 0 && FORMULA_START.has(value[0]!) ? `'${value}` : value;
 }
@@ -146,7 +146,8 @@ export async function produceTabular(rows: AsyncIterable<Row>, output: TabularOu
 
     if (output.format === 'csv') {
       const out = createWriteStream(file);
-      const line = (cells: unknown[]) => `${cells.map((c) => csvField(neutraliseFormula(csvText(c)))).join(',')}\r\n`;
+      // Text is neutralised; numbers are not (a negative number is no formula).
+      const line = (cells: unknown[]) => `${cells.map((c) => csvField(typeof c === 'string' ? neutraliseFormula(c) : csvText(c))).join(',')}\r\n`;
       await write(out, line(columns));
       for await (const cells of body) {
         signal.throwIfAborted();
