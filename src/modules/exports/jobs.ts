@@ -12,7 +12,8 @@ import { pathRows } from './producers/sources.js';
 import { produceTabular, type Row } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
 
-const MAX_ATTEMPTS = 3;
+/** Storing the file is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
+const MAX_ATTEMPTS = 5;
 const PURGE_DEDUPE_KEY = 'exports.purge';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Expired exports deleted per batch, and batches per run; a run that leaves more queues the next one at once. */
@@ -62,10 +63,11 @@ const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' => (format =
  * is run again by the queue from the start.
  */
 export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportId: number }> {
-  return async ({ payload, signal, log }) => {
+  return async ({ job, payload, signal, log }) => {
     const row = await deps.exports.findById(payload.exportId);
     if (!row || row.contentKey !== null) return;
     const exportLog = log.child({ exportId: row.id });
+    let storing = false;
     try {
       const format = row.exportFormat;
       if (!isExportFormat(format) || !TABULAR_FORMATS.includes(format)) throw new ExportError(`Export to format ${format} is not supported yet`);
@@ -87,11 +89,15 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
       const bytes = await produceTabular(rows, { format: tabularKind(format), columns }, signal);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
+      storing = true;
       await deps.blobs.put([{ key, body: bytes }]);
       if (!(await deps.exports.setContent(row.id, key))) await deps.blobs.delete([key]);
       exportLog.info({ bytes: bytes.length }, 'export produced');
     } catch (error) {
       if (signal.aborted) throw error;
+      // A store that does not answer may answer later: retried with backoff, recorded on the last attempt. What the
+      // producer refuses (a bad path, an unsupported query) is recorded at once.
+      if (storing && job.attempts < job.maxAttempts) throw error;
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
       exportLog.warn({ err: error }, 'export failed');
       await deps.exports.setException(row.id, message, error instanceof ExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');
@@ -120,10 +126,15 @@ export function createExportJobs(deps: ExportJobsDeps): AreaJobs<typeof exportJo
     handlers: {
       'export.produce': createProduceHandler(deps),
       'exports.purge': async ({ log }) => {
-        const { deleted, more } = await purgeExpiredExports(deps);
-        // Scheduled after the work, so a run that left more queues the next one at once rather than at midnight.
-        await schedulePurge(deps.queue, more ? 0 : undefined);
-        log.info({ deleted, more }, 'purged expired exports');
+        let more = false;
+        try {
+          const result = await purgeExpiredExports(deps);
+          more = result.more;
+          log.info(result, 'purged expired exports');
+        } finally {
+          // The next run: at once when this one left more, else after midnight; also when this one failed.
+          await schedulePurge(deps.queue, more ? 0 : undefined);
+        }
       },
     },
     schedule: () => schedulePurge(deps.queue),

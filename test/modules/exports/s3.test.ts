@@ -1,11 +1,14 @@
+import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../../src/db/client.js';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import type { Worker } from '../../../src/jobs/worker.js';
 import { JwtAudience, encodeJwt } from '../../../src/lib/jwt.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
+import { waitFor } from '../../helpers/jobs.js';
 import { type S3Server, s3Server } from '../../helpers/s3.js';
 
 describe('exports with BLOB_STORE=s3', () => {
@@ -47,5 +50,23 @@ describe('exports with BLOB_STORE=s3', () => {
     const token = encodeJwt(await ctx.services.instance.secretKey(), { id: created.id }, 600, JwtAudience.exportedAsset);
     const publicLink = await ctx.app.inject({ method: 'GET', url: `/exporter/${created.filename}?token=${token}` });
     expect(publicLink.statusCode).toBe(302);
+  });
+
+  it('retries storing the file while the object store is down, without recording a failure', async () => {
+    const base = `/api/projects/${owner.teamId}/exports`;
+    await s3.stop();
+    const creating = owner.call('POST', `${base}/`, { export_format: 'application/json', export_context: { path: `${base}/?limit=1` } });
+    // The first attempt fails to store the file, and the job is queued again for a retry.
+    await waitFor(async () => {
+      const rows = await queryRows<{ status: string; attempts: number }>(ctx.database.db, sql`select status, attempts from jobs where kind = 'export.produce' order by id desc limit 1`);
+      return rows[0]?.status === 'queued' && rows[0].attempts >= 1;
+    }, 20_000);
+    await s3.start();
+    const created = ok(await creating, 201);
+    const done = await waitFor(async () => {
+      const body = ok(await owner.call('GET', `${base}/${created.id}/`));
+      return body.has_content ? body : undefined;
+    }, 30_000);
+    expect(done.exception).toBeNull();
   });
 });
