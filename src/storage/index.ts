@@ -20,6 +20,7 @@ function withEarlierBlobs(store: BlobStore, earlier: BlobStore): BlobStore {
     kind: store.kind,
     verify: () => store.verify(),
     put: (blobs, tx) => store.put(blobs, tx),
+    putFile: (key, path) => store.putFile(key, path),
     get: async (key) => (await store.get(key)) ?? earlier.get(key),
     presignGet: (key, options) => store.presignGet(key, options),
     async delete(keys, tx) {

@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './blob-store.js';
 import { presignS3Get } from './s3-presign.js';
@@ -32,6 +34,7 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
         forcePathStyle: settings.forcePathStyle,
       }),
     })));
+  let streaming: S3Client | null = null;
   const where = `bucket "${settings.bucket}"${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
 
   return {
@@ -59,6 +62,22 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
           ),
         ),
       );
+    },
+    /** One PutObject streamed from the file (up to 5 GB, S3's single-request limit): the file is never in memory. */
+    async putFile(key, path) {
+      const { sdk } = await connect();
+      // Its own client: by default the SDK sends a stream with aws-chunked encoding and a checksum trailer, which
+      // several S3-compatible services (s3rver, older MinIO and Ceph) store as it is; a plain body with its length
+      // is understood everywhere.
+      streaming ??= new sdk.S3Client({
+        endpoint: settings.endpoint,
+        region: settings.region,
+        credentials: settings.credentials,
+        forcePathStyle: settings.forcePathStyle,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      const { size } = await stat(path);
+      await streaming.send(new sdk.PutObjectCommand({ Bucket: settings.bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
     },
     async get(key) {
       const { s3, sdk } = await connect();

@@ -9,7 +9,7 @@ import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLS
 import type { InternalApi } from './internal-api.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
-import { produceTabular, type Row } from './producers/tabular.js';
+import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
 
 /** Storing the file is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
@@ -42,7 +42,7 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
 
 export interface ExportJobsDeps {
   exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone'>;
-  blobs: Pick<BlobStore, 'put' | 'delete'>;
+  blobs: Pick<BlobStore, 'putFile' | 'delete'>;
   queue: ExportJobQueue;
   api: Pick<InternalApi, 'get'>;
   signingKey: () => Promise<string>;
@@ -87,12 +87,14 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
         throw new ExportError('Export is missing export_context.path or export_context.source');
       }
       const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
-      const bytes = await produceTabular(rows, { format: tabularKind(format), columns }, signal);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
-      storing = true;
-      await deps.blobs.put([{ key, body: bytes }]);
+      await withTempDir(async (dir) => {
+        const file = await produceTabularFile(rows, { format: tabularKind(format), columns }, signal, dir);
+        storing = true;
+        await deps.blobs.putFile(key, file);
+      });
       if (!(await deps.exports.setContent(row.id, key))) await deps.blobs.delete([key]);
-      exportLog.info({ bytes: bytes.length }, 'export produced');
+      exportLog.info({ key }, 'export produced');
     } catch (error) {
       if (signal.aborted) throw error;
       // A store that does not answer may answer later: retried with backoff, recorded on the last attempt. What the

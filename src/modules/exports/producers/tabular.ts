@@ -81,98 +81,107 @@ export interface TabularOutput {
   columns?: string[];
 }
 
-/**
- * Writes a tabular file from rows with flat memory: the rows go to a JSON-lines file on disk while their columns are
- * collected (at most ROW_LIMIT rows, then PostHog's note), then a second pass writes the CSV, XLSX or JSON file.
- * Answers the file's bytes.
- */
-export async function produceTabular(rows: AsyncIterable<Row>, output: TabularOutput, signal: AbortSignal): Promise<Buffer> {
+/** Runs `work` with a fresh temporary directory, removed afterwards whatever happens. */
+export async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(path.join(tmpdir(), 'burrow-export-'));
   try {
-    const buffer = path.join(dir, 'rows.jsonl');
-    const lines = createWriteStream(buffer);
-    const seen = new Set<string>();
-    let count = 0;
-    let truncated = false;
-    try {
-      for await (const row of rows) {
-        signal.throwIfAborted();
-        if (count >= ROW_LIMIT) {
-          truncated = true;
-          break;
-        }
-        count += 1;
-        for (const key of flatten(row).keys()) seen.add(key);
-        await write(lines, `${JSON.stringify(row)}\n`);
-      }
-    } finally {
-      await close(lines);
-    }
-
-    const readRows = async function* (): AsyncGenerator<Row> {
-      const reader = createInterface({ input: createReadStream(buffer), crlfDelay: Infinity });
-      for await (const line of reader) if (line) yield JSON.parse(line) as Row;
-    };
-
-    const file = path.join(dir, `out.${output.format}`);
-    if (output.format === 'json') {
-      const out = createWriteStream(file);
-      await write(out, '[');
-      let first = true;
-      for await (const row of readRows()) {
-        await write(out, `${first ? '' : ','}${JSON.stringify(row)}`);
-        first = false;
-      }
-      await write(out, ']');
-      await close(out);
-      return await readFile(file);
-    }
-
-    let columns = chooseColumns([...seen], output.columns);
-    const cellsOf = (flat: Map<string, unknown>) => columns.map((column) => flat.get(column));
-    let body: AsyncIterable<unknown[]>;
-    if (count === 0) {
-      const placeholder: unknown[] = output.columns?.length ? columns.map(() => null) : [NO_DATA];
-      if (!output.columns?.length) columns = ['error'];
-      body = (async function* () {
-        yield placeholder;
-      })();
-    } else {
-      body = (async function* () {
-        for await (const row of readRows()) yield cellsOf(flatten(row));
-        if (truncated) yield [LIMIT_NOTE, ...columns.slice(1).map(() => null)];
-      })();
-    }
-
-    if (output.format === 'csv') {
-      const out = createWriteStream(file);
-      // Text is neutralised; numbers are not (a negative number is no formula).
-      const line = (cells: unknown[]) => `${cells.map((c) => csvField(typeof c === 'string' ? neutraliseFormula(c) : csvText(c))).join(',')}\r\n`;
-      await write(out, line(columns));
-      for await (const cells of body) {
-        signal.throwIfAborted();
-        await write(out, line(cells));
-      }
-      await close(out);
-    } else {
-      const { default: ExcelJS } = await import('exceljs');
-      const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: false });
-      const sheet = workbook.addWorksheet('Sheet');
-      const cell = (value: unknown) => {
-        if (value === null || value === undefined) return null;
-        if (typeof value === 'number' || typeof value === 'boolean') return value;
-        return neutraliseFormula((typeof value === 'string' ? value : JSON.stringify(value)).replace(ILLEGAL_XLSX, ''));
-      };
-      sheet.addRow(columns.map(cell)).commit();
-      for await (const cells of body) {
-        signal.throwIfAborted();
-        sheet.addRow(cells.map(cell)).commit();
-      }
-      sheet.commit();
-      await workbook.commit();
-    }
-    return await readFile(file);
+    return await work(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** produceTabularFile's bytes (tests, small files). */
+export const produceTabular = (rows: AsyncIterable<Row>, output: TabularOutput, signal: AbortSignal): Promise<Buffer> =>
+  withTempDir(async (dir) => readFile(await produceTabularFile(rows, output, signal, dir)));
+
+/**
+ * Writes a tabular file in `dir` from rows with flat memory: the rows go to a JSON-lines file on disk while their
+ * columns are collected (at most ROW_LIMIT rows, then PostHog's note), then a second pass writes the CSV, XLSX or
+ * JSON file. Answers the file's path.
+ */
+export async function produceTabularFile(rows: AsyncIterable<Row>, output: TabularOutput, signal: AbortSignal, dir: string): Promise<string> {
+  const buffer = path.join(dir, 'rows.jsonl');
+  const lines = createWriteStream(buffer);
+  const seen = new Set<string>();
+  let count = 0;
+  let truncated = false;
+  try {
+    for await (const row of rows) {
+      signal.throwIfAborted();
+      if (count >= ROW_LIMIT) {
+        truncated = true;
+        break;
+      }
+      count += 1;
+      for (const key of flatten(row).keys()) seen.add(key);
+      await write(lines, `${JSON.stringify(row)}\n`);
+    }
+  } finally {
+    await close(lines);
+  }
+
+  const readRows = async function* (): AsyncGenerator<Row> {
+    const reader = createInterface({ input: createReadStream(buffer), crlfDelay: Infinity });
+    for await (const line of reader) if (line) yield JSON.parse(line) as Row;
+  };
+
+  const file = path.join(dir, `out.${output.format}`);
+  if (output.format === 'json') {
+    const out = createWriteStream(file);
+    await write(out, '[');
+    let first = true;
+    for await (const row of readRows()) {
+      await write(out, `${first ? '' : ','}${JSON.stringify(row)}`);
+      first = false;
+    }
+    await write(out, ']');
+    await close(out);
+    return file;
+  }
+
+  let columns = chooseColumns([...seen], output.columns);
+  const cellsOf = (flat: Map<string, unknown>) => columns.map((column) => flat.get(column));
+  let body: AsyncIterable<unknown[]>;
+  if (count === 0) {
+    const placeholder: unknown[] = output.columns?.length ? columns.map(() => null) : [NO_DATA];
+    if (!output.columns?.length) columns = ['error'];
+    body = (async function* () {
+      yield placeholder;
+    })();
+  } else {
+    body = (async function* () {
+      for await (const row of readRows()) yield cellsOf(flatten(row));
+      if (truncated) yield [LIMIT_NOTE, ...columns.slice(1).map(() => null)];
+    })();
+  }
+
+  if (output.format === 'csv') {
+    const out = createWriteStream(file);
+    // Text is neutralised; numbers are not (a negative number is no formula).
+    const line = (cells: unknown[]) => `${cells.map((c) => csvField(typeof c === 'string' ? neutraliseFormula(c) : csvText(c))).join(',')}\r\n`;
+    await write(out, line(columns));
+    for await (const cells of body) {
+      signal.throwIfAborted();
+      await write(out, line(cells));
+    }
+    await close(out);
+  } else {
+    const { default: ExcelJS } = await import('exceljs');
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useSharedStrings: false, useStyles: false });
+    const sheet = workbook.addWorksheet('Sheet');
+    const cell = (value: unknown) => {
+      if (value === null || value === undefined) return null;
+      if (typeof value === 'number' || typeof value === 'boolean') return value;
+      return neutraliseFormula((typeof value === 'string' ? value : JSON.stringify(value)).replace(ILLEGAL_XLSX, ''));
+    };
+    sheet.addRow(columns.map(cell)).commit();
+    for await (const cells of body) {
+      signal.throwIfAborted();
+      sheet.addRow(cells.map(cell)).commit();
+    }
+    sheet.commit();
+    await workbook.commit();
+  }
+  return file;
 }
