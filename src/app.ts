@@ -14,10 +14,10 @@ import { sharedThrottleStore } from './http/throttle-store.js';
 import { validatorCompiler } from './lib/validation.js';
 import { VERSION } from './version.js';
 
-export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes' | 'redis' | 'sharedRecordingOf'>;
+export type AppDeps = Pick<Container, 'config' | 'log' | 'auth' | 'instance' | 'routes' | 'redis' | 'sharedRecordingOf' | 'internalApi'>;
 
 /** Builds the HTTP app around already-composed modules; it logs through the container's logger. */
-export async function buildApp({ config, log, auth, instance, routes, redis, sharedRecordingOf }: AppDeps) {
+export async function buildApp({ config, log, auth, instance, routes, redis, sharedRecordingOf, internalApi }: AppDeps) {
   const app = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     genReqId: requestId,
@@ -45,5 +45,10 @@ export async function buildApp({ config, log, auth, instance, routes, redis, sha
 
   for (const plugin of routes) await app.register(plugin);
   conventions.addMethodNotAllowedRoutes();
+  // Export jobs in this process call the API in-process, as the export's creator (modules/exports/internal-api.ts).
+  internalApi.attach(async (url, headers) => {
+    const response = await app.inject({ method: 'GET', url, headers });
+    return { statusCode: response.statusCode, body: response.body };
+  });
   return app;
 }

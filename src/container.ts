@@ -10,6 +10,7 @@ import { createSignal } from './lib/signal.js';
 import { createApiKeysModule } from './modules/api-keys/index.js';
 import { createAuthModule } from './modules/auth/index.js';
 import { captureJobDefinitions, createCaptureModule } from './modules/capture/index.js';
+import { createExportsModule, exportJobDefinitions } from './modules/exports/index.js';
 import { createFileSystemModule } from './modules/file-system/index.js';
 import { createHeatmapDataModule } from './modules/heatmap-data/index.js';
 import { createHeatmapsModule, heatmapJobDefinitions } from './modules/heatmaps/index.js';
@@ -31,7 +32,7 @@ import { VERSION } from './version.js';
  */
 export function createContainer(database: Database, config: Config, log: Logger) {
   const { db } = database;
-  const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions, ...captureJobDefinitions }, log });
+  const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions, ...captureJobDefinitions, ...exportJobDefinitions }, log });
   const guard = createUrlGuard({ allowedHosts: config.render.allowedHosts });
   // Launches Chromium only when the first render needs it, so processes that never render never start it.
   const browser = createBrowserPool({
@@ -47,8 +48,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
 
   const identity = createIdentityModule({ db, identityChanged });
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
-  const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis });
   const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
+  const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis, signingKey: () => instance.service.secretKey() });
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
@@ -63,6 +64,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     log,
   });
   const sessions = createSessionsModule({ db });
+  const exports = createExportsModule({ db, queue, blobs, guard, signingKey: () => instance.service.secretKey(), createWaitMs: config.exportCreateWaitMs });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 
@@ -79,6 +81,10 @@ export function createContainer(database: Database, config: Config, log: Logger)
     auth: auth.auth,
     /** What a share link's token opens (the auth plugin's sharing token authentication). */
     sharedRecordingOf: sharing.sharedRecordingOf,
+    /** Exports: public links' tokens (subscriptions). */
+    exports: exports.service,
+    /** How export jobs call the API as the export's creator; the HTTP app attaches itself (app.ts). */
+    internalApi: exports.internalApi,
     instance: instance.service,
     /** Creates users, organizations and projects (first-run set-up, tests). */
     accounts: identity.accounts,
@@ -101,8 +107,10 @@ export function createContainer(database: Database, config: Config, log: Logger)
       sharing.publicRoutes,
       replayAi.routes,
       sessions.routes,
+      exports.routes,
+      exports.publicRoutes,
     ],
-    jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs]),
+    jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs, exports.jobs]),
   };
 }
 

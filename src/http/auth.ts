@@ -107,6 +107,12 @@ export const authPlugin = fp(
 
     async function authenticate(request: FastifyRequest): Promise<Actor | null> {
       const key = presentedKey(request);
+      // An export job's internal credential: its user, for reading only. Anything else JWT-shaped falls through to
+      // the key check, which refuses it.
+      if (key?.source === 'Authorization header' && looksLikeJwt(key.value) && (request.method === 'GET' || request.method === 'HEAD')) {
+        const internal = await auth.authenticateInternalToken(key.value);
+        if (internal) return internal;
+      }
       if (key) return auth.authenticateKey(key.value, key.source);
       const session = sessionToken(request);
       return session ? auth.authenticateSession(session) : null;

@@ -28,6 +28,7 @@ const RESPONSES: Record<ErrorKind, { status: number; type: ErrorBody['type'] }> 
   payload_too_large: { status: 413, type: 'invalid_request' },
   unsupported_media_type: { status: 415, type: 'invalid_request' },
   throttled: { status: 429, type: 'throttled_error' },
+  too_early: { status: 425, type: 'server_error' },
   server: { status: 500, type: 'server_error' },
   not_implemented: { status: 501, type: 'server_error' },
   bad_gateway: { status: 502, type: 'server_error' },

@@ -15,6 +15,7 @@ export type ErrorKind =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'throttled'
+  | 'too_early'
   | 'not_implemented'
   | 'server'
   | 'bad_gateway'

@@ -3,6 +3,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** PostHog's audiences (posthog/jwt.py); a token made for one is refused by every other. */
 export const JwtAudience = {
   sharingPasswordProtected: 'posthog:sharing_password_protected',
+  /** A public link to an export's file (/exporter/<filename>?token=). */
+  exportedAsset: 'posthog:exported_asset',
+  /**
+   * Burrow's own: the short-lived credential an export job calls the API with as the export's creator. The auth
+   * plugin takes it for GET requests only, and as that user only.
+   */
+  exportInternal: 'burrow:export_internal',
 } as const;
 export type JwtAudience = (typeof JwtAudience)[keyof typeof JwtAudience];
 

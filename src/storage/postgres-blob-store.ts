@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { blobs } from '../db/schema/index.js';
@@ -15,9 +16,15 @@ export function createPostgresBlobStore(db: Db): BlobStore {
       if (entries.length === 0) return;
       await tx.insert(blobs).values(entries.map(({ key, body }) => ({ key, content: body })));
     },
+    async putFile(key, path) {
+      await db.insert(blobs).values({ key, content: await readFile(path) });
+    },
     async get(key) {
       const [row] = await db.select({ content: blobs.content }).from(blobs).where(eq(blobs.key, key));
       return row?.content ?? null;
+    },
+    async presignGet() {
+      return null;
     },
     async delete(keys, tx = db) {
       for (let start = 0; start < keys.length; start += KEYS_PER_STATEMENT) {

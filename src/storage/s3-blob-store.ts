@@ -1,5 +1,8 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from './blob-store.js';
+import { presignS3Get } from './s3-presign.js';
 
 export interface S3Settings {
   /** Any S3-compatible service (MinIO, Ceph, R2, a local test server); AWS itself when unset. */
@@ -31,6 +34,7 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
         forcePathStyle: settings.forcePathStyle,
       }),
     })));
+  let streaming: S3Client | null = null;
   const where = `bucket "${settings.bucket}"${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
 
   return {
@@ -59,6 +63,22 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
         ),
       );
     },
+    /** One PutObject streamed from the file (up to 5 GB, S3's single-request limit): the file is never in memory. */
+    async putFile(key, path) {
+      const { sdk } = await connect();
+      // Its own client: by default the SDK sends a stream with aws-chunked encoding and a checksum trailer, which
+      // several S3-compatible services (s3rver, older MinIO and Ceph) store as it is; a plain body with its length
+      // is understood everywhere.
+      streaming ??= new sdk.S3Client({
+        endpoint: settings.endpoint,
+        region: settings.region,
+        credentials: settings.credentials,
+        forcePathStyle: settings.forcePathStyle,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+      });
+      const { size } = await stat(path);
+      await streaming.send(new sdk.PutObjectCommand({ Bucket: settings.bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
+    },
     async get(key) {
       const { s3, sdk } = await connect();
       try {
@@ -68,6 +88,25 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
         if (error instanceof sdk.NoSuchKey) return null;
         throw error;
       }
+    },
+    /** Signed here (SigV4, node:crypto), after a HEAD: a blob kept in Postgres before the switch has no URL. */
+    async presignGet(key, options) {
+      const { s3, sdk } = await connect();
+      try {
+        await s3.send(new sdk.HeadObjectCommand({ Bucket: settings.bucket, Key: key }));
+      } catch (error) {
+        const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        if (status === 404 || error instanceof sdk.NotFound || error instanceof sdk.NoSuchKey) return null;
+        throw error;
+      }
+      const credentials = await s3.config.credentials();
+      return presignS3Get(settings, credentials, key, {
+        expiresSeconds: options.expiresSeconds,
+        responseHeaders: {
+          'response-content-type': options.contentType,
+          ...(options.contentDisposition && { 'response-content-disposition': options.contentDisposition }),
+        },
+      });
     },
     async delete(keys) {
       if (keys.length === 0) return;

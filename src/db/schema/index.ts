@@ -1,5 +1,6 @@
 export * from './blobs.js';
 export * from './events.js';
+export * from './exports.js';
 export * from './file-system.js';
 export * from './heatmap-points.js';
 export * from './heatmaps.js';

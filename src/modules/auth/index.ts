@@ -18,11 +18,13 @@ export interface AuthModuleDeps {
   identityChanged: Signal;
   /** With REDIS_URL: failed-login counters shared between processes. */
   redis: SharedRedis | null;
+  /** The instance secret (export jobs' internal credentials are signed with it). */
+  signingKey: () => Promise<string>;
 }
 
 /** Who is calling (keys and browser sessions), what they may reach, and signing up, in and out. */
-export function createAuthModule({ identity, apiKeys, config, identityChanged, redis }: AuthModuleDeps) {
-  const auth = createAuthService({ identity: identity.directory, apiKeys: apiKeys.lookup, sessions: identity.sessions, config, redis });
+export function createAuthModule({ identity, apiKeys, config, identityChanged, redis, signingKey }: AuthModuleDeps) {
+  const auth = createAuthService({ identity: identity.directory, apiKeys: apiKeys.lookup, sessions: identity.sessions, config, redis, signingKey });
   identityChanged.subscribe(() => auth.invalidateCaches());
   const login = createLoginService({ accounts: identity.accounts, identity: identity.directory, auth, config });
   return { routes: authRoutes(login, config), auth };

@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import type { PersonalApiKeyRow, UserRow } from '../../db/schema/index.js';
 import { AuthenticationFailedError, NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
 import { hashApiKey, sha256Hex } from '../../lib/ids.js';
+import { decodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { SharedRedis } from '../../lib/redis.js';
 import { epochMs } from '../../lib/time.js';
 import { TtlCache } from '../../lib/ttl-cache.js';
@@ -30,9 +31,11 @@ export interface AuthServiceDeps {
   config: Pick<Config, 'authCacheMs' | 'sessionCookieAgeSeconds'>;
   /** Shares the failed-login counters between processes when set. */
   redis: SharedRedis | null;
+  /** The instance secret, which signs the export jobs' internal credentials. */
+  signingKey: () => Promise<string>;
 }
 
-export function createAuthService({ identity, apiKeys, sessions, config, redis }: AuthServiceDeps) {
+export function createAuthService({ identity, apiKeys, sessions, config, redis, signingKey }: AuthServiceDeps) {
   const keyCache = new TtlCache<string, { key: PersonalApiKeyRow; user: UserRow } | null>(config.authCacheMs);
   const teamCache = new TtlCache<string, TeamAccess | null>(config.authCacheMs);
   const loginFailures = createLoginFailures(redis);
@@ -67,6 +70,17 @@ export function createAuthService({ identity, apiKeys, sessions, config, redis }
       if (!session) return null;
       const user = await identity.findUserById(session.userId);
       return user?.isActive ? { user, key: null, session } : null;
+    },
+
+    /**
+     * An export job's internal credential (lib/jwt.ts JwtAudience.exportInternal): the user it was signed for, while
+     * the token is valid and the user active; null for anything else. The caller allows it on GET requests only.
+     */
+    async authenticateInternalToken(jwt: string): Promise<Actor | null> {
+      const payload = decodeJwt(await signingKey(), jwt, JwtAudience.exportInternal);
+      if (!payload || typeof payload.user_id !== 'number') return null;
+      const user = await identity.findUserById(payload.user_id);
+      return user?.isActive ? { user, key: null, session: null } : null;
     },
 
     async startSession(userId: number): Promise<string> {

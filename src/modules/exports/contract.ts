@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { query } from '../../http/query.js';
+import { DateTime } from '../../lib/wire.js';
+
+/** PostHog's ExportedAsset.ExportFormat: value -> the enum name (lowercased, the filename extension). */
+export const EXPORT_FORMATS = {
+  'image/png': 'png',
+  'application/pdf': 'pdf',
+  'text/csv': 'csv',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+  'video/webm': 'webm',
+  'video/mp4': 'mp4',
+  'image/gif': 'gif',
+  'application/json': 'json',
+} as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+export const EXPORT_FORMAT_VALUES = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];
+export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+export const VIDEO_FORMATS: readonly string[] = ['video/mp4', 'video/webm', 'image/gif'];
+/** The formats Burrow produces today (the tabular ones); the others are accepted and then fail. */
+export const TABULAR_FORMATS: readonly string[] = ['text/csv', XLSX, 'application/json'];
+/** export_context.source kinds the tabular producers read. */
+export const SUPPORTED_SOURCE_KINDS = ['EventsQuery', 'RecordingsQuery'] as const;
+
+export const isExportFormat = (value: string): value is ExportFormat => Object.hasOwn(EXPORT_FORMATS, value);
+
+/** PostHog's ExportedAssetSerializer, in its field order. */
+export const ExportedAssetSchema = z
+  .object({
+    id: z.number().int(),
+    dashboard: z.number().int().nullable(),
+    insight: z.number().int().nullable(),
+    export_format: z.enum(EXPORT_FORMAT_VALUES),
+    created_at: DateTime,
+    has_content: z.boolean(),
+    export_context: z.unknown().nullable(),
+    filename: z.string(),
+    expires_after: DateTime.nullable(),
+    exception: z.string().nullable(),
+    user_access_level: z.string().nullable().meta({ description: '"manager" for the creator, who is the only one who sees an export' }),
+  })
+  .meta({ id: 'ExportedAsset' });
+
+export const ExportedAssetListSchema = z
+  .object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(ExportedAssetSchema) })
+  .meta({ id: 'PaginatedExportedAssetList' });
+
+/** Python's type name of a JSON value, as DRF prints it. */
+const pythonType = (value: unknown) =>
+  typeof value === 'string' ? 'str' : typeof value === 'boolean' ? 'bool' : Array.isArray(value) ? 'list' : value !== null && typeof value === 'object' ? 'dict' : 'float';
+
+/**
+ * DRF's PrimaryKeyRelatedField for objects Burrow does not have (dashboards, insights): a pk is "does_not_exist",
+ * anything that is not a pk "incorrect_type".
+ */
+const missingObject = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (value === null || value === undefined) return;
+    const isPk = (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value));
+    if (isPk) ctx.addIssue({ code: 'custom', message: `Invalid pk "${String(value).trim()}" - object does not exist.`, params: { code: 'does_not_exist' } });
+    else ctx.addIssue({ code: 'custom', message: `Incorrect type. Expected pk value, received ${pythonType(value)}.`, params: { code: 'incorrect_type' } });
+  })
+  .optional()
+  .meta({ type: 'integer', nullable: true, description: 'A dashboard or insight id; Burrow has none, so any id is refused (does_not_exist)' });
+
+/** The writable fields, in the serializer's order (DRF reports the first failing field in that order). */
+export const CreateExportBody = z.object({
+  dashboard: missingObject,
+  insight: missingObject,
+  export_format: z.enum(EXPORT_FORMAT_VALUES),
+  export_context: z.unknown().optional().meta({
+    description:
+      'For CSV, XLSX and JSON: {path} (an API path Burrow calls as you, following next links) or {source} (an EventsQuery or RecordingsQuery), with optional columns and filename',
+  }),
+  expires_after: z.unknown().optional().meta({ description: 'Read-only: ignored, computed per format' }),
+});
+
+export const ExportListQuery = z.object({
+  limit: query.pageLimit({ description: 'Number of results to return per page.' }),
+  offset: query.pageOffset({ description: 'The initial index from which to return the results.' }),
+  export_format: z.string().optional().meta({ description: 'Only this format (ignored unless a supported format)' }),
+  context_path: z.string().optional().meta({ description: 'export_context.path contains this, case-insensitively' }),
+  session_recording_id: z.string().optional(),
+});
+
+export const ExportIdParams = z.object({ id: z.string().meta({ description: 'The export id' }) });
+export const ContentQuery = z.object({ download: z.string().optional().meta({ description: '"true" adds Content-Disposition: attachment' }) });
+export const ExporterParams = z.object({ filename: z.string() });
+export const ExporterQuery = z.object({ token: z.string().optional() });
+
+export type ExportedAsset = z.infer<typeof ExportedAssetSchema>;
+export type CreateExportInput = z.infer<typeof CreateExportBody>;
+export type ExportListInput = z.infer<typeof ExportListQuery>;

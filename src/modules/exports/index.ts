@@ -1,0 +1,36 @@
+import type { Db } from '../../db/client.js';
+import type { UrlGuard } from '../../net/url-guard.js';
+import type { BlobStore } from '../../storage/index.js';
+import { createInternalApi } from './internal-api.js';
+import { createExportJobs, type ExportJobQueue } from './jobs.js';
+import { createExportsRepository } from './repository.js';
+import { exporterRoutes, exportsRoutes } from './routes.js';
+import { createExportsService } from './service.js';
+
+export { exportJobDefinitions } from './jobs.js';
+export type { ExportsService } from './service.js';
+export type { InternalApi } from './internal-api.js';
+
+export interface ExportsModuleDeps {
+  db: Db;
+  queue: ExportJobQueue;
+  blobs: BlobStore;
+  guard: UrlGuard;
+  signingKey: () => Promise<string>;
+  createWaitMs: number;
+}
+
+/** Exports (/exports/) and their public links (/exporter/); files are produced by jobs and kept in the blob store. */
+export function createExportsModule({ db, queue, blobs, guard, signingKey, createWaitMs }: ExportsModuleDeps) {
+  const exports = createExportsRepository(db);
+  const internalApi = createInternalApi();
+  const service = createExportsService({ db, exports, queue, blobs, guard, signingKey, createWaitMs });
+  return {
+    routes: exportsRoutes(service),
+    publicRoutes: exporterRoutes(service),
+    service,
+    /** Where the HTTP app attaches itself, so export jobs can call the API as the export's creator. */
+    internalApi,
+    jobs: createExportJobs({ exports, blobs, queue, api: internalApi, signingKey }),
+  };
+}
