@@ -164,7 +164,7 @@ async function main(): Promise<void> {
 
     // The same service call as the route, in this process on the same database: the SQL without HTTP.
     const repository = createHeatmapDataRepository(db);
-    const service = createHeatmapDataService({ heatmapData: repository, screenshots: { screenshot: () => Promise.reject(new Error('unused')) }, log: pino({ level: 'silent' }) });
+    const service = createHeatmapDataService({ heatmapData: repository, screenshots: { screenshot: () => Promise.reject(new Error('unused')), screenshotOfPage: () => Promise.reject(new Error('unused')) }, log: pino({ level: 'silent' }) });
     const teamRows = {} as Record<Size, typeof teamsTable.$inferSelect>;
     for (const s of SIZES) teamRows[s] = (await db.select().from(teamsTable).where(eq(teamsTable.id, teams[s])))[0]!;
     // Parsed by the route's own schema, so the defaults are the route's.
@@ -186,7 +186,7 @@ async function main(): Promise<void> {
               }
             : Reflect.get(target, property, receiver),
       }) as Db;
-      const explained = createHeatmapDataService({ heatmapData: createHeatmapDataRepository(logging), screenshots: { screenshot: () => Promise.reject(new Error('unused')) }, log: pino({ level: 'silent' }) });
+      const explained = createHeatmapDataService({ heatmapData: createHeatmapDataRepository(logging), screenshots: { screenshot: () => Promise.reject(new Error('unused')), screenshotOfPage: () => Promise.reject(new Error('unused')) }, log: pino({ level: 'silent' }) });
       await explained.points({ team: teamRows.large }, serviceQuery);
       log();
       log(`EXPLAIN (ANALYZE, BUFFERS) of the large team's query:`);

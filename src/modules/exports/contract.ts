@@ -17,7 +17,7 @@ export type ExportFormat = keyof typeof EXPORT_FORMATS;
 export const EXPORT_FORMAT_VALUES = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 export const VIDEO_FORMATS: readonly string[] = ['video/mp4', 'video/webm', 'image/gif'];
-/** The formats Burrow produces today (the tabular ones); the others are accepted and then fail. */
+/** The tabular formats Burrow produces; image/png is produced for a heatmap (export_context.heatmap_url), the others are accepted and then fail. */
 export const TABULAR_FORMATS: readonly string[] = ['text/csv', XLSX, 'application/json'];
 /** export_context.source kinds the tabular producers read. */
 export const SUPPORTED_SOURCE_KINDS = ['EventsQuery', 'RecordingsQuery'] as const;
@@ -71,7 +71,8 @@ export const CreateExportBody = z.object({
   export_format: z.enum(EXPORT_FORMAT_VALUES),
   export_context: z.unknown().optional().meta({
     description:
-      'For CSV, XLSX and JSON: {path} (an API path Burrow calls as you, following next links) or {source} (an EventsQuery or RecordingsQuery), with optional columns and filename',
+      'For CSV, XLSX and JSON: {path} (an API path Burrow calls as you, following next links) or {source} (an EventsQuery or RecordingsQuery), with optional columns and filename. ' +
+      'For image/png: {heatmap_url} (a page with a saved heatmap and its screenshot), with optional heatmap_data_url, width, type, date_from, date_to and filename',
   }),
   expires_after: z.unknown().optional().meta({ description: 'Read-only: ignored, computed per format' }),
 });

@@ -7,6 +7,7 @@ import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
 import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
+import { type HeatmapOverlay, HeatmapExportError, produceHeatmapPng } from './producers/heatmap.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
@@ -41,11 +42,13 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
 }
 
 export interface ExportJobsDeps {
-  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone'>;
+  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam'>;
   blobs: Pick<BlobStore, 'putFile' | 'delete'>;
   queue: ExportJobQueue;
   api: Pick<InternalApi, 'get'>;
   signingKey: () => Promise<string>;
+  /** The heatmap-data module's overlay of a saved heatmap's screenshot (image/png exports of a heatmap_url). */
+  heatmaps: HeatmapOverlay;
 }
 
 /** A failure the export records as its exception (PostHog's str(e) and the class name). */
@@ -70,26 +73,36 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
     let storing = false;
     try {
       const format = row.exportFormat;
-      if (!isExportFormat(format) || !TABULAR_FORMATS.includes(format)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const context = contextOf(row.exportContext);
-      if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
-      const userId = row.createdById;
-      const token = async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
-      let rows: AsyncIterable<Row>;
-      if (context.source !== undefined && context.source !== null) {
-        const source = contextOf(context.source);
-        if (source.kind === 'EventsQuery') rows = eventsQueryRows(deps.exports, row.teamId, await deps.exports.teamTimeZone(row.teamId), source, signal);
-        else if (source.kind === 'RecordingsQuery') rows = recordingsQueryRows(deps.api, row.teamId, source, token, signal);
-        else throw new ExportError(`export_context.source of kind ${String(source.kind)} is not supported`);
-      } else if (typeof context.path === 'string' && context.path !== '') {
-        rows = pathRows(deps.api, context.path, token, signal);
-      } else {
-        throw new ExportError('Export is missing export_context.path or export_context.source');
-      }
-      const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
+      const heatmapPng = format === 'image/png' && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
+      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || heatmapPng)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
+      let produce: (dir: string) => Promise<string>;
+      if (heatmapPng) {
+        const team = await deps.exports.findTeam(row.teamId);
+        if (!team) throw new ExportError('The project of this export no longer exists');
+        produce = (dir) => produceHeatmapPng(deps.heatmaps, team, context, dir);
+      } else {
+        if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
+        const userId = row.createdById;
+        const token = async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
+        let rows: AsyncIterable<Row>;
+        if (context.source !== undefined && context.source !== null) {
+          const source = contextOf(context.source);
+          if (source.kind === 'EventsQuery') rows = eventsQueryRows(deps.exports, row.teamId, await deps.exports.teamTimeZone(row.teamId), source, signal);
+          else if (source.kind === 'RecordingsQuery') rows = recordingsQueryRows(deps.api, row.teamId, source, token, signal);
+          else throw new ExportError(`export_context.source of kind ${String(source.kind)} is not supported`);
+        } else if (typeof context.path === 'string' && context.path !== '') {
+          rows = pathRows(deps.api, context.path, token, signal);
+        } else {
+          throw new ExportError('Export is missing export_context.path or export_context.source');
+        }
+        const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
+        const kind = tabularKind(format);
+        produce = (dir) => produceTabularFile(rows, { format: kind, columns }, signal, dir);
+      }
       await withTempDir(async (dir) => {
-        const file = await produceTabularFile(rows, { format: tabularKind(format), columns }, signal, dir);
+        const file = await produce(dir);
         storing = true;
         await deps.blobs.putFile(key, file);
       });
@@ -102,7 +115,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       if (storing && job.attempts < job.maxAttempts) throw error;
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
       exportLog.warn({ err: error }, 'export failed');
-      await deps.exports.setException(row.id, message, error instanceof ExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');
+      await deps.exports.setException(row.id, message, error instanceof ExportError || error instanceof HeatmapExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');
     }
   };
 }

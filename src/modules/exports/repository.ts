@@ -2,7 +2,7 @@ import { and, count, desc, eq, gte, inArray, isNull, lte, or, type SQL, sql } fr
 import type { Db } from '../../db/client.js';
 import { escapeLike } from '../../db/like.js';
 import { type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
-import { events, type ExportedAssetRow, exportedAssets, personDistinctIds, persons, teams } from '../../db/schema/index.js';
+import { events, type ExportedAssetRow, exportedAssets, personDistinctIds, persons, type TeamRow, teams } from '../../db/schema/index.js';
 import { isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
 
@@ -125,6 +125,12 @@ export function createExportsRepository(db: Db) {
         .where(lte(exportedAssets.expiresAfter, sql`now()`))
         .orderBy(exportedAssets.expiresAfter)
         .limit(limit);
+    },
+
+    /** The export's team (heatmap exports draw with its time zone and test account filters). */
+    async findTeam(teamId: number): Promise<TeamRow | undefined> {
+      const [row] = await db.select().from(teams).where(eq(teams.id, teamId));
+      return row;
     },
 
     async teamTimeZone(teamId: number): Promise<string> {

@@ -81,7 +81,7 @@ export type OverlayResult = Extract<ContentResult, { kind: 'pending' }> | { kind
 
 export interface HeatmapDataServiceDeps {
   heatmapData: HeatmapDataRepository;
-  screenshots: Pick<HeatmapsService, 'screenshot'>;
+  screenshots: Pick<HeatmapsService, 'screenshot' | 'screenshotOfPage'>;
   log: Logger;
 }
 
@@ -111,6 +111,40 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
       testAccounts: q.filter_test_accounts ? testAccountFilters(team).filter((f) => f.type === 'event' || f.type === 'person') : null,
       hideZeroCoordinates: q.hide_zero_coordinates ?? true,
     };
+  }
+
+  /** The overlay of the points of dataUrl (or its pattern) in the screenshot's device range, drawn on the screenshot. */
+  async function draw(
+    team: TeamRow,
+    shortId: string,
+    content: Extract<ContentResult, { kind: 'image' }>,
+    dataUrl: string,
+    q: OverlayQueryInput,
+    started: number,
+  ): Promise<Extract<OverlayResult, { kind: 'image' }>> {
+    const url = URL_PATTERN_CHARS.test(dataUrl) ? { url_pattern: dataUrl } : { url_exact: dataUrl };
+    const filter = await pointFilter(team, { ...q, ...url, ...deviceRange(content.width) }, new Date());
+    const { width, height } = await imageSize(content.jpeg);
+    const size = { width: width ?? content.width, height: height ?? 0 };
+    const aggregation = q.aggregation ?? 'total_count';
+    let layer: Buffer;
+    let max: number | null = null;
+    if (filter.type === 'scrolldepth') {
+      const buckets = await heatmapData.scrollDepth(team.id, filter, aggregation);
+      layer = scrollDepthLayer(size.width, size.height, buckets.map((b) => ({ bottom: b.scroll_depth_bucket, count: b.cumulative_count })));
+    } else {
+      const rows = await heatmapData.points(team.id, filter, aggregation, { limit: MAX_POINTS, offset: 0 });
+      // Hottest first: the first cell holds the highest count.
+      max = rows[0]?.count ?? 0;
+      const points = rows.map((row) => ({ x: Math.round(row.pointer_relative_x * size.width), y: row.pointer_y, value: row.count }));
+      layer = heatmapLayer(size.width, size.height, points, max);
+    }
+    const format = q.format ?? 'png';
+    const label = filter.type === 'scrolldepth' ? 'scroll depth' : aggregation === 'unique_visitors' ? `visitors (${filter.type})` : `${filter.type}s`;
+    const body = await composeOverlay(content.jpeg, { rgba: layer, ...size }, { format, label, max });
+    const ms = Date.now() - started;
+    if (ms > SLOW_OVERLAY_MS) log.info({ team_id: team.id, short_id: shortId, width: size.width, height: size.height, ms }, 'slow heatmap overlay');
+    return { kind: 'image', body, format, width: content.width };
   }
 
   return {
@@ -144,29 +178,20 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
       const started = Date.now();
       const { content, dataUrl } = await screenshots.screenshot(access, shortId, q.width);
       if (content.kind === 'pending') return content;
-      const url = URL_PATTERN_CHARS.test(dataUrl) ? { url_pattern: dataUrl } : { url_exact: dataUrl };
-      const filter = await pointFilter(access.team, { ...q, ...url, ...deviceRange(content.width) }, new Date());
-      const { width, height } = await imageSize(content.jpeg);
-      const size = { width: width ?? content.width, height: height ?? 0 };
-      const aggregation = q.aggregation ?? 'total_count';
-      let layer: Buffer;
-      let max: number | null = null;
-      if (filter.type === 'scrolldepth') {
-        const buckets = await heatmapData.scrollDepth(access.team.id, filter, aggregation);
-        layer = scrollDepthLayer(size.width, size.height, buckets.map((b) => ({ bottom: b.scroll_depth_bucket, count: b.cumulative_count })));
-      } else {
-        const rows = await heatmapData.points(access.team.id, filter, aggregation, { limit: MAX_POINTS, offset: 0 });
-        // Hottest first: the first cell holds the highest count.
-        max = rows[0]?.count ?? 0;
-        const points = rows.map((row) => ({ x: Math.round(row.pointer_relative_x * size.width), y: row.pointer_y, value: row.count }));
-        layer = heatmapLayer(size.width, size.height, points, max);
-      }
-      const format = q.format ?? 'png';
-      const label = filter.type === 'scrolldepth' ? 'scroll depth' : aggregation === 'unique_visitors' ? `visitors (${filter.type})` : `${filter.type}s`;
-      const body = await composeOverlay(content.jpeg, { rgba: layer, ...size }, { format, label, max });
-      const ms = Date.now() - started;
-      if (ms > SLOW_OVERLAY_MS) log.info({ team_id: access.team.id, short_id: shortId, width: size.width, height: size.height, ms }, 'slow heatmap overlay');
-      return { kind: 'image', body, format, width: content.width };
+      return draw(access.team, shortId, content, dataUrl, q, started);
+    },
+
+    /**
+     * A heatmap PNG export: the screenshot closest to q.width of the team's most recent completed saved heatmap of
+     * pageUrl with the overlay drawn as overlay() draws it, the points of dataUrl (exact, or a pattern with * as the
+     * saved heatmap's data_url) when given, else those of the saved heatmap's data_url or url. Null when the team has
+     * no saved heatmap of that page with a stored screenshot.
+     */
+    async pageOverlay(team: TeamRow, pageUrl: string, q: OverlayQueryInput & { data_url?: string | undefined }): Promise<Extract<OverlayResult, { kind: 'image' }> | null> {
+      const started = Date.now();
+      const found = await screenshots.screenshotOfPage(team.id, pageUrl, q.width);
+      if (!found || found.content.kind === 'pending') return null;
+      return draw(team, found.shortId, found.content, q.data_url || found.dataUrl, q, started);
     },
 
     /** GET …/heatmaps/events/: the interactions behind some grid points, newest first. */

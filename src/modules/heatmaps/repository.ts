@@ -180,6 +180,30 @@ export function createHeatmapsRepository(db: Db) {
       return row && toRow(row);
     },
 
+    /**
+     * The team's most recent live, completed screenshot heatmap of exactly this page URL that has a stored screenshot
+     * (heatmap PNG exports).
+     */
+    async latestWithScreenshot(teamId: number, url: string): Promise<HeatmapWithCreator | undefined> {
+      const [row] = await db
+        .select(withCreator)
+        .from(savedHeatmaps)
+        .leftJoin(users, eq(users.id, savedHeatmaps.createdById))
+        .where(
+          and(
+            eq(savedHeatmaps.teamId, teamId),
+            eq(savedHeatmaps.url, url),
+            eq(savedHeatmaps.deleted, false),
+            eq(savedHeatmaps.type, 'screenshot'),
+            eq(savedHeatmaps.status, 'completed'),
+            sql`exists (select 1 from ${heatmapSnapshots} where ${heatmapSnapshots.heatmapId} = ${savedHeatmaps.id}
+              and ${heatmapSnapshots.content} is not null and length(${heatmapSnapshots.content}) > 0)`,
+          ),
+        )
+        .orderBy(desc(savedHeatmaps.createdAt), desc(savedHeatmaps.id))
+        .limit(1);
+      return row && toRow(row);
+    },
     async findById(teamId: number, id: string, tx: Db = db): Promise<HeatmapWithCreator | undefined> {
       const [row] = await tx
         .select(withCreator)

@@ -249,6 +249,16 @@ export function createHeatmapsService({ db, heatmaps, queue, guard, tree }: Heat
       const row = await find(team, shortId);
       return { content: await screenshotOf(row, rawWidth), dataUrl: row.dataUrl ?? row.url };
     },
+
+    /**
+     * The screenshot closest to the requested width of the team's most recent completed saved heatmap of this page URL,
+     * with the URL (or pattern) whose data it shows; null when the team has none with a stored screenshot.
+     */
+    async screenshotOfPage(teamId: number, url: string, rawWidth: string | undefined): Promise<{ content: ContentResult; dataUrl: string; shortId: string } | null> {
+      const row = await heatmaps.latestWithScreenshot(teamId, url);
+      if (!row) return null;
+      return { content: await screenshotOf(row, rawWidth), dataUrl: row.dataUrl ?? row.url, shortId: row.shortId };
+    },
   };
 }
 
