@@ -15,3 +15,6 @@ export class ExportFailedError extends PlainBodyError {
     super('validation', { type: 'server_error', code: 'export_failed', detail, attr: null });
   }
 }
+
+/** A failure a producer records as the export's exception (PostHog's str(e), with the class name ExportError). */
+export class ExportError extends Error {}

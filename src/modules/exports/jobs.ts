@@ -7,7 +7,8 @@ import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
 import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
-import { type HeatmapOverlay, HeatmapExportError, produceHeatmapPng } from './producers/heatmap.js';
+import { ExportError } from './errors.js';
+import { type HeatmapOverlay, produceHeatmapPng } from './producers/heatmap.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
@@ -51,8 +52,6 @@ export interface ExportJobsDeps {
   heatmaps: HeatmapOverlay;
 }
 
-/** A failure the export records as its exception (PostHog's str(e) and the class name). */
-class ExportError extends Error {}
 
 function contextOf(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
@@ -115,7 +114,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       if (storing && job.attempts < job.maxAttempts) throw error;
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
       exportLog.warn({ err: error }, 'export failed');
-      await deps.exports.setException(row.id, message, error instanceof ExportError || error instanceof HeatmapExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');
+      await deps.exports.setException(row.id, message, error instanceof ExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');
     }
   };
 }

@@ -2,12 +2,10 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TeamRow } from '../../../db/schema/index.js';
 import type { HeatmapDataService } from '../../heatmap-data/index.js';
+import { ExportError } from '../errors.js';
 
 /** The frontend's (and the spec's) default viewport width of a heatmap export. */
 export const DEFAULT_HEATMAP_WIDTH = 1400;
-
-/** A heatmap export refused: recorded as the export's exception. */
-export class HeatmapExportError extends Error {}
 
 export type HeatmapOverlay = Pick<HeatmapDataService, 'pageOverlay'>;
 
@@ -18,7 +16,7 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 function widthOf(value: unknown): number {
   if (value === undefined || value === null || value === '') return DEFAULT_HEATMAP_WIDTH;
   const width = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(width) || width <= 0) throw new HeatmapExportError(`export_context.width must be a positive whole number, not ${JSON.stringify(value)}`);
+  if (!Number.isInteger(width) || width <= 0) throw new ExportError(`export_context.width must be a positive whole number, not ${JSON.stringify(value)}`);
   return width;
 }
 
@@ -48,7 +46,7 @@ export async function produceHeatmapPng(overlay: HeatmapOverlay, team: TeamRow, 
     filter_test_accounts: testAccounts === true || testAccounts === 'true',
   });
   if (!image) {
-    throw new HeatmapExportError(
+    throw new ExportError(
       `No saved heatmap with a screenshot for ${pageUrl}: save one first (POST /api/projects/${team.id}/saved/ with this url) and export once its screenshot is completed; rendering an unsaved page is not supported yet`,
     );
   }
