@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { Query, SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type { Db } from './client.js';
 
 /** A prepared statement as a repository runs it: the placeholders' values in, the rows out. */
 export interface Statement<Row> {
@@ -21,5 +24,22 @@ export function preparedByShape<Statement>(prefix: string): (shape: string, prep
       statements.set(shape, statement);
     }
     return statement;
+  };
+}
+
+const dialect = new PgDialect();
+
+export type NamedStatement<Row> = (db: Db, values: Record<string, unknown>) => Promise<Row[]>;
+
+/**
+ * A raw SQL statement (its values as placeholders) prepared under `name` on the session that runs it, the pool's or a
+ * transaction's: its text is built once per process, and Postgres parses and plans it once per connection.
+ */
+export function namedStatement<Row>(name: string, statement: () => SQL): NamedStatement<Row> {
+  let query: Query | undefined;
+  return async (db, values) => {
+    query ??= dialect.sqlToQuery(statement());
+    const prepared = db._.session.prepareQuery<{ execute: { rows: Row[] }; all: unknown; values: unknown }>(query, undefined, name, false);
+    return (await prepared.execute(values)).rows;
   };
 }

@@ -1,6 +1,6 @@
-import { type Query, type SQL, sql } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { type NamedStatement, namedStatement, preparedByShape } from '../../db/prepared-by-shape.js';
 import type { SnapshotBlock } from './snapshots.js';
 
 /**
@@ -182,20 +182,14 @@ function statement({ storeBytes }: Pick<BlocksOptions, 'storeBytes'>): SQL {
   select coalesce(json_agg(blob_key), '[]'::json) as keys from inserted`;
 }
 
-const dialect = new PgDialect();
-const queries = new Map<string, Query>();
-
 /** Prepared under its own name, as the events statement (events-repository.ts). */
-function prepared(db: Db, options: Pick<BlocksOptions, 'storeBytes'>) {
-  const name = `capture_store_blocks${options.storeBytes ? '_bytes' : ''}`;
-  let query = queries.get(name);
-  if (query === undefined) queries.set(name, (query = dialect.sqlToQuery(statement(options))));
-  return db._.session.prepareQuery<{ execute: { rows: { keys: string[] }[] }; all: unknown; values: unknown }>(query, undefined, name, false);
-}
+const statements = preparedByShape<NamedStatement<{ keys: string[] }>>('capture_store_blocks');
+const prepared = (options: Pick<BlocksOptions, 'storeBytes'>) =>
+  statements(`bytes ${options.storeBytes}`, (name) => namedStatement(name, () => statement(options)));
 
 /** Stores the requests' blocks (see the top of this file); answers, per request, the blob keys of its new blocks. */
 export async function storeBlocks(db: Db, teamId: number, requests: BlockRow[][], options: BlocksOptions): Promise<string[][]> {
-  const { rows: result } = await prepared(db, options).execute({
+  const result = await prepared(options)(db, {
     team: teamId,
     retention: options.retentionPeriodDays,
     input: JSON.stringify(blockInputs(requests.flat(), options)),

@@ -1,6 +1,6 @@
-import { type Query, type SQL, sql } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
+import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { type NamedStatement, namedStatement, preparedByShape } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
 import { type HeatmapPoint, takeHeatmapPoints } from './heatmap-points.js';
@@ -199,19 +199,13 @@ interface StatementRow {
   first_for_team: boolean;
 }
 
-const dialect = new PgDialect();
-const queries = new Map<string, Query>();
-
 /**
  * The statement for these options, prepared under its own name: its text is long and the same on every request, so
  * Postgres parses it once per connection and can reuse its plan.
  */
-function prepared(db: Db, options: StoreOptions) {
-  const name = `capture_store_events${options.ensurePersons ? '_persons' : ''}${options.flagTeam ? '_flag' : ''}`;
-  let query = queries.get(name);
-  if (query === undefined) queries.set(name, (query = dialect.sqlToQuery(statement(options))));
-  return db._.session.prepareQuery<{ execute: { rows: StatementRow[] }; all: unknown; values: unknown }>(query, undefined, name, false);
-}
+const statements = preparedByShape<NamedStatement<StatementRow>>('capture_store_events');
+const prepared = (options: StoreOptions) =>
+  statements(`persons ${options.ensurePersons}, flag ${options.flagTeam}`, (name) => namedStatement(name, () => statement(options)));
 
 /**
  * Stores the requests' events (see the top of this file) and answers, per request, the uuids that were new for it;
@@ -219,7 +213,7 @@ function prepared(db: Db, options: StoreOptions) {
  */
 export async function storeEvents(db: Db, teamId: number, requests: CapturedEvent[][], options: StoreOptions): Promise<StoredEvents[]> {
   const { inputs, requestOf } = eventInputs(requests, options);
-  const { rows } = await prepared(db, options).execute({ team: teamId, input: JSON.stringify(inputs) });
+  const rows = await prepared(options)(db, { team: teamId, input: JSON.stringify(inputs) });
   const stored = requests.map((_, i): StoredEvents => ({ uuids: [], firstForTeam: i === 0 && rows[0]!.first_for_team }));
   for (const uuid of rows[0]!.uuids) stored[requestOf.get(uuid)!]!.uuids.push(uuid);
   return stored;
