@@ -13,6 +13,7 @@ import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
+import { fieldsOf } from './rules.js';
 
 /** Storing the file is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
 const MAX_ATTEMPTS = 5;
@@ -53,10 +54,6 @@ export interface ExportJobsDeps {
 }
 
 
-function contextOf(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' => (format === XLSX ? 'xlsx' : format === 'text/csv' ? 'csv' : 'json');
 
 /**
@@ -72,7 +69,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
     let storing = false;
     try {
       const format = row.exportFormat;
-      const context = contextOf(row.exportContext);
+      const context = fieldsOf(row.exportContext);
       const heatmapPng = format === 'image/png' && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
       if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || heatmapPng)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
@@ -87,7 +84,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
         const token = async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
         let rows: AsyncIterable<Row>;
         if (context.source !== undefined && context.source !== null) {
-          const source = contextOf(context.source);
+          const source = fieldsOf(context.source);
           if (source.kind === 'EventsQuery') rows = eventsQueryRows(deps.exports, row.teamId, await deps.exports.teamTimeZone(row.teamId), source, signal);
           else if (source.kind === 'RecordingsQuery') rows = recordingsQueryRows(deps.api, row.teamId, source, token, signal);
           else throw new ExportError(`export_context.source of kind ${String(source.kind)} is not supported`);

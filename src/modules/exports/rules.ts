@@ -33,8 +33,14 @@ export function slugify(value: string): string {
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** Python's str() of a JSON value, for export_context.filename given as a number or a boolean. */
-function pythonStr(value: unknown): string {
+/** Whether a JSON value is an object (not null, not an array). */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/** A JSON object's fields; none for anything else, as export_context and its parts are read. */
+export const fieldsOf = (value: unknown): Record<string, unknown> => (isJsonObject(value) ? value : {});
+
+/** Python's str() of a JSON value: export_context.filename given as a number or a boolean, a CSV cell. */
+export function pythonStr(value: unknown): string {
   if (typeof value === 'string') return value;
   if (value === true) return 'True';
   if (value === false) return 'False';
@@ -44,7 +50,7 @@ function pythonStr(value: unknown): string {
 
 /** §1.6: the base, the creation time (UTC) and the extension. Burrow has no dashboards or insights to name it after. */
 export function exportFilename(format: ExportFormat, exportContext: unknown, createdAt: Date): string {
-  const given = exportContext && typeof exportContext === 'object' && !Array.isArray(exportContext) ? (exportContext as Record<string, unknown>).filename : undefined;
+  const given = fieldsOf(exportContext).filename;
   const base = given !== undefined && given !== null && given !== '' ? slugify(pythonStr(given)) : 'export';
   const d = createdAt;
   const stamp = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}-${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;

@@ -19,7 +19,7 @@ import {
 import { ExportFailedError, ExportNotReadyError } from './errors.js';
 import { enqueueExport, type ExportJobQueue } from './jobs.js';
 import type { ExportedAssetRow, ExportsRepository } from './repository.js';
-import { expiresAfter, exportFilename, isStuck, STUCK_MESSAGE, truthy } from './rules.js';
+import { expiresAfter, exportFilename, fieldsOf, isStuck, STUCK_MESSAGE, truthy } from './rules.js';
 
 /** PostHog's free-tier monthly quota of full video exports (Burrow has no plans). */
 export const VIDEO_EXPORTS_PER_MONTH = 10;
@@ -42,9 +42,6 @@ export type ContentResult = { kind: 'file'; body: Buffer; contentType: string; f
 
 /** How long a presigned object-storage URL of an export's file is valid. */
 const PRESIGNED_URL_SECONDS = 3600;
-
-const contextOf = (value: unknown): Record<string, unknown> | null =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -84,8 +81,8 @@ export function createExportsService(deps: ExportsServiceDeps) {
     if (!truthy(input.dashboard) && !truthy(input.insight) && !truthy(context)) {
       throw new ValidationError('Either dashboard, insight or export_context is required for an export.');
     }
-    const ctx = contextOf(context);
-    if (VIDEO_FORMATS.includes(input.export_format) && truthy(ctx?.session_recording_id)) {
+    const ctx = fieldsOf(context);
+    if (VIDEO_FORMATS.includes(input.export_format) && truthy(ctx.session_recording_id)) {
       const now = new Date();
       const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
       const used = await exports.countRecordingExportsSince(team.team.id, VIDEO_FORMATS, since);
@@ -96,16 +93,16 @@ export function createExportsService(deps: ExportsServiceDeps) {
         );
       }
     }
-    if (ctx && truthy(ctx.heatmap_url)) {
+    if (truthy(ctx.heatmap_url)) {
       const url = String(ctx.heatmap_url);
       const verdict = await deps.guard.check(url);
       if (!verdict.allowed) throw new ValidationError(`heatmap_url not allowed: ${verdict.reason}`, 'export_context');
     }
-    if (VIDEO_FORMATS.includes(input.export_format) && !truthy(ctx?.session_recording_id)) {
+    if (VIDEO_FORMATS.includes(input.export_format) && !truthy(ctx.session_recording_id)) {
       throw new ValidationError('Video export supports session recordings only.', 'export_format');
     }
-    if (TABULAR_FORMATS.includes(input.export_format) && ctx && ctx.source !== undefined && ctx.source !== null) {
-      const kind = contextOf(ctx.source)?.kind;
+    if (TABULAR_FORMATS.includes(input.export_format) && ctx.source !== undefined && ctx.source !== null) {
+      const kind = fieldsOf(ctx.source).kind;
       if (typeof kind !== 'string' || !(SUPPORTED_SOURCE_KINDS as readonly string[]).includes(kind)) {
         throw new ValidationError(
           `export_context.source of kind ${typeof kind === 'string' ? kind : 'unknown'} is not supported: Burrow exports ${SUPPORTED_SOURCE_KINDS.join(' and ')}.`,

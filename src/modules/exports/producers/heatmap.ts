@@ -3,13 +3,13 @@ import path from 'node:path';
 import type { TeamRow } from '../../../db/schema/index.js';
 import type { HeatmapDataService } from '../../heatmap-data/index.js';
 import { ExportError } from '../errors.js';
+import { fieldsOf } from '../rules.js';
 
 /** The frontend's (and the spec's) default viewport width of a heatmap export. */
 export const DEFAULT_HEATMAP_WIDTH = 1400;
 
 export type HeatmapOverlay = Pick<HeatmapDataService, 'pageOverlay'>;
 
-const record = (value: unknown): Record<string, unknown> => (value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** export_context.width: a positive whole number (or its digits); the default when absent. */
@@ -31,8 +31,8 @@ function widthOf(value: unknown): number {
  */
 export async function produceHeatmapPng(overlay: HeatmapOverlay, team: TeamRow, context: Record<string, unknown>, dir: string): Promise<string> {
   const pageUrl = String(context.heatmap_url);
-  const filters = record(context.heatmap_filters);
-  const common = record(context.common_filters);
+  const filters = fieldsOf(context.heatmap_filters);
+  const common = fieldsOf(context.common_filters);
   const aggregation = text(context.aggregation) ?? text(filters.aggregation);
   const testAccounts = context.filter_test_accounts ?? common.filter_test_accounts;
   const image = await overlay.pageOverlay(team, pageUrl, {

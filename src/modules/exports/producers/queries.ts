@@ -53,7 +53,7 @@ export interface EventsSourceDeps {
 }
 
 /**
- * An EventsQuery over the team's captured events, newest first, paged by (timestamp, id). As in PostHog's exporter,
+ * An EventsQuery over the team's captured events, newest first, paged by (timestamp, uuid). As in PostHog's exporter,
  * the query's limit is a page size, not a total: every matching event is exported (up to the row cap).
  */
 export async function* eventsQueryRows(deps: EventsSourceDeps, teamId: number, timeZone: string, source: unknown, signal: AbortSignal): AsyncGenerator<Row> {

@@ -1,3 +1,4 @@
+import { fieldsOf, isJsonObject } from '../rules.js';
 import type { Row } from './tabular.js';
 
 /** A fresh internal credential for each call, so a long export never outlives one. */
@@ -9,16 +10,15 @@ export interface PathSourceDeps {
 
 /** Rows of one API response, as PostHog's _convert_response_to_csv_data for the shapes Burrow's API answers. */
 export function rowsOfResponse(data: unknown): Row[] {
-  if (Array.isArray(data)) return data.map((r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? (r as Row) : { value: r }));
-  if (data === null || typeof data !== 'object') return [];
-  const body = data as Record<string, unknown>;
+  if (Array.isArray(data)) return data.map((r) => (isJsonObject(r) ? r : { value: r }));
+  const body = fieldsOf(data);
   const results = Array.isArray(body.results) ? body.results : Array.isArray(body.result) ? body.result : null;
   if (!results) return [];
   if (results.length > 0 && Array.isArray(results[0]) && body.types) {
     const columns = Array.isArray(body.columns) ? (body.columns as string[]) : null;
     return results.map((r) => Object.fromEntries((r as unknown[]).map((v, i) => [columns?.[i] ?? `column_${i}`, v])));
   }
-  return results.filter((r): r is Row => r !== null && typeof r === 'object' && !Array.isArray(r));
+  return results.filter(isJsonObject);
 }
 
 /** The path and query of a next link (an absolute URL of this server, or already a path). */
@@ -57,7 +57,7 @@ export async function* pathRows(deps: PathSourceDeps, path: string, credential: 
     const data = JSON.parse(response.body) as unknown;
     const rows = rowsOfResponse(data);
     yield* rows;
-    const link = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as { next?: unknown }).next : null;
+    const link = fieldsOf(data).next;
     next = typeof link === 'string' && link !== '' && rows.length > 0 ? pathOf(link) : null;
   }
 }

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { ROW_LIMIT } from '../rules.js';
+import { pythonStr, ROW_LIMIT } from '../rules.js';
 
 export type Row = Record<string, unknown>;
 
@@ -55,13 +55,8 @@ export function chooseColumns(seen: string[], requested: string[] | undefined): 
   return [...new Set(out)];
 }
 
-/** Python's str() of a cell, as the CSV writer prints it. */
-function csvText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  return typeof value === 'string' ? value : String(value);
-}
+/** Python's str() of a cell, as the CSV writer prints it; an empty cell for none. */
+const csvText = (value: unknown): string => (value === null || value === undefined ? '' : pythonStr(value));
 
 function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
