@@ -32,13 +32,13 @@ function lastValue(value: unknown): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 }
 
-/** PostHog tries one key only: the Authorization header, else the body field, else the query parameter. */
 /** The credential of an `Authorization: Bearer …` header, if there is one. */
 export function bearerCredential(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization?.trim();
   return header ? BEARER.exec(header)?.[1]?.trim() : undefined;
 }
 
+/** PostHog tries one key only: the Authorization header, else the body field, else the query parameter. */
 function presentedKey(request: FastifyRequest): { value: string; source: KeySource } | null {
   const bearer = bearerCredential(request);
   // pha_ tokens are OAuth access tokens, which this server does not issue.

@@ -23,17 +23,9 @@ const KEYS_PER_DELETE = 1_000;
  * a recording does not carry it.
  */
 export function createS3BlobStore(settings: S3Settings): BlobStore {
+  const clientSettings = { endpoint: settings.endpoint, region: settings.region, credentials: settings.credentials, forcePathStyle: settings.forcePathStyle };
   let client: Promise<{ s3: S3Client; sdk: typeof import('@aws-sdk/client-s3') }> | null = null;
-  const connect = () =>
-    (client ??= import('@aws-sdk/client-s3').then((sdk) => ({
-      sdk,
-      s3: new sdk.S3Client({
-        endpoint: settings.endpoint,
-        region: settings.region,
-        credentials: settings.credentials,
-        forcePathStyle: settings.forcePathStyle,
-      }),
-    })));
+  const connect = () => (client ??= import('@aws-sdk/client-s3').then((sdk) => ({ sdk, s3: new sdk.S3Client(clientSettings) })));
   let streaming: S3Client | null = null;
   const where = `bucket "${settings.bucket}"${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
 
@@ -69,13 +61,7 @@ export function createS3BlobStore(settings: S3Settings): BlobStore {
       // Its own client: by default the SDK sends a stream with aws-chunked encoding and a checksum trailer, which
       // several S3-compatible services (s3rver, older MinIO and Ceph) store as it is; a plain body with its length
       // is understood everywhere.
-      streaming ??= new sdk.S3Client({
-        endpoint: settings.endpoint,
-        region: settings.region,
-        credentials: settings.credentials,
-        forcePathStyle: settings.forcePathStyle,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-      });
+      streaming ??= new sdk.S3Client({ ...clientSettings, requestChecksumCalculation: 'WHEN_REQUIRED' });
       const { size } = await stat(path);
       await streaming.send(new sdk.PutObjectCommand({ Bucket: settings.bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
     },

@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sha256Hex } from '../lib/ids.js';
 
 export interface PresignTarget {
   /** The S3-compatible service's URL; AWS's regional endpoint when unset. */
@@ -17,7 +18,6 @@ export interface PresignCredentials {
 /** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
 const encode = (value: string) => encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-const sha256Hex = (data: string) => createHash('sha256').update(data).digest('hex');
 
 /**
  * A presigned GET of one object (AWS Signature Version 4, query-string authentication), with the response headers
