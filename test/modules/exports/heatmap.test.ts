@@ -7,6 +7,7 @@ import { createHeatmapsRepository } from '../../../src/modules/heatmaps/reposito
 import { newUuid } from '../../../src/lib/ids.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
+import { decodeRgb, rgbAt, type RawImage } from '../../helpers/images.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
 
 const silent = pino({ level: 'silent' });
@@ -15,16 +16,6 @@ const PAGE = 'http://93.184.215.14/pricing';
 const WIDTH = 1024;
 const HEIGHT = 1200;
 
-interface Raw {
-  data: Buffer;
-  width: number;
-  height: number;
-}
-const decode = async (image: Buffer): Promise<Raw> => {
-  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-};
-const rgb = (image: Raw, x: number, y: number) => [...image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3)];
 
 /** A page screenshot as the renderer stores it (JPEG): a flat background with a green band at y 100 to 200. */
 const screenshot = (background: { r: number; g: number; b: number }) =>
@@ -46,7 +37,7 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
   let key: string;
   let worker: Worker;
   let base: string;
-  let plain: Raw;
+  let plain: RawImage;
   let counter = 0;
 
   /** A completed saved heatmap of url in the team with one stored screenshot, created `ageMs` ago. */
@@ -106,7 +97,7 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     // The owner's saved heatmaps of the page: an older one (dark), the one the exports use (white), and a newer one
     // whose screenshot is still being rendered. Another team saved the same page later still, in red.
     const white = await screenshot({ r: 255, g: 255, b: 255 });
-    plain = await decode(white);
+    plain = await decodeRgb(white);
     await savedHeatmap(owner.teamId, PAGE, await screenshot({ r: 30, g: 30, b: 30 }), 3 * HOUR);
     await savedHeatmap(owner.teamId, PAGE, white, 2 * HOUR);
     await savedHeatmap(owner.teamId, PAGE, null, HOUR);
@@ -136,17 +127,17 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     expect(content.statusCode).toBe(200);
     expect(content.headers['content-type']).toMatch(/^image\/png/);
     expect((await sharp(content.rawPayload).metadata()).format).toBe('png');
-    const drawn = await decode(content.rawPayload);
+    const drawn = await decodeRgb(content.rawPayload);
     expect([drawn.width, drawn.height]).toEqual([WIDTH, HEIGHT]);
 
     // Hot over the clicked band; the variant's clicks (an exact data_url) and the other team's are not drawn.
-    const [r, g, b] = rgb(drawn, 512, 150);
+    const [r, g, b] = rgbAt(drawn, 512, 150);
     expect(r).toBeGreaterThan(180);
     expect(g).toBeLessThan(120);
     expect(b).toBeLessThan(60);
-    for (const [x, y] of [[200, 900], [800, 600], [100, 1100], [900, 400], [20, 150]] as const) expect(rgb(drawn, x, y)).toEqual(rgb(plain, x, y));
+    for (const [x, y] of [[200, 900], [800, 600], [100, 1100], [900, 400], [20, 150]] as const) expect(rgbAt(drawn, x, y)).toEqual(rgbAt(plain, x, y));
     // The white screenshot, not the older dark one nor the other team's red one.
-    expect(rgb(drawn, 100, 1100)).toEqual([255, 255, 255]);
+    expect(rgbAt(drawn, 100, 1100)).toEqual([255, 255, 255]);
     // Nothing changes more than 40 px (give or take the 16-px grid) from the point but the legend, top right.
     const legend = { left: drawn.width - 188, right: drawn.width - 8, top: 8, bottom: 60 };
     let changedFar = 0;
@@ -154,7 +145,7 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
       for (let x = 0; x < drawn.width; x += 3) {
         const nearPoint = Math.hypot(x - 512, y - 150) <= 53;
         const inLegend = x >= legend.left && x <= legend.right && y >= legend.top && y <= legend.bottom;
-        if (!nearPoint && !inLegend && rgb(drawn, x, y).some((v, i) => v !== rgb(plain, x, y)[i])) changedFar++;
+        if (!nearPoint && !inLegend && rgbAt(drawn, x, y).some((v, i) => v !== rgbAt(plain, x, y)[i])) changedFar++;
       }
     }
     expect(changedFar).toBe(0);
@@ -164,16 +155,16 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     const row = await exportPng({ heatmap_url: PAGE, heatmap_data_url: `${PAGE}*`, common_filters: { date_from: '-1d' }, heatmap_filters: { type: 'click' }, filename: 'pricing clicks' });
     expect(row).toMatchObject({ has_content: true, exception: null });
     expect(row.filename).toMatch(/^pricing-clicks-\d{4}-\d{2}-\d{2}-\d{6}\.png$/);
-    const drawn = await decode((await call('GET', `${base}/${row.id}/content/`)).rawPayload);
+    const drawn = await decodeRgb((await call('GET', `${base}/${row.id}/content/`)).rawPayload);
     // PostHog's pattern: the * stands for one or more characters, so the page itself is not drawn, its variant is.
-    expect(rgb(drawn, 200, 900)).not.toEqual(rgb(plain, 200, 900));
-    expect(rgb(drawn, 512, 150)).toEqual(rgb(plain, 512, 150));
-    expect(rgb(drawn, 800, 600)).toEqual(rgb(plain, 800, 600));
+    expect(rgbAt(drawn, 200, 900)).not.toEqual(rgbAt(plain, 200, 900));
+    expect(rgbAt(drawn, 512, 150)).toEqual(rgbAt(plain, 512, 150));
+    expect(rgbAt(drawn, 800, 600)).toEqual(rgbAt(plain, 800, 600));
 
     // Another type has no points there: the screenshot as stored, but for the legend.
     const moves = await exportPng({ heatmap_url: PAGE, type: 'mousemove', date_from: '-1d' });
-    const bare = await decode((await call('GET', `${base}/${moves.id}/content/`)).rawPayload);
-    expect(rgb(bare, 512, 150)).toEqual(rgb(plain, 512, 150));
+    const bare = await decodeRgb((await call('GET', `${base}/${moves.id}/content/`)).rawPayload);
+    expect(rgbAt(bare, 512, 150)).toEqual(rgbAt(plain, 512, 150));
   });
 
   it("fails a page without a saved screenshot in the team, another team's included: 400 export_failed", async () => {

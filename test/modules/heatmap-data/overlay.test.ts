@@ -6,6 +6,7 @@ import { startWorker } from '../../../src/runtime.js';
 import { accessTable, teamRows } from '../../helpers/access-table.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
+import { decodeRgb, rgbAt, type RawImage } from '../../helpers/images.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { waitFor } from '../../helpers/jobs.js';
 import { type PageServer, startPageServer } from '../../helpers/page-server.js';
@@ -17,16 +18,6 @@ const HOUR = 3_600_000;
 let counter = 0;
 const nextUuid = () => `0190a0b0-0000-7000-b000-${String(++counter).padStart(12, '0')}`;
 
-interface Raw {
-  data: Buffer;
-  width: number;
-  height: number;
-}
-const decode = async (image: Buffer): Promise<Raw> => {
-  const { data, info } = await sharp(image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-};
-const rgb = (image: Raw, x: number, y: number) => [...image.data.subarray((y * image.width + x) * 3, (y * image.width + x) * 3 + 3)];
 
 describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)', { timeout: 120_000 }, () => {
   let ctx: TestContext;
@@ -35,7 +26,7 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
   let token: string;
   let worker: Worker;
   let shortId: string;
-  let plain: Raw;
+  let plain: RawImage;
   const pageUrl = () => pages.url('/basic.html');
 
   /** A $$heatmap event as posthog-js sends it, of a visitor in a viewport of `width`. */
@@ -61,7 +52,7 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
     const created = ok(await owner.call('POST', `/api/projects/${owner.teamId}/saved/`, { url: pageUrl(), widths: [1024] }), 201);
     shortId = created.short_id;
     await waitFor(async () => (ok(await owner.call('GET', `/api/projects/${owner.teamId}/saved/${shortId}/`)).status === 'completed' ? true : undefined), 100_000);
-    plain = await decode((await owner.call('GET', `/api/projects/${owner.teamId}/heatmap_screenshots/${created.id}/content/?width=1024`)).rawPayload);
+    plain = await decodeRgb((await owner.call('GET', `/api/projects/${owner.teamId}/heatmap_screenshots/${created.id}/content/?width=1024`)).rawPayload);
 
     // Ten clicks on the green band (y 100 to 200, the whole width), one in the white content area, one far below the
     // screenshot, and clicks of phone-sized viewports, which a 1024-px screenshot does not show.
@@ -79,19 +70,19 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
     const response = await overlay('?width=1000');
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('image/png');
-    const drawn = await decode(response.rawPayload);
+    const drawn = await decodeRgb(response.rawPayload);
     expect([drawn.width, drawn.height]).toEqual([plain.width, plain.height]);
 
     // The hottest spot: red at 80% over the green band.
-    const [r, g, b] = rgb(drawn, 512, 150);
+    const [r, g, b] = rgbAt(drawn, 512, 150);
     expect(r).toBeGreaterThan(180);
     expect(g).toBeLessThan(120);
     expect(b).toBeLessThan(60);
     // The single click in the white area is a faint blue, not white any more.
-    const faint = rgb(drawn, 700, 1000);
+    const faint = rgbAt(drawn, 700, 1000);
     expect(faint[2]! - faint[0]!).toBeGreaterThan(10);
     // The phones' clicks (at 512, 600 if they were drawn) are not, and neither is anything more than 40 px from a point.
-    expect(rgb(drawn, 512, 600)).toEqual(rgb(plain, 512, 600));
+    expect(rgbAt(drawn, 512, 600)).toEqual(rgbAt(plain, 512, 600));
     const legend = { left: drawn.width - 188, right: drawn.width - 8, top: 8, bottom: 60 };
     let changedFar = 0;
     for (let y = 0; y < drawn.height; y += 3) {
@@ -99,12 +90,12 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
         // Within the 40-px radius of where the points were, give or take the 16-px grid they are kept on.
         const nearPoint = Math.hypot(x - 512, y - 150) <= 53 || Math.hypot(x - 700, y - 1000) <= 53;
         const inLegend = x >= legend.left && x <= legend.right && y >= legend.top && y <= legend.bottom;
-        if (!nearPoint && !inLegend && rgb(drawn, x, y).some((v, i) => v !== rgb(plain, x, y)[i])) changedFar++;
+        if (!nearPoint && !inLegend && rgbAt(drawn, x, y).some((v, i) => v !== rgbAt(plain, x, y)[i])) changedFar++;
       }
     }
     expect(changedFar).toBe(0);
     // The legend is drawn in the top right corner.
-    expect(rgb(drawn, drawn.width - 100, 40)).not.toEqual(rgb(plain, drawn.width - 100, 40));
+    expect(rgbAt(drawn, drawn.width - 100, 40)).not.toEqual(rgbAt(plain, drawn.width - 100, 40));
   });
 
   it('answers JPEG on request, and reads the saved heatmap’s data_url, a pattern included', async () => {
@@ -114,11 +105,11 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
 
     const variant = pages.url('/basic.html?variant=2');
     for (let i = 0; i < 5; i++) await clicks(variant, [{ x: 200, y: 1300 }]);
-    const before = await decode((await overlay()).rawPayload);
-    expect(rgb(before, 200, 1300)).toEqual(rgb(plain, 200, 1300));
+    const before = await decodeRgb((await overlay()).rawPayload);
+    expect(rgbAt(before, 200, 1300)).toEqual(rgbAt(plain, 200, 1300));
     ok(await owner.call('PATCH', `/api/projects/${owner.teamId}/saved/${shortId}/`, { data_url: pages.url('/basic.html*') }));
-    const after = await decode((await overlay()).rawPayload);
-    expect(rgb(after, 200, 1300)).not.toEqual(rgb(plain, 200, 1300));
+    const after = await decodeRgb((await overlay()).rawPayload);
+    expect(rgbAt(after, 200, 1300)).not.toEqual(rgbAt(plain, 200, 1300));
     ok(await owner.call('PATCH', `/api/projects/${owner.teamId}/saved/${shortId}/`, { data_url: pageUrl() }));
   });
 
@@ -134,10 +125,10 @@ describe('heatmaps drawn on their screenshots (GET …/saved/:short_id/overlay/)
       };
       expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: { api_key: token, batch: [pageview] } })).statusCode).toBe(200);
     }
-    const drawn = await decode((await overlay('?type=scrolldepth')).rawPayload);
-    const [r, g, b] = rgb(drawn, 512, 900);
+    const drawn = await decodeRgb((await overlay('?type=scrolldepth')).rawPayload);
+    const [r, g, b] = rgbAt(drawn, 512, 900);
     expect([r! > 200, g! < 160, b! < 160]).toEqual([true, true, true]);
-    expect(rgb(drawn, 512, 1500)).toEqual(rgb(plain, 512, 1500));
+    expect(rgbAt(drawn, 512, 1500)).toEqual(rgbAt(plain, 512, 1500));
   });
 
   it('answers 202 with the heatmap while it has no screenshot, and 404 for one that is not there', async () => {
