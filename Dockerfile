@@ -1,8 +1,8 @@
-# Burrow: Debian-based Node 20 with Debian's Chromium, so screenshot rendering works in the container.
+# Burrow: Debian-based Node 20 with Debian's Chromium (screenshots, players, image exports) and ffmpeg (video exports).
 FROM node:20-bookworm-slim
 
 RUN apt-get update \
-  && apt-get install -y --no-install-recommends chromium fonts-liberation fonts-noto-color-emoji ca-certificates \
+  && apt-get install -y --no-install-recommends chromium ffmpeg fonts-liberation fonts-noto-color-emoji ca-certificates \
   && rm -rf /var/lib/apt/lists/*
 
 ENV NODE_ENV=production \
