@@ -16,6 +16,8 @@ export const EXPORT_FORMATS = {
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
 export const EXPORT_FORMAT_VALUES = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** A Burrow extension: PostHog accepts the format and never produces it (a heatmap's image, or a table of rows). */
+export const PDF = 'application/pdf';
 export const VIDEO_FORMATS: readonly string[] = ['video/mp4', 'video/webm', 'image/gif'];
 /** The tabular formats Burrow produces; image/png is produced for a heatmap (export_context.heatmap_url), the others are accepted and then fail. */
 export const TABULAR_FORMATS: readonly string[] = ['text/csv', XLSX, 'application/json'];

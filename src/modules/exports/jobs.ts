@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import type { JobDefinitions, JobEnqueuer } from '../../jobs/queue.js';
@@ -5,15 +6,16 @@ import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
 import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
-import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
+import { EXPORT_FORMATS, type ExportFormat, isExportFormat, PDF, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
 import { ExportError } from './errors.js';
 import { type HeatmapOverlay, produceHeatmapPng } from './producers/heatmap.js';
+import { imageToPdf } from './producers/pdf.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
-import { fieldsOf } from './rules.js';
+import { fieldsOf, truthy } from './rules.js';
 
 /** Storing the file is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
 const MAX_ATTEMPTS = 5;
@@ -54,7 +56,15 @@ export interface ExportJobsDeps {
 }
 
 
-const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' => (format === XLSX ? 'xlsx' : format === 'text/csv' ? 'csv' : 'json');
+const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' | 'pdf' =>
+  format === XLSX ? 'xlsx' : format === 'text/csv' ? 'csv' : format === PDF ? 'pdf' : 'json';
+
+/** A one-page PDF of the image file `produce` writes in dir. */
+const asPdf = (produce: (dir: string) => Promise<string>) => async (dir: string) => {
+  const file = path.join(dir, 'out.pdf');
+  await imageToPdf(await produce(dir), file);
+  return file;
+};
 
 /**
  * Produces one export's file and stores it in the blob store. Idempotent: an export that already has content is left
@@ -70,14 +80,18 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
     try {
       const format = row.exportFormat;
       const context = fieldsOf(row.exportContext);
-      const heatmapPng = format === 'image/png' && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
-      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || heatmapPng)) throw new ExportError(`Export to format ${format} is not supported yet`);
+      const pdf = format === PDF;
+      // A heatmap is an image/png, or an application/pdf of that image; any other PDF is a table of rows.
+      const heatmap = (format === 'image/png' || pdf) && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
+      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || pdf || heatmap)) throw new ExportError(`Export to format ${format} is not supported yet`);
+      if (pdf && !heatmap && truthy(context.session_recording_id)) throw new ExportError('Export of a recording frame to application/pdf is not supported yet');
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
       let produce: (dir: string) => Promise<string>;
-      if (heatmapPng) {
+      if (heatmap) {
         const team = await deps.exports.findTeam(row.teamId);
         if (!team) throw new ExportError('The project of this export no longer exists');
-        produce = (dir) => produceHeatmapPng(deps.heatmaps, team, context, dir);
+        const png = (dir: string) => produceHeatmapPng(deps.heatmaps, team, context, dir);
+        produce = pdf ? asPdf(png) : png;
       } else {
         if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
         const userId = row.createdById;
@@ -91,7 +105,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
         } else if (typeof context.path === 'string' && context.path !== '') {
           rows = pathRows(deps.api, context.path, token, signal);
         } else {
-          throw new ExportError('Export is missing export_context.path or export_context.source');
+          throw new ExportError(`Export is missing export_context.path or export_context.source${pdf ? ' (or heatmap_url, for a heatmap)' : ''}`);
         }
         const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
         const kind = tabularKind(format);

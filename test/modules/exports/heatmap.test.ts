@@ -3,12 +3,10 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import type { Worker } from '../../../src/jobs/worker.js';
-import { createHeatmapsRepository } from '../../../src/modules/heatmaps/repository.js';
-import { newUuid } from '../../../src/lib/ids.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
 import { decodeRgb, rgbAt, type RawImage } from '../../helpers/images.js';
-import { sleep, waitFor } from '../../helpers/jobs.js';
+import { createAndAwait, heatmapClicks, savedHeatmap as saveHeatmap } from './fixtures.js';
 
 const silent = pino({ level: 'silent' });
 const HOUR = 3_600_000;
@@ -38,52 +36,17 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
   let worker: Worker;
   let base: string;
   let plain: RawImage;
-  let counter = 0;
 
-  /** A completed saved heatmap of url in the team with one stored screenshot, created `ageMs` ago. */
-  async function savedHeatmap(teamId: number, url: string, jpeg: Buffer | null, ageMs: number, extra: { dataUrl?: string } = {}) {
-    const heatmaps = createHeatmapsRepository(ctx.database.db);
-    const row = await heatmaps.insert({
-      id: newUuid(),
-      teamId,
-      shortId: `hm${String(++counter).padStart(6, '0')}`,
-      url,
-      dataUrl: extra.dataUrl ?? url,
-      targetWidths: [WIDTH],
-      type: 'screenshot',
-      status: jpeg ? 'completed' : 'processing',
-      createdAt: new Date(Date.now() - ageMs).toISOString(),
-    });
-    if (jpeg) expect(await heatmaps.storeSnapshot(row.id, row.renderGeneration, WIDTH, jpeg)).toBe(true);
-    return row;
-  }
-
-  /** $$heatmap events as posthog-js sends them, of a visitor in a 1024-px viewport. */
   const projectTokens = new Map<number, string>();
+  /** $$heatmap events as posthog-js sends them, of a visitor in a 1024-px viewport. */
   async function clicks(account: TestAccount, url: string, points: { x: number; y: number }[]) {
     if (!projectTokens.has(account.teamId)) {
       projectTokens.set(account.teamId, ok(await ctx.client(await ctx.newKey(account.user))('GET', `/api/projects/${account.teamId}/`)).api_token);
     }
-    const event = {
-      uuid: newUuid(),
-      event: '$$heatmap',
-      distinct_id: 'visitor',
-      timestamp: new Date(Date.now() - HOUR).toISOString(),
-      properties: { $session_id: 's1', $viewport_width: WIDTH, $viewport_height: 800, $heatmap_data: { [url]: points.map((p) => ({ ...p, target_fixed: false, type: 'click' })) } },
-    };
-    expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: { api_key: projectTokens.get(account.teamId), batch: [event] } })).statusCode).toBe(200);
+    await heatmapClicks(ctx, projectTokens.get(account.teamId)!, url, points, WIDTH);
   }
-
-  async function exportPng(context: Record<string, unknown>) {
-    // The create waits up to EXPORT_CREATE_WAIT_SECONDS for the file; on a slow machine the row is read again.
-    const created = ok(await call('POST', `${base}/`, { export_format: 'image/png', export_context: context }), 201);
-    if (created.has_content || created.exception) return created;
-    return waitFor(async () => {
-      await sleep(500);
-      const row = ok(await call('GET', `${base}/${created.id}/`));
-      return row.has_content || row.exception ? row : undefined;
-    }, 60_000);
-  }
+  const savedHeatmap = (teamId: number, url: string, jpeg: Buffer | null, ageMs: number) => saveHeatmap(ctx, teamId, url, jpeg, { ageMs, width: WIDTH });
+  const exportPng = (context: Record<string, unknown>) => createAndAwait(call, base, 'image/png', context);
 
   beforeAll(async () => {
     ctx = await createTestContext({ EXPORT_CREATE_WAIT_SECONDS: '10' });
@@ -180,9 +143,7 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     }
   });
 
-  it('still fails other image formats and a PNG without heatmap_url', async () => {
-    const failed = ok(await call('POST', `${base}/`, { export_format: 'application/pdf', export_context: { heatmap_url: PAGE } }), 201);
-    expect(failed.exception).toBe('Export to format application/pdf is not supported yet');
+  it('still fails a PNG without heatmap_url', async () => {
     const replay = await exportPng({ session_recording_id: 'abc' });
     expect(replay.exception).toBe('Export to format image/png is not supported yet');
   });
