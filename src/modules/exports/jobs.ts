@@ -9,7 +9,7 @@ import type { BlobStore } from '../../storage/index.js';
 import { EXPORT_FORMATS, type ExportFormat, isExportFormat, PDF, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
 import { ExportError } from './errors.js';
-import { type HeatmapOverlay, produceHeatmapPng } from './producers/heatmap.js';
+import { type HeatmapProducerDeps, produceHeatmapPng } from './producers/heatmap.js';
 import { imageToPdf } from './producers/pdf.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
@@ -45,14 +45,12 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
   await queue.enqueue('exports.purge', {}, { dedupeKey: PURGE_DEDUPE_KEY, runAt });
 }
 
-export interface ExportJobsDeps {
+export interface ExportJobsDeps extends HeatmapProducerDeps {
   exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam'>;
   blobs: Pick<BlobStore, 'putFile' | 'delete'>;
   queue: ExportJobQueue;
   api: Pick<InternalApi, 'get'>;
   signingKey: () => Promise<string>;
-  /** The heatmap-data module's overlay of a saved heatmap's screenshot (image/png exports of a heatmap_url). */
-  heatmaps: HeatmapOverlay;
 }
 
 
@@ -90,7 +88,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       if (heatmap) {
         const team = await deps.exports.findTeam(row.teamId);
         if (!team) throw new ExportError('The project of this export no longer exists');
-        const png = (dir: string) => produceHeatmapPng(deps.heatmaps, team, context, dir);
+        const png = (dir: string) => produceHeatmapPng(deps, team, context, dir, { signal, log: exportLog });
         produce = pdf ? asPdf(png) : png;
       } else {
         if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
