@@ -8,7 +8,7 @@ import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
 import { EXPORT_FORMATS, type ExportFormat, isExportFormat, PDF, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
-import { ExportError } from './errors.js';
+import { ExportError, TransientExportError } from './errors.js';
 import { type HeatmapProducerDeps, produceHeatmapPng } from './producers/heatmap.js';
 import { imageToPdf } from './producers/pdf.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
@@ -118,9 +118,10 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       exportLog.info({ key }, 'export produced');
     } catch (error) {
       if (signal.aborted) throw error;
-      // A store that does not answer may answer later: retried with backoff, recorded on the last attempt. What the
-      // producer refuses (a bad path, an unsupported query) is recorded at once.
-      if (storing && job.attempts < job.maxAttempts) throw error;
+      // A store that does not answer, or a render that timed out, may work later: retried with backoff, recorded on the
+      // last attempt. What the producer refuses (a bad path, an unsupported query, a URL the guard refuses) is
+      // recorded at once.
+      if ((storing || error instanceof TransientExportError) && job.attempts < job.maxAttempts) throw error;
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
       exportLog.warn({ err: error }, 'export failed');
       await deps.exports.setException(row.id, message, error instanceof ExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');

@@ -6,7 +6,7 @@ import type { TeamRow } from '../../../db/schema/index.js';
 import { redactUrl } from '../../../lib/logger.js';
 import type { HeatmapDataService, OverlayQueryInput } from '../../heatmap-data/index.js';
 import type { PageRenderer } from '../../heatmaps/index.js';
-import { ExportError } from '../errors.js';
+import { ExportError, TransientExportError } from '../errors.js';
 import { fieldsOf } from '../rules.js';
 
 /** The frontend's (and the spec's) default viewport of a heatmap export. */
@@ -46,7 +46,8 @@ function sizeOf(name: 'width' | 'height', value: unknown, fallback: number): num
  * - otherwise the page rendered now by the heatmaps' renderer (its SSRF guard, steps and budgets; nothing stored) at
  *   `width` (at most 4000) with a viewport `height` tall (default 600) and captured full-page down to at most 5000 px
  *   (or the configured height cap), the points by default those of heatmap_url. A URL or redirect the guard refuses,
- *   or a page that does not render, fails the export.
+ *   or a page that does not render, fails the export; a transient render failure (a timeout, a browser that crashed)
+ *   is tried again first, as the job's other retries.
  *
  * `css_selector` is not waited for: Burrow renders the page itself, not PostHog's exporter page. Writes heatmap.png
  * in dir and answers its path.
@@ -96,7 +97,10 @@ async function renderPage(render: PageRenderer, url: string, request: Omit<Param
   } catch (error) {
     if (request.signal.aborted) throw error;
     if (error instanceof SsrfBlockedError) throw new ExportError(`heatmap_url not allowed: ${error.reason}`);
-    if (error instanceof RenderError) throw new ExportError(`Could not render ${redactUrl(url)} for the heatmap: ${error.message}`);
+    if (error instanceof RenderError) {
+      const message = `Could not render ${redactUrl(url)} for the heatmap: ${error.message}`;
+      throw error.permanent ? new ExportError(message) : new TransientExportError(message);
+    }
     throw error;
   }
 }
