@@ -17,7 +17,7 @@ import { produceTabularFile, type Row, withTempDir } from './producers/tabular.j
 import type { ExportsRepository } from './repository.js';
 import { fieldsOf, truthy } from './rules.js';
 
-/** Storing the file is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
+/** Storing the file, or a render that failed for now, is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
 const MAX_ATTEMPTS = 5;
 const PURGE_DEDUPE_KEY = 'exports.purge';
 const DAY_MS = 24 * 60 * 60 * 1000;
