@@ -16,8 +16,13 @@ export const EXPORT_FORMATS = {
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
 export const EXPORT_FORMAT_VALUES = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+/** A Burrow extension: PostHog accepts the format and never produces it (a heatmap's image, or a table of rows). */
+export const PDF = 'application/pdf';
 export const VIDEO_FORMATS: readonly string[] = ['video/mp4', 'video/webm', 'image/gif'];
-/** The tabular formats Burrow produces; image/png is produced for a heatmap (export_context.heatmap_url), the others are accepted and then fail. */
+/**
+ * The tabular formats Burrow produces; image/png is produced for a heatmap (export_context.heatmap_url), application/pdf
+ * for a heatmap or for rows; the others are accepted and then fail.
+ */
 export const TABULAR_FORMATS: readonly string[] = ['text/csv', XLSX, 'application/json'];
 /** export_context.source kinds the tabular producers read. */
 export const SUPPORTED_SOURCE_KINDS = ['EventsQuery', 'RecordingsQuery'] as const;
@@ -72,7 +77,9 @@ export const CreateExportBody = z.object({
   export_context: z.unknown().optional().meta({
     description:
       'For CSV, XLSX and JSON: {path} (an API path Burrow calls as you, following next links) or {source} (an EventsQuery or RecordingsQuery), with optional columns and filename. ' +
-      'For image/png: {heatmap_url} (a page with a saved heatmap and its screenshot), with optional heatmap_data_url, width, type, date_from, date_to and filename',
+      'For image/png: {heatmap_url}: the saved heatmap of that page, or else the page rendered now (through the SSRF guard) at width, with a viewport height tall; ' +
+      'with optional heatmap_data_url, width, height, type, date_from, date_to and filename. ' +
+      'For application/pdf (a Burrow extension): {heatmap_url, …} as for image/png, as a one-page PDF; or {path} or {source} as for CSV, as a paginated table (at most 10,000 rows)',
   }),
   expires_after: z.unknown().optional().meta({ description: 'Read-only: ignored, computed per format' }),
 });

@@ -18,3 +18,6 @@ export class ExportFailedError extends PlainBodyError {
 
 /** A failure a producer records as the export's exception (PostHog's str(e), with the class name ExportError). */
 export class ExportError extends Error {}
+
+/** A failure that may pass (a render that timed out, a browser that crashed): retried before it is recorded. */
+export class TransientExportError extends ExportError {}

@@ -1,7 +1,7 @@
 import type { Db } from '../../db/client.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { BlobStore } from '../../storage/index.js';
-import type { HeatmapOverlay } from './producers/heatmap.js';
+import type { HeatmapProducerDeps } from './producers/heatmap.js';
 import { createInternalApi } from './internal-api.js';
 import { createExportJobs, type ExportJobQueue } from './jobs.js';
 import { createExportsRepository } from './repository.js';
@@ -12,19 +12,17 @@ export { exportJobDefinitions } from './jobs.js';
 export type { ExportsService } from './service.js';
 export type { InternalApi } from './internal-api.js';
 
-export interface ExportsModuleDeps {
+export interface ExportsModuleDeps extends HeatmapProducerDeps {
   db: Db;
   queue: ExportJobQueue;
   blobs: BlobStore;
   guard: UrlGuard;
   signingKey: () => Promise<string>;
   createWaitMs: number;
-  /** The heatmap-data module's overlay, for image/png exports of a heatmap. */
-  heatmaps: HeatmapOverlay;
 }
 
 /** Exports (/exports/) and their public links (/exporter/); files are produced by jobs and kept in the blob store. */
-export function createExportsModule({ db, queue, blobs, guard, signingKey, createWaitMs, heatmaps }: ExportsModuleDeps) {
+export function createExportsModule({ db, queue, blobs, guard, signingKey, createWaitMs, heatmaps, renderPage }: ExportsModuleDeps) {
   const exports = createExportsRepository(db);
   const internalApi = createInternalApi();
   const service = createExportsService({ db, exports, queue, blobs, guard, signingKey, createWaitMs });
@@ -34,6 +32,6 @@ export function createExportsModule({ db, queue, blobs, guard, signingKey, creat
     service,
     /** Where the HTTP app attaches itself, so export jobs can call the API as the export's creator. */
     internalApi,
-    jobs: createExportJobs({ exports, blobs, queue, api: internalApi, signingKey, heatmaps }),
+    jobs: createExportJobs({ exports, blobs, queue, api: internalApi, signingKey, heatmaps, renderPage }),
   };
 }

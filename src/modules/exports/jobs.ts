@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 import type { Db } from '../../db/client.js';
 import type { JobDefinitions, JobEnqueuer } from '../../jobs/queue.js';
@@ -5,17 +6,18 @@ import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
 import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
-import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
+import { EXPORT_FORMATS, type ExportFormat, isExportFormat, PDF, TABULAR_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
-import { ExportError } from './errors.js';
-import { type HeatmapOverlay, produceHeatmapPng } from './producers/heatmap.js';
+import { ExportError, TransientExportError } from './errors.js';
+import { type HeatmapProducerDeps, produceHeatmapPng } from './producers/heatmap.js';
+import { imageToPdf } from './producers/pdf.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
-import { fieldsOf } from './rules.js';
+import { fieldsOf, truthy } from './rules.js';
 
-/** Storing the file is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
+/** Storing the file, or a render that failed for now, is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
 const MAX_ATTEMPTS = 5;
 const PURGE_DEDUPE_KEY = 'exports.purge';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -43,18 +45,24 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
   await queue.enqueue('exports.purge', {}, { dedupeKey: PURGE_DEDUPE_KEY, runAt });
 }
 
-export interface ExportJobsDeps {
+export interface ExportJobsDeps extends HeatmapProducerDeps {
   exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam'>;
   blobs: Pick<BlobStore, 'putFile' | 'delete'>;
   queue: ExportJobQueue;
   api: Pick<InternalApi, 'get'>;
   signingKey: () => Promise<string>;
-  /** The heatmap-data module's overlay of a saved heatmap's screenshot (image/png exports of a heatmap_url). */
-  heatmaps: HeatmapOverlay;
 }
 
 
-const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' => (format === XLSX ? 'xlsx' : format === 'text/csv' ? 'csv' : 'json');
+const tabularKind = (format: ExportFormat): 'csv' | 'xlsx' | 'json' | 'pdf' =>
+  format === XLSX ? 'xlsx' : format === 'text/csv' ? 'csv' : format === PDF ? 'pdf' : 'json';
+
+/** A one-page PDF of the image file `produce` writes in dir. */
+const asPdf = (produce: (dir: string) => Promise<string>) => async (dir: string) => {
+  const file = path.join(dir, 'out.pdf');
+  await imageToPdf(await produce(dir), file);
+  return file;
+};
 
 /**
  * Produces one export's file and stores it in the blob store. Idempotent: an export that already has content is left
@@ -70,14 +78,18 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
     try {
       const format = row.exportFormat;
       const context = fieldsOf(row.exportContext);
-      const heatmapPng = format === 'image/png' && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
-      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || heatmapPng)) throw new ExportError(`Export to format ${format} is not supported yet`);
+      const pdf = format === PDF;
+      // A heatmap is an image/png, or an application/pdf of that image; any other PDF is a table of rows.
+      const heatmap = (format === 'image/png' || pdf) && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
+      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || pdf || heatmap)) throw new ExportError(`Export to format ${format} is not supported yet`);
+      if (pdf && !heatmap && truthy(context.session_recording_id)) throw new ExportError('Export of a recording frame to application/pdf is not supported yet');
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
       let produce: (dir: string) => Promise<string>;
-      if (heatmapPng) {
+      if (heatmap) {
         const team = await deps.exports.findTeam(row.teamId);
         if (!team) throw new ExportError('The project of this export no longer exists');
-        produce = (dir) => produceHeatmapPng(deps.heatmaps, team, context, dir);
+        const png = (dir: string) => produceHeatmapPng(deps, team, context, dir, { signal, log: exportLog });
+        produce = pdf ? asPdf(png) : png;
       } else {
         if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
         const userId = row.createdById;
@@ -91,7 +103,7 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
         } else if (typeof context.path === 'string' && context.path !== '') {
           rows = pathRows(deps.api, context.path, token, signal);
         } else {
-          throw new ExportError('Export is missing export_context.path or export_context.source');
+          throw new ExportError(`Export is missing export_context.path or export_context.source${pdf ? ' (or heatmap_url, for a heatmap)' : ''}`);
         }
         const columns = Array.isArray(context.columns) ? context.columns.filter((c): c is string => typeof c === 'string') : undefined;
         const kind = tabularKind(format);
@@ -106,9 +118,10 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       exportLog.info({ key }, 'export produced');
     } catch (error) {
       if (signal.aborted) throw error;
-      // A store that does not answer may answer later: retried with backoff, recorded on the last attempt. What the
-      // producer refuses (a bad path, an unsupported query) is recorded at once.
-      if (storing && job.attempts < job.maxAttempts) throw error;
+      // A store that does not answer, or a render that timed out, may work later: retried with backoff, recorded on the
+      // last attempt. What the producer refuses (a bad path, an unsupported query, a URL the guard refuses) is
+      // recorded at once.
+      if ((storing || error instanceof TransientExportError) && job.attempts < job.maxAttempts) throw error;
       const message = (error instanceof Error ? error.message : String(error)).slice(0, 4000);
       exportLog.warn({ err: error }, 'export failed');
       await deps.exports.setException(row.id, message, error instanceof ExportError ? 'ExportError' : error instanceof Error ? error.name : 'Error');

@@ -7,6 +7,11 @@ export const STUCK_MESSAGE =
   'Export failed without throwing an exception. Please try to rerun this export and contact support if it fails to complete multiple times.';
 /** PostHog's CSV_EXPORT_LIMIT. */
 export const ROW_LIMIT = 300_000;
+/**
+ * Rows of an application/pdf table (a Burrow extension): 250 pages of 40 rows. A PDF is for reading, not for
+ * processing; a bigger table is cut here with the same kind of note row as the CSV's, and is better exported as CSV.
+ */
+export const PDF_ROW_LIMIT = 10_000;
 
 /** Days an export lives, per format (ExportedAsset.get_expiry_delta). */
 export function expiryDays(format: string): number {

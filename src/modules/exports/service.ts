@@ -12,6 +12,7 @@ import {
   type ExportFormat,
   type ExportListInput,
   isExportFormat,
+  PDF,
   SUPPORTED_SOURCE_KINDS,
   TABULAR_FORMATS,
   VIDEO_FORMATS,
@@ -101,7 +102,7 @@ export function createExportsService(deps: ExportsServiceDeps) {
     if (VIDEO_FORMATS.includes(input.export_format) && !truthy(ctx.session_recording_id)) {
       throw new ValidationError('Video export supports session recordings only.', 'export_format');
     }
-    if (TABULAR_FORMATS.includes(input.export_format) && ctx.source !== undefined && ctx.source !== null) {
+    if ((TABULAR_FORMATS.includes(input.export_format) || input.export_format === PDF) && ctx.source !== undefined && ctx.source !== null) {
       const kind = fieldsOf(ctx.source).kind;
       if (typeof kind !== 'string' || !(SUPPORTED_SOURCE_KINDS as readonly string[]).includes(kind)) {
         throw new ValidationError(

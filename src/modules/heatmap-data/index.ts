@@ -6,6 +6,7 @@ import { heatmapDataRoutes } from './routes.js';
 import { createHeatmapDataService } from './service.js';
 
 export type { HeatmapDataService } from './service.js';
+export type { OverlayQueryInput } from './contract.js';
 
 /** The heatmap query API over the points capture stores, and the points drawn over saved heatmaps' screenshots. */
 export function createHeatmapDataModule({ db, screenshots, log }: { db: Db; screenshots: Pick<HeatmapsService, 'screenshot' | 'screenshotOfPage'>; log: Logger }) {

@@ -116,8 +116,8 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
   /** The overlay of the points of dataUrl (or its pattern) in the screenshot's device range, drawn on the screenshot. */
   async function draw(
     team: TeamRow,
-    shortId: string,
-    content: Extract<ContentResult, { kind: 'image' }>,
+    shortId: string | null,
+    content: Pick<Extract<ContentResult, { kind: 'image' }>, 'jpeg' | 'width'>,
     dataUrl: string,
     q: OverlayQueryInput,
     started: number,
@@ -192,6 +192,14 @@ export function createHeatmapDataService({ heatmapData, screenshots, log }: Heat
       const found = await screenshots.screenshotOfPage(team.id, pageUrl, q.width);
       if (!found || found.content.kind === 'pending') return null;
       return draw(team, found.shortId, found.content, q.data_url || found.dataUrl, q, started);
+    },
+
+    /**
+     * A heatmap export of a page without a saved heatmap: the overlay drawn on a screenshot just rendered at `width`,
+     * as pageOverlay draws it on a stored one, with the points of dataUrl (exact, or a pattern).
+     */
+    async imageOverlay(team: TeamRow, image: { jpeg: Buffer; width: number }, dataUrl: string, q: OverlayQueryInput): Promise<Extract<OverlayResult, { kind: 'image' }>> {
+      return draw(team, null, image, dataUrl, q, Date.now());
     },
 
     /** GET …/heatmaps/events/: the interactions behind some grid points, newest first. */

@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/client.js';
 import type { BrowserPool } from '../../browser/pool.js';
 import { isPermanentRenderError } from '../../browser/errors.js';
-import { createScreenshotRenderer } from './screenshots/renderer.js';
+import { createPageRenderer, createScreenshotRenderer } from './screenshots/renderer.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { FileSystemModule } from '../file-system/index.js';
 import { createHeatmapJobs, type HeatmapJobQueue } from './jobs.js';
@@ -13,6 +13,7 @@ import { createHeatmapTreeType } from './tree.js';
 
 export { heatmapJobDefinitions } from './jobs.js';
 export type { ContentResult, HeatmapsService } from './service.js';
+export type { PageRenderer, PageShotRequest } from './screenshots/renderer.js';
 export { SavedHeatmapSchema, ShortIdParams } from './contract.js';
 
 export interface HeatmapsModuleDeps {
@@ -33,6 +34,8 @@ export function createHeatmapsModule({ db, queue, guard, browser, renderSettings
     routes: heatmapsRoutes(service),
     /** Saved heatmaps' screenshots, for the overlay of the heatmap data. */
     screenshots: service,
+    /** One screenshot of any page, not stored, through the same renderer and guard (heatmap exports of unsaved pages). */
+    renderPage: createPageRenderer({ pool: browser, guard, settings: renderSettings }),
     jobs: createHeatmapJobs({
       heatmaps,
       queue,

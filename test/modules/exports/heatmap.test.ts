@@ -3,18 +3,21 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import type { Worker } from '../../../src/jobs/worker.js';
-import { createHeatmapsRepository } from '../../../src/modules/heatmaps/repository.js';
-import { newUuid } from '../../../src/lib/ids.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestAccount, type TestContext } from '../../helpers/context.js';
 import { decodeRgb, rgbAt, type RawImage } from '../../helpers/images.js';
-import { sleep, waitFor } from '../../helpers/jobs.js';
+import { type Canary, type PageServer, startCanary, startPageServer } from '../../helpers/page-server.js';
+import { createAndAwait, heatmapClicks, savedHeatmap as saveHeatmap } from './fixtures.js';
 
 const silent = pino({ level: 'silent' });
 const HOUR = 3_600_000;
 const PAGE = 'http://93.184.215.14/pricing';
 const WIDTH = 1024;
 const HEIGHT = 1200;
+/** Real Chromium renders pages without a saved heatmap, served by the test on 127.0.0.1, which the guard lets through. */
+/** A rendered page is a JPEG: its colours are the page's give or take a little. */
+const expectNear = (actual: number[], expected: number[]) => actual.forEach((v, i) => expect(Math.abs(v - expected[i]!), `${actual} vs ${expected}`).toBeLessThanOrEqual(8));
+const RENDER_ENV = { RENDER_ALLOWED_HOSTS: '127.0.0.1', RENDER_SETTLE_TIMEOUT_SECONDS: '3', RENDER_NAVIGATION_TIMEOUT_SECONDS: '10' };
 
 
 /** A page screenshot as the renderer stores it (JPEG): a flat background with a green band at y 100 to 200. */
@@ -26,8 +29,8 @@ const screenshot = (background: { r: number; g: number; b: number }) =>
 
 /**
  * image/png exports of a heatmap (export_context.heatmap_url): a saved heatmap's stored screenshot with the heatmap-data
- * overlay drawn on it. The saved heatmaps and their screenshots are written through the heatmaps repository, as a
- * finished render leaves them, so no browser is needed.
+ * overlay drawn on it, or for a page without one the page rendered by Chromium. The saved heatmaps and their
+ * screenshots are written through the heatmaps repository, as a finished render leaves them.
  */
 describe('heatmap PNG exports', { timeout: 120_000 }, () => {
   let ctx: TestContext;
@@ -38,55 +41,24 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
   let worker: Worker;
   let base: string;
   let plain: RawImage;
-  let counter = 0;
+  let pages: PageServer;
+  let canary: Canary;
 
-  /** A completed saved heatmap of url in the team with one stored screenshot, created `ageMs` ago. */
-  async function savedHeatmap(teamId: number, url: string, jpeg: Buffer | null, ageMs: number, extra: { dataUrl?: string } = {}) {
-    const heatmaps = createHeatmapsRepository(ctx.database.db);
-    const row = await heatmaps.insert({
-      id: newUuid(),
-      teamId,
-      shortId: `hm${String(++counter).padStart(6, '0')}`,
-      url,
-      dataUrl: extra.dataUrl ?? url,
-      targetWidths: [WIDTH],
-      type: 'screenshot',
-      status: jpeg ? 'completed' : 'processing',
-      createdAt: new Date(Date.now() - ageMs).toISOString(),
-    });
-    if (jpeg) expect(await heatmaps.storeSnapshot(row.id, row.renderGeneration, WIDTH, jpeg)).toBe(true);
-    return row;
-  }
-
-  /** $$heatmap events as posthog-js sends them, of a visitor in a 1024-px viewport. */
   const projectTokens = new Map<number, string>();
+  /** $$heatmap events as posthog-js sends them, of a visitor in a 1024-px viewport. */
   async function clicks(account: TestAccount, url: string, points: { x: number; y: number }[]) {
     if (!projectTokens.has(account.teamId)) {
       projectTokens.set(account.teamId, ok(await ctx.client(await ctx.newKey(account.user))('GET', `/api/projects/${account.teamId}/`)).api_token);
     }
-    const event = {
-      uuid: newUuid(),
-      event: '$$heatmap',
-      distinct_id: 'visitor',
-      timestamp: new Date(Date.now() - HOUR).toISOString(),
-      properties: { $session_id: 's1', $viewport_width: WIDTH, $viewport_height: 800, $heatmap_data: { [url]: points.map((p) => ({ ...p, target_fixed: false, type: 'click' })) } },
-    };
-    expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: { api_key: projectTokens.get(account.teamId), batch: [event] } })).statusCode).toBe(200);
+    await heatmapClicks(ctx, projectTokens.get(account.teamId)!, url, points, WIDTH);
   }
-
-  async function exportPng(context: Record<string, unknown>) {
-    // The create waits up to EXPORT_CREATE_WAIT_SECONDS for the file; on a slow machine the row is read again.
-    const created = ok(await call('POST', `${base}/`, { export_format: 'image/png', export_context: context }), 201);
-    if (created.has_content || created.exception) return created;
-    return waitFor(async () => {
-      await sleep(500);
-      const row = ok(await call('GET', `${base}/${created.id}/`));
-      return row.has_content || row.exception ? row : undefined;
-    }, 60_000);
-  }
+  const savedHeatmap = (teamId: number, url: string, jpeg: Buffer | null, ageMs: number) => saveHeatmap(ctx, teamId, url, jpeg, { ageMs, width: WIDTH });
+  const exportPng = (context: Record<string, unknown>) => createAndAwait(call, base, 'image/png', context);
 
   beforeAll(async () => {
-    ctx = await createTestContext({ EXPORT_CREATE_WAIT_SECONDS: '10' });
+    canary = await startCanary();
+    pages = await startPageServer({ canary });
+    ctx = await createTestContext({ EXPORT_CREATE_WAIT_SECONDS: '10', ...RENDER_ENV });
     owner = await ctx.newAccount();
     stranger = await ctx.newAccount();
     key = await ctx.newKey(owner.user);
@@ -102,12 +74,15 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     await savedHeatmap(owner.teamId, PAGE, white, 2 * HOUR);
     await savedHeatmap(owner.teamId, PAGE, null, HOUR);
     await savedHeatmap(stranger.teamId, PAGE, await screenshot({ r: 220, g: 0, b: 0 }), 0);
-    await savedHeatmap(stranger.teamId, `${PAGE}/stranger-only`, await screenshot({ r: 220, g: 0, b: 0 }), 0);
+    await savedHeatmap(stranger.teamId, pages.url('/basic.html?team=stranger'), await screenshot({ r: 220, g: 0, b: 0 }), 0);
 
     // Ten clicks on the green band, five on a variant of the page (drawn only for a pattern), and the other team's.
     for (let i = 0; i < 10; i++) await clicks(owner, PAGE, [{ x: 512, y: 150 }]);
     for (let i = 0; i < 5; i++) await clicks(owner, `${PAGE}?variant=2`, [{ x: 200, y: 900 }]);
     for (let i = 0; i < 5; i++) await clicks(stranger, PAGE, [{ x: 800, y: 600 }]);
+    // The page no one saved: ten clicks on its #buy button (250 to 450 x 400 to 460), two on #later (650 to 770 x 700 to 740).
+    for (let i = 0; i < 10; i++) await clicks(owner, pages.url('/heatmap-target.html'), [{ x: 350, y: 430 }]);
+    for (let i = 0; i < 2; i++) await clicks(owner, pages.url('/heatmap-target.html'), [{ x: 710, y: 720 }]);
     // Capture stores the points before it answers.
     const counts = async (query: string) => ok(await call('GET', `/api/projects/${owner.teamId}/heatmaps/?${query}&date_from=-1d`)).results.map((p: { count: number }) => p.count);
     expect(await counts(`url_exact=${encodeURIComponent(PAGE)}`)).toEqual([10]);
@@ -117,6 +92,8 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
   afterAll(async () => {
     await worker?.stop();
     await ctx?.close();
+    await pages?.close();
+    await canary?.close();
   });
 
   it("draws the heatmap on the team's most recent completed screenshot of the page, as the overlay does", async () => {
@@ -167,22 +144,69 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     expect(rgbAt(bare, 512, 150)).toEqual(rgbAt(plain, 512, 150));
   });
 
-  it("fails a page without a saved screenshot in the team, another team's included: 400 export_failed", async () => {
-    for (const url of ['http://93.184.215.14/never-saved', `${PAGE}/stranger-only`]) {
-      const row = await exportPng({ heatmap_url: url });
-      expect(row.has_content).toBe(false);
-      expect(row.exception).toBe(
-        `No saved heatmap with a screenshot for ${url}: save one first (POST /api/projects/${owner.teamId}/saved/ with this url) and export once its screenshot is completed; rendering an unsaved page is not supported yet`,
-      );
-      const content = await call('GET', `${base}/${row.id}/content/`);
-      expect(content.statusCode).toBe(400);
-      expect(content.json()).toEqual({ type: 'server_error', code: 'export_failed', detail: row.exception, attr: null });
+  it('renders a page without a saved heatmap at export_context.width and draws its points on it, hottest over the clicked element', async () => {
+    const url = pages.url('/heatmap-target.html');
+    const row = await exportPng({ heatmap_url: url, width: WIDTH, height: 700, date_from: '-1d' });
+    expect(row).toMatchObject({ has_content: true, exception: null });
+    expect(pages.reports.at(-1)).toEqual({ page: 'heatmap-target', innerWidth: String(WIDTH), innerHeight: '700' });
+    const drawn = await decodeRgb((await call('GET', `${base}/${row.id}/content/`)).rawPayload);
+    // The whole page, not the viewport.
+    expect([drawn.width, drawn.height]).toEqual([WIDTH, 1600]);
+    expectNear(rgbAt(drawn, 440, 450), [221, 221, 221]);
+    expectNear(rgbAt(drawn, 100, 1500), [255, 255, 255]);
+
+    // The hottest pixels (the palette's red end) are all on #buy, around the click; the colder clicks on #later are
+    // drawn, but not red.
+    const hot: [number, number][] = [];
+    for (let y = 0; y < drawn.height; y++) {
+      for (let x = 0; x < drawn.width - 200; x++) {
+        const [r, g, b] = rgbAt(drawn, x, y);
+        if (r! > 180 && g! < 120 && b! < 60) hot.push([x, y]);
+      }
     }
+    expect(hot.length).toBeGreaterThan(50);
+    for (const [x, y] of hot) {
+      expect(x >= 250 && x < 450 && y >= 400 && y < 460, `${x},${y}`).toBe(true);
+      expect(Math.hypot(x - 350, y - 430)).toBeLessThan(40);
+    }
+    const [r, g, b] = rgbAt(drawn, 710, 720);
+    expect(r === g && g === b).toBe(false);
+    expect(r! > 180 && g! < 120).toBe(false);
+
+    // The same as a PDF (pdf.test.ts reads one back).
+    const pdf = await createAndAwait(call, base, 'application/pdf', { heatmap_url: url, width: WIDTH, date_from: '-1d' });
+    expect(pdf).toMatchObject({ has_content: true, exception: null });
+    expect((await call('GET', `${base}/${pdf.id}/content/`)).rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
   });
 
-  it('still fails other image formats and a PNG without heatmap_url', async () => {
-    const failed = ok(await call('POST', `${base}/`, { export_format: 'application/pdf', export_context: { heatmap_url: PAGE } }), 201);
-    expect(failed.exception).toBe('Export to format application/pdf is not supported yet');
+  it("renders the page when only another team saved it, rather than using that team's screenshot", async () => {
+    const row = await exportPng({ heatmap_url: pages.url('/basic.html?team=stranger'), width: WIDTH });
+    expect(row).toMatchObject({ has_content: true, exception: null });
+    const drawn = await decodeRgb((await call('GET', `${base}/${row.id}/content/`)).rawPayload);
+    expectNear(rgbAt(drawn, 100, 1100), [255, 255, 255]);
+  });
+
+  it('refuses a URL the SSRF guard does not allow, at create or when the page redirects there', async () => {
+    const refused = await call('POST', `${base}/`, { export_format: 'image/png', export_context: { heatmap_url: `${canary.origin}/private` } });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json()).toMatchObject({ attr: 'export_context', detail: expect.stringMatching(/^heatmap_url not allowed: /) });
+
+    const redirected = await exportPng({ heatmap_url: pages.url(`/redirect?to=${encodeURIComponent(`${canary.origin}/private`)}`) });
+    expect(redirected.has_content).toBe(false);
+    expect(redirected.exception).toMatch(/^heatmap_url not allowed: /);
+    expect(canary.requests).toEqual([]);
+    const content = await call('GET', `${base}/${redirected.id}/content/`);
+    expect(content.statusCode).toBe(400);
+    expect(content.json()).toEqual({ type: 'server_error', code: 'export_failed', detail: redirected.exception, attr: null });
+  });
+
+  it('fails a URL that does not render as a page', async () => {
+    const row = await exportPng({ heatmap_url: pages.url('/download') });
+    expect(row.has_content).toBe(false);
+    expect(row.exception).toBe(`Could not render ${pages.url('/download')} for the heatmap: The URL starts a file download instead of showing a page (${pages.url('/download')})`);
+  });
+
+  it('still fails a PNG without heatmap_url', async () => {
     const replay = await exportPng({ session_recording_id: 'abc' });
     expect(replay.exception).toBe('Export to format image/png is not supported yet');
   });

@@ -4,12 +4,14 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { pythonStr, ROW_LIMIT } from '../rules.js';
+import { PDF_ROW_LIMIT, pythonStr, ROW_LIMIT } from '../rules.js';
+import { PdfTable } from './pdf.js';
 
 export type Row = Record<string, unknown>;
 
 /** The note row PostHog-style exports end with when the source had more rows than the limit. */
-export const LIMIT_NOTE = `Note: this export was limited to the first ${ROW_LIMIT} rows.`;
+export const limitNote = (limit: number) => `Note: this export was limited to the first ${limit} rows.`;
+export const LIMIT_NOTE = limitNote(ROW_LIMIT);
 const NO_DATA = 'No data available or unable to format for export.';
 const FORMULA_START = new Set(['=', '+', '-', '@', '\t', '\r']);
 // XML 1.0 refuses these control characters; openpyxl raises on them, PostHog strips them.
@@ -72,7 +74,7 @@ async function close(stream: WriteStream): Promise<void> {
 }
 
 export interface TabularOutput {
-  format: 'csv' | 'xlsx' | 'json';
+  format: 'csv' | 'xlsx' | 'json' | 'pdf';
   columns?: string[];
 }
 
@@ -92,19 +94,20 @@ export const produceTabular = (rows: AsyncIterable<Row>, output: TabularOutput, 
 
 /**
  * Writes a tabular file in `dir` from rows with flat memory: the rows go to a JSON-lines file on disk while their
- * columns are collected (at most ROW_LIMIT rows, then PostHog's note), then a second pass writes the CSV, XLSX or
- * JSON file. Answers the file's path.
+ * columns are collected (at most ROW_LIMIT rows, PDF_ROW_LIMIT for a PDF, then PostHog's note), then a second pass
+ * writes the CSV, XLSX, JSON or PDF file. Answers the file's path.
  */
 export async function produceTabularFile(rows: AsyncIterable<Row>, output: TabularOutput, signal: AbortSignal, dir: string): Promise<string> {
   const buffer = path.join(dir, 'rows.jsonl');
   const lines = createWriteStream(buffer);
   const seen = new Set<string>();
+  const limit = output.format === 'pdf' ? PDF_ROW_LIMIT : ROW_LIMIT;
   let count = 0;
   let truncated = false;
   try {
     for await (const row of rows) {
       signal.throwIfAborted();
-      if (count >= ROW_LIMIT) {
+      if (count >= limit) {
         truncated = true;
         break;
       }
@@ -147,11 +150,25 @@ export async function produceTabularFile(rows: AsyncIterable<Row>, output: Tabul
   } else {
     body = (async function* () {
       for await (const row of readRows()) yield cellsOf(flatten(row));
-      if (truncated) yield [LIMIT_NOTE, ...columns.slice(1).map(() => null)];
+      if (truncated && output.format !== 'pdf') yield [limitNote(limit), ...columns.slice(1).map(() => null)];
     })();
   }
 
-  if (output.format === 'csv') {
+  if (output.format === 'pdf') {
+    // The note across the whole table rather than in the first column, which is too narrow for it.
+    const table = await PdfTable.open(file, columns);
+    try {
+      for await (const cells of body) {
+        signal.throwIfAborted();
+        await table.addRow(cells.map(csvText));
+      }
+      if (truncated) table.note(limitNote(limit));
+      await table.finish();
+    } catch (error) {
+      table.abort();
+      throw error;
+    }
+  } else if (output.format === 'csv') {
     const out = createWriteStream(file);
     // Text is neutralised; numbers are not (a negative number is no formula).
     const line = (cells: unknown[]) => `${cells.map((c) => csvField(typeof c === 'string' ? neutraliseFormula(c) : csvText(c))).join(',')}\r\n`;

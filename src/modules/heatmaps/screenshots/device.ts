@@ -21,12 +21,15 @@ export function desktopUserAgent(browserVersion: string): string {
   return `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${major}.0.0.0 Safari/537.36`;
 }
 
-/** PostHog's context for one width. All widths of one kind get the same options but the viewport and screen. */
-export function contextOptionsFor(width: number, browserVersion: string): BrowserContextOptions {
+/**
+ * PostHog's context for one width. All widths of one kind get the same options but the viewport and screen. The
+ * viewport is VIEWPORT_HEIGHT tall unless told otherwise (a heatmap export's export_context.height).
+ */
+export function contextOptionsFor(width: number, browserVersion: string, height = VIEWPORT_HEIGHT): BrowserContextOptions {
   const mobile = deviceKind(width) === 'mobile';
   return {
-    viewport: { width, height: VIEWPORT_HEIGHT },
-    screen: { width, height: VIEWPORT_HEIGHT },
+    viewport: { width, height },
+    screen: { width, height },
     deviceScaleFactor: 1,
     isMobile: mobile,
     hasTouch: mobile,

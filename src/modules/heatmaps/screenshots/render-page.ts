@@ -123,6 +123,8 @@ export interface PageRenderArgs {
   widths: readonly number[];
   blockConsentModals: boolean;
   settings: RenderSettings;
+  /** The viewport's height (VIEWPORT_HEIGHT when not given). */
+  viewportHeight?: number | undefined;
   limits: Budgets;
   signal: AbortSignal;
   log: RenderLogger;
@@ -141,6 +143,7 @@ const noTimings = (): Record<RenderPhase, number> => ({ wait: 0, open: 0, naviga
  */
 export async function renderOnPage(args: PageRenderArgs): Promise<void> {
   const { page, context, guard, widths, settings, limits, log } = args;
+  const viewportHeight = args.viewportHeight ?? VIEWPORT_HEIGHT;
   // Stop waiting at once when the tab or the whole browser dies, rather than at the next timeout.
   const gone = new AbortController();
   page.once('close', () => gone.abort(new TransientRenderError('Chromium stopped during the render; it is restarted for the next one')));
@@ -184,7 +187,7 @@ export async function renderOnPage(args: PageRenderArgs): Promise<void> {
       if (index > 0) {
         timings = noTimings();
         widthStart = phaseStart = Date.now();
-        await resize(page, browserSide, { width, height: VIEWPORT_HEIGHT });
+        await resize(page, browserSide, { width, height: viewportHeight });
         endPhase('resize');
       }
       let settled = false;
@@ -290,7 +293,7 @@ export async function renderOnPage(args: PageRenderArgs): Promise<void> {
         ? settings.heightCapPx
         : typeof measured === 'number' && measured > 0
           ? Math.ceil(measured)
-          : await measureHeight(page, browserSide, VIEWPORT_HEIGHT);
+          : await measureHeight(page, browserSide, viewportHeight);
       const clipHeight = Math.max(1, Math.min(pageHeight, settings.heightCapPx));
       const raw = await captureJpeg(page, { width, height: clipHeight, quality: settings.jpegQuality, timeoutMs: limits.captureMs });
       endPhase('capture');

@@ -37,6 +37,8 @@ export interface RenderWidthsOptions {
   widths: readonly number[];
   blockConsentModals: boolean;
   settings: RenderSettings;
+  /** The viewport's height, before the full-page capture; VIEWPORT_HEIGHT when not given. */
+  viewportHeight?: number;
   /** Aborting closes the pages at once; the render rejects with the signal's reason. */
   signal?: AbortSignal;
   log: RenderLogger;
@@ -166,7 +168,7 @@ async function renderKind(args: KindArgs): Promise<void> {
             new TransientRenderError(`Render of ${redactUrl(args.originalUrl)} at ${list} px did not finish within ${Math.round(limits.hardLimitFor(widths.length) / 1000)} s`),
           );
         }, limits.hardLimitFor(widths.length));
-        return contextOptionsFor(widths[0]!, version);
+        return contextOptionsFor(widths[0]!, version, args.viewportHeight);
       },
       (page, context) => renderOnPage({ ...args, page, context, limits, signal, slotAt: slotAt ?? Date.now() }),
       signal,
