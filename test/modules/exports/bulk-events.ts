@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from '../../../src/db/client.js';
+import { ok } from '../../helpers/api.js';
+import type { Call } from '../../helpers/factories.js';
+import { waitFor } from '../../helpers/jobs.js';
 
 /** Where bulk events start: event n (1-based) happened n seconds later. */
 const FIRST = '2026-11-01T00:00:00Z';
@@ -19,9 +22,14 @@ export async function insertBulkEvents(db: Db, teamId: number, count: number): P
 /** The EventsQuery export of those events: one column, properties.n. */
 export const BULK_EXPORT = { export_format: 'text/csv', export_context: { source: { kind: 'EventsQuery', select: ['properties.n'] } } } as const;
 
-/** The data rows of such an export's CSV (its header and a trailing empty line left out). */
-export function csvRows(csv: string): string[] {
-  const lines = csv.split('\r\n');
+/** Waits for the export's file (an exception fails) and answers its CSV's data rows: no header, no trailing empty line. */
+export async function exportedCsvRows(call: Call, base: string, id: number, timeoutMs: number): Promise<string[]> {
+  const done = await waitFor(async () => {
+    const body = ok(await call('GET', `${base}/${id}/`));
+    return body.has_content || body.exception ? body : undefined;
+  }, timeoutMs);
+  if (done.exception) throw new Error(`export ${id} failed: ${String(done.exception)}`);
+  const lines = (await call('GET', `${base}/${id}/content/`)).body.split('\r\n');
   if (lines.at(-1) === '') lines.pop();
   return lines.slice(1);
 }
