@@ -22,7 +22,7 @@ export interface BlobStore {
   /** Answers once the store can be used; throws a readable error when it cannot (a missing bucket, bad credentials). */
   verify(): Promise<void>;
   put(blobs: Blob[], tx?: Db): Promise<void>;
-  /** Stores a file's content under the key: streamed to an object store, read whole into a Postgres row. */
+  /** Stores a file's content under the key, streamed: to an object store, or in pieces into a Postgres row. */
   putFile(key: string, path: string): Promise<void>;
   /** The blob's bytes, or null when there is none under the key. */
   get(key: string): Promise<Buffer | null>;

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../src/db/client.js';
+import { type Database, queryRows } from '../../src/db/client.js';
 import { type BlobStore, createBlobStore } from '../../src/storage/index.js';
+import { FILE_CHUNK_BYTES } from '../../src/storage/postgres-blob-store.js';
 import { createS3BlobStore } from '../../src/storage/s3-blob-store.js';
 import { openTestDatabase } from '../helpers/database.js';
 import { type S3Server, s3Server } from '../helpers/s3.js';
@@ -45,6 +50,23 @@ describe.each(['postgres', 's3'] as const)('blob store: BLOB_STORE=%s', (kind) =
     expect(await store.get('recordings/1/binary')).toEqual(binary);
     expect(await store.get('recordings/1/empty')).toEqual(Buffer.alloc(0));
     expect(await store.get('recordings/1/missing')).toBeNull();
+  });
+
+  it('stores a file of several pieces as it is, and nothing when the file cannot be read', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'burrow-blob-'));
+    try {
+      const content = randomBytes(FILE_CHUNK_BYTES * 2 + 12_345);
+      await writeFile(path.join(dir, 'export.csv'), content);
+      await store.putFile('exports/1/file', path.join(dir, 'export.csv'));
+      expect((await store.get('exports/1/file'))!.equals(content)).toBe(true);
+      await expect(store.putFile('exports/1/missing', path.join(dir, 'missing.csv'))).rejects.toThrow(/ENOENT/);
+      expect(await store.get('exports/1/missing')).toBeNull();
+      // The large object the Postgres store streams through is dropped, also when the file could not be read.
+      const [objects] = await queryRows<{ n: number | string }>(database.db, sql`select count(*) as n from pg_largeobject_metadata`);
+      expect(Number(objects!.n)).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('deletes what it has under the keys, in batches past a thousand, and ignores keys it does not have', async () => {
