@@ -64,7 +64,17 @@ export function createContainer(database: Database, config: Config, log: Logger)
     log,
   });
   const sessions = createSessionsModule({ db });
-  const exports = createExportsModule({ db, queue, blobs, guard, signingKey: () => instance.service.secretKey(), createWaitMs: config.exportCreateWaitMs, heatmaps: heatmapData.service });
+  const exports = createExportsModule({
+    db,
+    queue,
+    blobs,
+    guard,
+    signingKey: () => instance.service.secretKey(),
+    createWaitMs: config.exportCreateWaitMs,
+    heatmaps: heatmapData.service,
+    browser,
+    ffmpegPath: config.ffmpegPath,
+  });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 

@@ -1,3 +1,4 @@
+import type { BrowserPool } from '../../browser/pool.js';
 import type { Db } from '../../db/client.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { BlobStore } from '../../storage/index.js';
@@ -11,6 +12,7 @@ import { createExportsService } from './service.js';
 export { exportJobDefinitions } from './jobs.js';
 export type { ExportsService } from './service.js';
 export type { InternalApi } from './internal-api.js';
+export { checkFfmpeg } from './producers/ffmpeg.js';
 
 export interface ExportsModuleDeps {
   db: Db;
@@ -21,10 +23,14 @@ export interface ExportsModuleDeps {
   createWaitMs: number;
   /** The heatmap-data module's overlay, for image/png exports of a heatmap. */
   heatmaps: HeatmapOverlay;
+  /** The warm browser: recording PNGs and videos render the player in it. */
+  browser: Pick<BrowserPool, 'withPage'>;
+  /** FFMPEG_PATH (recording videos); unset, `ffmpeg` on PATH. */
+  ffmpegPath: string | undefined;
 }
 
 /** Exports (/exports/) and their public links (/exporter/); files are produced by jobs and kept in the blob store. */
-export function createExportsModule({ db, queue, blobs, guard, signingKey, createWaitMs, heatmaps }: ExportsModuleDeps) {
+export function createExportsModule({ db, queue, blobs, guard, signingKey, createWaitMs, heatmaps, browser, ffmpegPath }: ExportsModuleDeps) {
   const exports = createExportsRepository(db);
   const internalApi = createInternalApi();
   const service = createExportsService({ db, exports, queue, blobs, guard, signingKey, createWaitMs });
@@ -34,6 +40,6 @@ export function createExportsModule({ db, queue, blobs, guard, signingKey, creat
     service,
     /** Where the HTTP app attaches itself, so export jobs can call the API as the export's creator. */
     internalApi,
-    jobs: createExportJobs({ exports, blobs, queue, api: internalApi, signingKey, heatmaps }),
+    jobs: createExportJobs({ exports, blobs, queue, api: internalApi, signingKey, heatmaps, browser, ffmpegPath }),
   };
 }

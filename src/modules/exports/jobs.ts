@@ -5,10 +5,13 @@ import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
 import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
-import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, XLSX } from './contract.js';
+import { EXPORT_FORMATS, type ExportFormat, isExportFormat, TABULAR_FORMATS, VIDEO_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
 import { ExportError } from './errors.js';
+import type { BrowserPool } from '../../browser/pool.js';
 import { type HeatmapOverlay, produceHeatmapPng } from './producers/heatmap.js';
+import { produceRecordingPng, type RecordingTarget } from './producers/recording.js';
+import { produceRecordingVideo, type VideoFormat } from './producers/video.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
@@ -44,13 +47,17 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
 }
 
 export interface ExportJobsDeps {
-  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam'>;
+  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam' | 'setInactivityPeriods'>;
   blobs: Pick<BlobStore, 'putFile' | 'delete'>;
   queue: ExportJobQueue;
-  api: Pick<InternalApi, 'get'>;
+  api: Pick<InternalApi, 'get' | 'fetch'>;
   signingKey: () => Promise<string>;
   /** The heatmap-data module's overlay of a saved heatmap's screenshot (image/png exports of a heatmap_url). */
   heatmaps: HeatmapOverlay;
+  /** The warm browser, which renders recordings (image/png of a session_recording_id, and videos). */
+  browser: Pick<BrowserPool, 'withPage'>;
+  /** FFMPEG_PATH; unset, `ffmpeg` on PATH (recording videos and GIFs). */
+  ffmpegPath: string | undefined;
 }
 
 
@@ -71,10 +78,29 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       const format = row.exportFormat;
       const context = fieldsOf(row.exportContext);
       const heatmapPng = format === 'image/png' && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
-      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || heatmapPng)) throw new ExportError(`Export to format ${format} is not supported yet`);
+      const recordingId = typeof context.session_recording_id === 'string' && context.session_recording_id !== '' ? context.session_recording_id : undefined;
+      const recording = recordingId !== undefined && (format === 'image/png' || VIDEO_FORMATS.includes(format));
+      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || heatmapPng || recording)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
       let produce: (dir: string) => Promise<string>;
-      if (heatmapPng) {
+      if (recording && recordingId !== undefined && !heatmapPng) {
+        if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
+        const userId = row.createdById;
+        const target: RecordingTarget = {
+          teamId: row.teamId,
+          recordingId,
+          token: async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal),
+          signal,
+        };
+        produce =
+          format === 'image/png'
+            ? (dir) => produceRecordingPng(deps, target, context, dir)
+            : async (dir) => {
+                const video = await produceRecordingVideo(deps, target, context, format as VideoFormat, dir);
+                await deps.exports.setInactivityPeriods(row.id, video.inactivityPeriods);
+                return video.file;
+              };
+      } else if (heatmapPng) {
         const team = await deps.exports.findTeam(row.teamId);
         if (!team) throw new ExportError('The project of this export no longer exists');
         produce = (dir) => produceHeatmapPng(deps.heatmaps, team, context, dir);
