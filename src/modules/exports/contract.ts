@@ -17,7 +17,7 @@ export type ExportFormat = keyof typeof EXPORT_FORMATS;
 export const EXPORT_FORMAT_VALUES = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 export const VIDEO_FORMATS: readonly string[] = ['video/mp4', 'video/webm', 'image/gif'];
-/** The tabular formats Burrow produces; image/png is produced for a heatmap (export_context.heatmap_url), the others are accepted and then fail. */
+/** The tabular formats Burrow produces; image/png is produced for a heatmap (heatmap_url) or a recording frame, videos for a recording (session_recording_id), PDF is accepted and then fails. */
 export const TABULAR_FORMATS: readonly string[] = ['text/csv', XLSX, 'application/json'];
 /** export_context.source kinds the tabular producers read. */
 export const SUPPORTED_SOURCE_KINDS = ['EventsQuery', 'RecordingsQuery'] as const;
@@ -72,7 +72,11 @@ export const CreateExportBody = z.object({
   export_context: z.unknown().optional().meta({
     description:
       'For CSV, XLSX and JSON: {path} (an API path Burrow calls as you, following next links) or {source} (an EventsQuery or RecordingsQuery), with optional columns and filename. ' +
-      'For image/png: {heatmap_url} (a page with a saved heatmap and its screenshot), with optional heatmap_data_url, width, type, date_from, date_to and filename',
+      'For image/png: {heatmap_url} (a page with a saved heatmap and its screenshot), with optional heatmap_data_url, width, type, date_from, date_to and filename; ' +
+      'or {session_recording_id, timestamp} (a frame of the recording, in seconds from its start), with optional width (1400), height (600), css_selector (.replayer-wrapper) and filename. ' +
+      'For video/mp4, video/webm and image/gif: {session_recording_id}, with optional timestamp or start_offset_s (seconds, >= 0), duration (1-3600 s, default 5) or end_offset_s, ' +
+      'playback_speed (1-360), width (400-3840) and height (300-2160) scaled so neither side exceeds 1400, css_selector and filename; inactive periods are skipped and, once the video is made, ' +
+      'written back as inactivity_periods [{ts_from_s, ts_to_s, active, recording_ts_from_s}]',
   }),
   expires_after: z.unknown().optional().meta({ description: 'Read-only: ignored, computed per format' }),
 });
