@@ -8,10 +8,14 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import type { Worker } from '../../../src/jobs/worker.js';
+import { encodeJwt, JwtAudience } from '../../../src/lib/jwt.js';
+import { checkFfmpeg } from '../../../src/modules/exports/index.js';
+import { produceRecordingVideo } from '../../../src/modules/exports/producers/video.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { decodeRgb, rgbAt } from '../../helpers/images.js';
+import { capturingLogger, waitFor } from '../../helpers/jobs.js';
 import { contentOf, exportAndWait, replayEvents, type Rgb, sendReplay } from './replay-fixtures.js';
 
 const run = promisify(execFile);
@@ -167,6 +171,36 @@ describe('recording video exports', { timeout: 300_000 }, () => {
   it('fails with a clear exception for a recording that does not exist', async () => {
     const row = await exportAndWait(other, 'video/mp4', { session_recording_id: SESSION, duration: 2 });
     expect(row).toMatchObject({ has_content: false, exception: `Session recording ${SESSION} does not exist in this project` });
+  });
+
+  it('kills ffmpeg and closes the page when the job is aborted mid-capture', async () => {
+    const ffmpegChildren = async () => (await run('pgrep', ['-P', String(process.pid), '-x', 'ffmpeg']).catch(() => ({ stdout: '' }))).stdout.trim();
+    const controller = new AbortController();
+    const dir = await mkdtemp(path.join(tmpdir(), 'burrow-video-test-'));
+    try {
+      const key = await ctx.services.instance.secretKey();
+      const target = { teamId: owner.teamId, recordingId: IDLE, token: async () => encodeJwt(key, { user_id: owner.user.id }, 900, JwtAudience.exportInternal), signal: controller.signal };
+      const producing = produceRecordingVideo({ browser: ctx.services.browser, api: ctx.services.internalApi, ffmpegPath: undefined }, target, { duration: 60 }, 'video/mp4', dir);
+      producing.catch(() => undefined);
+      await waitFor(async () => ((await ffmpegChildren()) ? true : undefined), 60_000);
+      expect(ctx.services.browser.stats().active).toBe(1);
+      controller.abort(new Error('lease lost'));
+      await expect(producing).rejects.toThrow('lease lost');
+      await waitFor(async () => ((await ffmpegChildren()) === '' && ctx.services.browser.stats().active === 0 ? true : undefined), 10_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says at start which ffmpeg it found, or warns what to install', async () => {
+    const found = capturingLogger();
+    expect(await checkFfmpeg(undefined, found.log)).toBe(true);
+    expect(found.lines.find((line) => line.msg === 'recording videos encode with this ffmpeg')).toMatchObject({ ffmpeg: 'ffmpeg' });
+    const missing = capturingLogger();
+    expect(await checkFfmpeg('/nonexistent/ffmpeg', missing.log)).toBe(false);
+    expect(missing.lines.map((line) => line.msg)).toContain(
+      'No ffmpeg to encode videos with: FFMPEG_PATH=/nonexistent/ffmpeg cannot be run. Install ffmpeg (Debian/Ubuntu: apt-get install -y ffmpeg) or set FFMPEG_PATH to an ffmpeg executable. Video and GIF exports of recordings will fail until then.',
+    );
   });
 });
 
