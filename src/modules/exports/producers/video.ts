@@ -1,6 +1,8 @@
+import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { ExportError } from '../errors.js';
 import { startFfmpeg } from './ffmpeg.js';
 import { clamp, numberOf, openPlayer, type RecordingDeps, type RecordingTarget, selectorOf } from './recording.js';
@@ -63,11 +65,13 @@ export function videoSettings(context: Record<string, unknown>): VideoSettings {
   return { startSeconds, durationSeconds, speed, width: width - (width % 2), height: height - (height % 2), selector: selectorOf(context.css_selector) };
 }
 
-/** ffmpeg's arguments: JPEG frames at `fps` on stdin, encoded as §3.4 says. */
-function encoderArgs(format: VideoFormat, fps: number, size: { width: number; height: number }, file: string): string[] {
-  const input = ['-f', 'image2pipe', '-framerate', String(fps), '-c:v', 'mjpeg', '-i', 'pipe:0'];
+/** JPEG frames at `fps`, from stdin or a file of them. */
+const framesInput = (fps: number, from = 'pipe:0') => ['-f', 'image2pipe', '-framerate', String(fps), '-c:v', 'mjpeg', '-i', from];
+
+/** ffmpeg's arguments for an MP4 or WebM from JPEG frames at `fps` on stdin, encoded as §3.4 says. */
+function encoderArgs(format: Exclude<VideoFormat, 'image/gif'>, fps: number, size: { width: number; height: number }, file: string): string[] {
+  const input = framesInput(fps);
   const scale = `scale=${size.width}:${size.height}`;
-  if (format === 'image/gif') return [...input, '-vf', `${scale},fps=${GIF_FPS},split[a][b];[a]palettegen[p];[b][p]paletteuse`, '-loop', '0', '-y', file];
   if (format === 'video/webm') return [...input, '-vf', scale, '-c:v', 'libvpx', '-deadline', 'realtime', '-cpu-used', '8', '-crf', '10', '-b:v', '2M', '-pix_fmt', 'yuv420p', '-y', file];
   return [...input, '-vf', scale, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-y', file];
 }
@@ -113,6 +117,24 @@ export function constantRate(out: Writable, fps: number) {
   };
 }
 
+/** Runs ffmpeg to the end with nothing on its stdin. */
+async function runFfmpeg(configured: string | undefined, args: string[], signal: AbortSignal): Promise<void> {
+  const ffmpeg = startFfmpeg(configured, args, signal);
+  ffmpeg.stdin.end();
+  await ffmpeg.done;
+}
+
+/**
+ * A GIF from the captured frames (a file of JPEGs at 12 fps): PostHog's palettegen/paletteuse and loop forever, in two
+ * passes over the file, because one pass (split) would hold every frame in memory until the palette is made.
+ */
+async function encodeGif(configured: string | undefined, frames: string, size: { width: number; height: number }, file: string, signal: AbortSignal): Promise<void> {
+  const palette = path.join(path.dirname(file), 'palette.png');
+  const scale = `scale=${size.width}:${size.height},fps=${GIF_FPS}`;
+  await runFfmpeg(configured, [...framesInput(GIF_FPS, frames), '-vf', `${scale},palettegen`, '-y', palette], signal);
+  await runFfmpeg(configured, [...framesInput(GIF_FPS, frames), '-i', palette, '-lavfi', `${scale}[v];[v][1:v]paletteuse`, '-loop', '0', '-y', file], signal);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 /**
@@ -144,14 +166,24 @@ export async function produceRecordingVideo(
           if (signal.aborted) throw error;
           throw new ExportError(`Timeout while loading recording ${target.recordingId}`);
         });
-      const ffmpeg = startFfmpeg(deps.ffmpegPath, encoderArgs(format, fps, settings, file), signal);
-      // A missing ffmpeg fails at once, not after the capture.
+      // MP4 and WebM are encoded while the capture runs; a GIF's frames go to a file, encoded once the page is closed
+      // (see encodeGif). A missing
+      // ffmpeg fails at once, not after the capture (for a GIF, `-version` tells).
+      const gifFrames = format === 'image/gif' ? path.join(dir, 'frames.mjpeg') : undefined;
+      const ffmpeg = gifFrames ? startFfmpeg(deps.ffmpegPath, ['-version'], signal) : startFfmpeg(deps.ffmpegPath, encoderArgs(format as Exclude<VideoFormat, 'image/gif'>, fps, settings, file), signal);
+      const sink = gifFrames ? createWriteStream(gifFrames) : ffmpeg.stdin;
+      // A write that fails is reported by `finished` (a GIF's file) or `failed` (ffmpeg), not as an unhandled error.
+      sink.on('error', () => undefined);
       const failed = ffmpeg.done.then(
         () => undefined,
         (error: unknown) => error,
       );
+      if (gifFrames) {
+        const error = await failed;
+        if (error) throw error;
+      }
       try {
-        const frames = constantRate(ffmpeg.stdin, fps);
+        const frames = constantRate(sink, fps);
         frames.frame(await page.screenshot({ type: 'jpeg', quality: FRAME_QUALITY }), 0);
         const cdp = await page.context().newCDPSession(page);
         cdp.on('Page.screencastFrame', ({ data, metadata, sessionId }) => {
@@ -164,24 +196,31 @@ export async function produceRecordingVideo(
         const ended = page
           .waitForSelector('body[data-ended="true"]', { state: 'attached', timeout: wallMs + 60_000 })
           .then(() => 'ended' as const, () => 'ended' as const);
-        const outcome = await Promise.race([ended, sleep(started + wallMs - Date.now()).then(() => 'time' as const), failed.then((error) => error ?? new Error('ffmpeg exited early'))]);
-        if (outcome instanceof Error) throw outcome;
-        if (outcome !== 'time' && outcome !== 'ended') throw outcome;
+        const stopped = gifFrames ? new Promise<never>(() => {}) : failed.then((error) => Promise.reject(error ?? new ExportError('ffmpeg exited before the video was done')));
+        stopped.catch(() => undefined);
+        await Promise.race([ended, sleep(started + wallMs - Date.now()), stopped]);
         const endedAt = (await page.evaluate('burrowExport.ended()')) as number | undefined;
         const end = Math.min(started + wallMs, endedAt ?? Number.POSITIVE_INFINITY);
         await cdp.send('Page.stopScreencast').catch(() => undefined);
         const periods = await page.evaluate('burrowExport.periods()');
         frames.finish(end);
-        ffmpeg.stdin.end();
-        const error = await failed;
-        if (error) throw error;
+        sink.end();
+        if (gifFrames) {
+          await finished(sink);
+        } else {
+          const error = await failed;
+          if (error) throw error;
+        }
         return periods as InactivityPeriod[];
       } finally {
         ffmpeg.kill();
+        sink.destroy();
       }
     },
     signal,
   );
+  // The page is closed by now: a GIF is encoded without holding a browser slot.
+  if (format === 'image/gif') await encodeGif(deps.ffmpegPath, path.join(dir, 'frames.mjpeg'), settings, file, signal);
   const { size } = await stat(file);
   if (size > MAX_VIDEO_BYTES) throw new ExportError(`The video is ${Math.round(size / 1024 / 1024)} MB, more than the ${MAX_VIDEO_BYTES / 1024 / 1024} MB an export may be: export a shorter part or a smaller size`);
   return { file, inactivityPeriods };
