@@ -4,7 +4,7 @@ import { ok } from '../../helpers/api.js';
 import type { TestContext } from '../../helpers/context.js';
 import type { Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
-import { nextUuid } from '../recordings/fixtures.js';
+import { documentSnapshot, nextUuid } from '../recordings/fixtures.js';
 
 /**
  * Recordings for the recording export tests, made of synthetic rrweb events sent through /s/ as posthog-js sends
@@ -18,30 +18,7 @@ const css = ([r, g, b]: Rgb) => `margin: 0; height: 100%; background: rgb(${r}, 
 
 const meta = (timestamp: number): Event => ({ type: 4, timestamp, data: { href: 'https://shop.example.com/', width: 1000, height: 600 } });
 /** <html><body style="background: …"> (body is node 5). */
-const fullSnapshot = (timestamp: number, colour: Rgb): Event => ({
-  type: 2,
-  timestamp,
-  data: {
-    node: {
-      type: 0,
-      id: 1,
-      childNodes: [
-        { type: 1, id: 2, name: 'html', publicId: '', systemId: '' },
-        {
-          type: 2,
-          id: 3,
-          tagName: 'html',
-          attributes: { style: 'height: 100%' },
-          childNodes: [
-            { type: 2, id: 4, tagName: 'head', attributes: {}, childNodes: [] },
-            { type: 2, id: 5, tagName: 'body', attributes: { style: css(colour) }, childNodes: [] },
-          ],
-        },
-      ],
-    },
-    initialOffset: { top: 0, left: 0 },
-  },
-});
+const fullSnapshot = (timestamp: number, colour: Rgb): Event => documentSnapshot(timestamp, { attributes: { style: css(colour) } }, { style: 'height: 100%' });
 const paint = (timestamp: number, colour: Rgb): Event => ({
   type: 3,
   timestamp,
