@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import sharp from 'sharp';
@@ -10,7 +11,7 @@ import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import type { Worker } from '../../../src/jobs/worker.js';
 import { encodeJwt, JwtAudience } from '../../../src/lib/jwt.js';
 import { checkFfmpeg } from '../../../src/modules/exports/index.js';
-import { produceRecordingVideo } from '../../../src/modules/exports/producers/video.js';
+import { constantRate, produceRecordingVideo, videoSettings } from '../../../src/modules/exports/producers/video.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
@@ -53,6 +54,54 @@ async function colourSequence(video: Buffer, extension: string, fps: number, siz
 
 /** Runs of equal values: [red, red, green] -> [red, green]. */
 const runs = <T>(values: T[]) => values.filter((value, i) => i === 0 || value !== values[i - 1]);
+
+describe('a constant frame rate from frames that come when the page changes (constantRate)', () => {
+  const frame = (name: string) => Buffer.from(name);
+
+  it('repeats the newest frame at every tick from the start to the end, and takes the one shown before the start', () => {
+    const written: string[] = [];
+    const out = new Writable({ write: (chunk: Buffer, _encoding, done) => (written.push(chunk.toString()), done()) });
+    const frames = constantRate(out, 10);
+    frames.frame(frame('early'), 0);
+    frames.frame(frame('A'), 900);
+    frames.start(1000);
+    frames.frame(frame('B'), 1100);
+    frames.frame(frame('C'), 1250);
+    expect(frames.finish(1400)).toBe(4);
+    frames.frame(frame('late'), 1500);
+    expect(written).toEqual(['A', 'B', 'B', 'C']);
+  });
+
+  it('calls onOverflow once when more than the limit waits to be written', () => {
+    const out = new Writable({ highWaterMark: 1, write: () => undefined });
+    let overflows = 0;
+    const frames = constantRate(out, 10, 25, () => overflows++);
+    frames.start(0);
+    frames.frame(frame('x'.repeat(10)), 0);
+    frames.frame(frame('y'.repeat(10)), 500);
+    frames.finish(1000);
+    expect(overflows).toBe(1);
+  });
+
+  it("clamps the inputs as PostHog does and scales the size so neither side exceeds 1400", () => {
+    expect(videoSettings({})).toEqual({ startSeconds: 0, durationSeconds: 5, speed: 1, width: 1400, height: 600, selector: '.replayer-wrapper' });
+    expect(videoSettings({ timestamp: -3, duration: 99_999, playback_speed: 1000, width: 3840, height: 2160, css_selector: 'x'.repeat(101) })).toEqual({
+      startSeconds: 0,
+      durationSeconds: 3600,
+      speed: 360,
+      width: 1400,
+      height: 786,
+      selector: '.replayer-wrapper',
+    });
+    expect(videoSettings({ start_offset_s: 10, timestamp: 3, end_offset_s: 25, duration: 2, width: 100, height: 100, playback_speed: 0 })).toMatchObject({
+      startSeconds: 10,
+      durationSeconds: 15,
+      speed: 1,
+      width: 400,
+      height: 300,
+    });
+  });
+});
 
 /**
  * video/mp4, video/webm and image/gif of a session recording: the player (export mode) played in real Chromium and

@@ -32,6 +32,8 @@ const VIDEO_FPS = 25;
 const GIF_FPS = 12;
 /** The screencast's JPEG quality: frames are encoded again by ffmpeg. */
 const FRAME_QUALITY = 85;
+/** Frames waiting for ffmpeg beyond this (about 10 s of busy 1400 × 600 video) fail the export rather than grow memory. */
+const MAX_BUFFERED_BYTES = 256 * 1024 * 1024;
 
 /** The clamped inputs of §3.4. */
 export interface VideoSettings {
@@ -78,19 +80,25 @@ function encoderArgs(format: Exclude<VideoFormat, 'image/gif'>, fps: number, siz
 
 /**
  * Turns frames that arrive when the page changes into a constant frame rate: each tick from `start` on repeats the
- * newest frame shown by then. Frames go to ffmpeg's stdin as they come, so encoding runs beside the capture.
+ * newest frame shown by then. Frames go to ffmpeg's stdin as they come, so encoding runs beside the capture; when
+ * more than `maxBuffered` bytes wait for it (ffmpeg far slower than real time), `onOverflow` is called once.
  */
-export function constantRate(out: Writable, fps: number) {
+export function constantRate(out: Writable, fps: number, maxBuffered = Number.POSITIVE_INFINITY, onOverflow: () => void = () => undefined) {
   const step = 1000 / fps;
   let last: Buffer | undefined;
   let next = Number.NaN;
   let written = 0;
   let done = false;
+  let overflowed = false;
   const emitUntil = (time: number) => {
     while (last && next < time) {
       out.write(last);
       written++;
       next += step;
+    }
+    if (!overflowed && out.writableLength > maxBuffered) {
+      overflowed = true;
+      onOverflow();
     }
   };
   return {
@@ -182,8 +190,13 @@ export async function produceRecordingVideo(
         const error = await failed;
         if (error) throw error;
       }
+      let overflow: (error: Error) => void = () => undefined;
+      const overflowed = new Promise<never>((_, reject) => (overflow = reject));
+      overflowed.catch(() => undefined);
       try {
-        const frames = constantRate(sink, fps);
+        const frames = constantRate(sink, fps, MAX_BUFFERED_BYTES, () =>
+          overflow(new ExportError('ffmpeg could not keep up with the capture (more than 256 MB of frames waiting): export a smaller size or a shorter part')),
+        );
         frames.frame(await page.screenshot({ type: 'jpeg', quality: FRAME_QUALITY }), 0);
         const cdp = await page.context().newCDPSession(page);
         cdp.on('Page.screencastFrame', ({ data, metadata, sessionId }) => {
@@ -198,7 +211,7 @@ export async function produceRecordingVideo(
           .then(() => 'ended' as const, () => 'ended' as const);
         const stopped = gifFrames ? new Promise<never>(() => {}) : failed.then((error) => Promise.reject(error ?? new ExportError('ffmpeg exited before the video was done')));
         stopped.catch(() => undefined);
-        await Promise.race([ended, sleep(started + wallMs - Date.now()), stopped]);
+        await Promise.race([ended, sleep(started + wallMs - Date.now()), stopped, overflowed]);
         const endedAt = (await page.evaluate('burrowExport.ended()')) as number | undefined;
         const end = Math.min(started + wallMs, endedAt ?? Number.POSITIVE_INFINITY);
         await cdp.send('Page.stopScreencast').catch(() => undefined);
