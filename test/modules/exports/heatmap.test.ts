@@ -180,10 +180,10 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     }
   });
 
-  it('still fails other image formats and a PNG without heatmap_url', async () => {
+  it('still fails other image formats; a PNG with session_recording_id is a recording frame (recording-frame.test.ts)', async () => {
     const failed = ok(await call('POST', `${base}/`, { export_format: 'application/pdf', export_context: { heatmap_url: PAGE } }), 201);
     expect(failed.exception).toBe('Export to format application/pdf is not supported yet');
     const replay = await exportPng({ session_recording_id: 'abc' });
-    expect(replay.exception).toBe('Export to format image/png is not supported yet');
+    expect(replay.exception).toBe('Session recording abc does not exist in this project');
   });
 });

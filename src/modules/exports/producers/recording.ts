@@ -54,18 +54,22 @@ async function recordingOf(api: RecordingDeps['api'], target: RecordingTarget, a
   return { id: body.id, recording_duration: body.recording_duration, start_time: body.start_time, end_time: body.end_time };
 }
 
-/**
- * Opens the player in export mode on `page`, paused at `seconds`, and waits until it shows that moment (data-state
- * "ready") and `selector` is in the page. The page's requests are answered from the in-process API.
- */
-export async function openPlayer(deps: RecordingDeps, page: Page, target: RecordingTarget, seconds: number, selector: string): Promise<void> {
+/** The player page of the recording in export mode, read before a browser is taken: a missing recording fails first. */
+export async function playerPage(deps: RecordingDeps, target: RecordingTarget): Promise<string> {
   const authorization = `Bearer ${await target.token()}`;
   const recording = await recordingOf(deps.api, target, authorization);
-  const html = recordingPlayerPage(
+  return recordingPlayerPage(
     { type: 'scene', recording },
     { snapshotsUrl: `/api/environments/${target.teamId}/session_recordings/${encodeURIComponent(target.recordingId)}/snapshots/`, authorization, credentials: 'omit' },
     'export',
   );
+}
+
+/**
+ * Opens the player page (playerPage) on `page`, paused at `seconds`, and waits until it shows that moment (data-state
+ * "ready") and `selector` is in the page. The page's requests are answered from the in-process API.
+ */
+export async function openPlayer(deps: RecordingDeps, page: Page, target: RecordingTarget, html: string, seconds: number, selector: string): Promise<void> {
   const csp = contentSecurityPolicy({ embedded: false, remoteAssets: false });
   await page.route('**/*', async (route) => {
     const request = route.request();
@@ -112,10 +116,11 @@ export async function produceRecordingPng(deps: RecordingDeps, target: Recording
   const height = sizeOf(context.height, FRAME_DEFAULTS.height, FRAME_CAPS.height, 'height');
   const seconds = Math.max(0, numberOf(context.timestamp) ?? 0);
   const file = path.join(dir, 'recording.png');
+  const html = await playerPage(deps, target);
   await deps.browser.withPage(
     { viewport: { width, height } },
     async (page) => {
-      await openPlayer(deps, page, target, seconds, selectorOf(context.css_selector));
+      await openPlayer(deps, page, target, html, seconds, selectorOf(context.css_selector));
       // The replay's last changes painted.
       await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
       await page.screenshot({ path: file, type: 'png' });

@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { ExportError } from '../errors.js';
 import { startFfmpeg } from './ffmpeg.js';
-import { clamp, numberOf, openPlayer, type RecordingDeps, type RecordingTarget, selectorOf } from './recording.js';
+import { clamp, numberOf, openPlayer, playerPage, type RecordingDeps, type RecordingTarget, selectorOf } from './recording.js';
 
 export type VideoFormat = 'video/mp4' | 'video/webm' | 'image/gif';
 
@@ -164,10 +164,11 @@ export async function produceRecordingVideo(
   const fps = format === 'image/gif' ? GIF_FPS : VIDEO_FPS;
   const wallMs = (settings.durationSeconds * 1000) / settings.speed;
   const { signal } = target;
+  const html = await playerPage(deps, target);
   const inactivityPeriods = await deps.browser.withPage(
     { viewport: { width: settings.width, height: settings.height } },
     async (page) => {
-      await openPlayer(deps, page, target, settings.startSeconds, settings.selector);
+      await openPlayer(deps, page, target, html, settings.startSeconds, settings.selector);
       await page
         .waitForFunction('document.body.dataset.loadedBlocks === document.body.dataset.totalBlocks', undefined, { timeout: 60_000, polling: 100 })
         .catch((error: unknown) => {
