@@ -1,17 +1,9 @@
-import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppWorker } from '../../../src/jobs/app-worker.js';
-import type { Worker } from '../../../src/jobs/worker.js';
-import { createTestContext, type TestContext } from '../../helpers/context.js';
+import type { TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { decodeRgb, rgbAt } from '../../helpers/images.js';
-import { contentOf, exportAndWait, replayEvents, type Rgb, sendReplay } from './replay-fixtures.js';
-
-const silent = pino({ level: 'silent' });
-const RED: Rgb = [220, 30, 30];
-const GREEN: Rgb = [30, 180, 60];
-const BLUE: Rgb = [30, 60, 220];
+import { BLUE, contentOf, contextWithWorker, exportAndWait, GREEN, RED, replayEvents, type Rgb, sendReplay } from './replay-fixtures.js';
 
 /** Each channel within `tolerance` of the colour. */
 const near = (pixel: number[], [r, g, b]: Rgb, tolerance = 12) => Math.abs(pixel[0]! - r) <= tolerance && Math.abs(pixel[1]! - g) <= tolerance && Math.abs(pixel[2]! - b) <= tolerance;
@@ -25,24 +17,20 @@ describe('recording frame PNG exports', { timeout: 180_000 }, () => {
   let ctx: TestContext;
   let owner: Tenant;
   let stranger: Tenant;
-  let worker: Worker;
+  let close: () => Promise<void>;
   const SESSION = 'frame-session-1';
 
   beforeAll(async () => {
-    ctx = await createTestContext({ EXPORT_CREATE_WAIT_SECONDS: '20' });
+    ({ ctx, close } = await contextWithWorker({ EXPORT_CREATE_WAIT_SECONDS: '20' }, 2));
     const make = factories(ctx);
     owner = await make.tenant();
     stranger = await make.tenant();
     const start = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
     const events = replayEvents(start, { colours: [RED, [1, GREEN], [3, BLUE]], activity: [[0, 5]], endSeconds: 5 });
     await sendReplay(ctx, await make.projectToken(owner), SESSION, events, 2);
-    worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log: silent, settings: { concurrency: 2, pollIntervalMs: 20, leaseMs: 10_000 } });
   }, 120_000);
 
-  afterAll(async () => {
-    await worker?.stop();
-    await ctx?.close();
-  });
+  afterAll(() => close?.());
 
   it('shows the recording paused at the timestamp, as a viewport of width × height', async () => {
     const early = await exportAndWait(owner, 'image/png', { session_recording_id: SESSION, timestamp: 0.5, width: 800, height: 500 });

@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
+import pino from 'pino';
 import { expect } from 'vitest';
+import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import { ok } from '../../helpers/api.js';
-import type { TestContext } from '../../helpers/context.js';
+import { createTestContext, type TestContext } from '../../helpers/context.js';
 import type { Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
 import { documentSnapshot, nextUuid } from '../recordings/fixtures.js';
@@ -13,6 +15,22 @@ import { documentSnapshot, nextUuid } from '../recordings/fixtures.js';
 
 type Event = { type: number; timestamp: number; data: unknown };
 export type Rgb = [number, number, number];
+export const RED: Rgb = [220, 30, 30];
+export const GREEN: Rgb = [30, 180, 60];
+export const BLUE: Rgb = [30, 60, 220];
+
+/** A test context (created with `env`) and a job worker running its jobs, `concurrency` at once; close() stops both. */
+export async function contextWithWorker(env: Record<string, string>, concurrency: number): Promise<{ ctx: TestContext; close: () => Promise<void> }> {
+  const ctx = await createTestContext(env);
+  const worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log: pino({ level: 'silent' }), settings: { concurrency, pollIntervalMs: 20, leaseMs: 30_000 } });
+  return {
+    ctx,
+    close: async () => {
+      await worker.stop();
+      await ctx.close();
+    },
+  };
+}
 
 const css = ([r, g, b]: Rgb) => `margin: 0; height: 100%; background: rgb(${r}, ${g}, ${b});`;
 

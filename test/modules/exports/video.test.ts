@@ -4,26 +4,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import pino from 'pino';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppWorker } from '../../../src/jobs/app-worker.js';
-import type { Worker } from '../../../src/jobs/worker.js';
 import { encodeJwt, JwtAudience } from '../../../src/lib/jwt.js';
 import { checkFfmpeg } from '../../../src/modules/exports/index.js';
 import { constantRate, produceRecordingVideo, videoSettings } from '../../../src/modules/exports/producers/video.js';
 import { ok } from '../../helpers/api.js';
-import { createTestContext, type TestContext } from '../../helpers/context.js';
+import type { TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { decodeRgb, rgbAt } from '../../helpers/images.js';
 import { capturingLogger, waitFor } from '../../helpers/jobs.js';
-import { contentOf, exportAndWait, replayEvents, type Rgb, sendReplay } from './replay-fixtures.js';
+import { BLUE, contentOf, contextWithWorker, exportAndWait, GREEN, RED, replayEvents, sendReplay } from './replay-fixtures.js';
 
 const run = promisify(execFile);
-const silent = pino({ level: 'silent' });
-const RED: Rgb = [220, 30, 30];
-const GREEN: Rgb = [30, 180, 60];
-const BLUE: Rgb = [30, 60, 220];
 const COLOURS = { red: RED, green: GREEN, blue: BLUE } as const;
 
 /** Which of the test colours a pixel is (within a video codec's error), or undefined. */
@@ -112,12 +105,12 @@ describe('recording video exports', { timeout: 300_000 }, () => {
   let ctx: TestContext;
   let owner: Tenant;
   let other: Tenant;
-  let worker: Worker;
+  let close: () => Promise<void>;
   const SESSION = 'video-session-1';
   const IDLE = 'video-session-idle';
 
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ({ ctx, close } = await contextWithWorker({}, 1));
     const make = factories(ctx);
     owner = await make.tenant();
     other = await make.tenant();
@@ -125,13 +118,9 @@ describe('recording video exports', { timeout: 300_000 }, () => {
     const token = await make.projectToken(owner);
     await sendReplay(ctx, token, SESSION, replayEvents(start, { colours: [RED, [1, GREEN], [3, BLUE]], activity: [[0, 6]], endSeconds: 6 }), 2);
     await sendReplay(ctx, token, IDLE, replayEvents(start, { colours: [RED, [1, GREEN], [41, BLUE]], activity: [[0, 3], [40, 43]], endSeconds: 43 }), 3);
-    worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log: silent, settings: { concurrency: 1, pollIntervalMs: 20, leaseMs: 30_000 } });
   }, 120_000);
 
-  afterAll(async () => {
-    await worker?.stop();
-    await ctx?.close();
-  });
+  afterAll(() => close?.());
 
   it('encodes an MP4 (H.264, yuv420p) of `duration` seconds from the timestamp, with the page changing as recorded', async () => {
     const row = await exportAndWait(owner, 'video/mp4', { session_recording_id: SESSION, timestamp: 0, duration: 5, width: 800, height: 400 });
@@ -255,17 +244,13 @@ describe('recording video exports', { timeout: 300_000 }, () => {
 
 describe('recording video exports without ffmpeg', { timeout: 120_000 }, () => {
   let ctx: TestContext;
-  let worker: Worker;
+  let close: () => Promise<void>;
 
   beforeAll(async () => {
-    ctx = await createTestContext({ FFMPEG_PATH: '/nonexistent/ffmpeg' });
-    worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log: silent, settings: { concurrency: 1, pollIntervalMs: 20, leaseMs: 30_000 } });
+    ({ ctx, close } = await contextWithWorker({ FFMPEG_PATH: '/nonexistent/ffmpeg' }, 1));
   }, 60_000);
 
-  afterAll(async () => {
-    await worker?.stop();
-    await ctx?.close();
-  });
+  afterAll(() => close?.());
 
   it('fails the export saying what to install', async () => {
     const make = factories(ctx);
