@@ -48,7 +48,8 @@ export async function buildApp({ config, log, auth, instance, routes, redis, sha
   // Export jobs in this process call the API in-process, as the export's creator (modules/exports/internal-api.ts).
   internalApi.attach(async (url, headers) => {
     const response = await app.inject({ method: 'GET', url, headers });
-    return { statusCode: response.statusCode, body: response.body };
+    const type = response.headers['content-type'];
+    return { statusCode: response.statusCode, contentType: typeof type === 'string' ? type : undefined, payload: response.rawPayload };
   });
   return app;
 }

@@ -69,6 +69,7 @@ export const ConfigSchema = z.object({
   RECORDINGS_API_TIER: z.enum(['free', 'paid', 'enterprise']).default('paid'),
   SHARING_TOKEN_GRACE_PERIOD_SECONDS: int(300),
   EXPORT_CREATE_WAIT_SECONDS: int(10),
+  FFMPEG_PATH: optionalString,
   BLOB_STORE: z.enum(['postgres', 's3']).default('postgres'),
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
     message: 'must be an http(s) URL such as http://127.0.0.1:9000',
@@ -130,6 +131,8 @@ export type Config = Readonly<{
   sharingTokenGracePeriodMs: number;
   /** How long creating an export waits for its file before answering without it (the client then polls). */
   exportCreateWaitMs: number;
+  /** FFMPEG_PATH: the ffmpeg recording videos are encoded with; unset, `ffmpeg` is looked up on PATH. */
+  ffmpegPath: string | undefined;
   /** Where recording blocks are kept (BLOB_STORE and S3_*). */
   blobStore: Readonly<{ kind: 'postgres' } | { kind: 's3'; s3: S3Settings }>;
   sessionCookieAgeSeconds: number;
@@ -190,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsApiTier: e.RECORDINGS_API_TIER,
     sharingTokenGracePeriodMs: e.SHARING_TOKEN_GRACE_PERIOD_SECONDS * 1000,
     exportCreateWaitMs: e.EXPORT_CREATE_WAIT_SECONDS * 1000,
+    ffmpegPath: e.FFMPEG_PATH,
     blobStore: Object.freeze(
       e.BLOB_STORE === 's3'
         ? {

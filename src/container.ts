@@ -73,6 +73,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     createWaitMs: config.exportCreateWaitMs,
     heatmaps: heatmapData.service,
     renderPage: heatmaps.renderPage,
+    browser,
+    ffmpegPath: config.ffmpegPath,
   });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { checkChromium } from './browser/chromium.js';
+import { checkFfmpeg } from './modules/exports/index.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import type { Container } from './container.js';
 import { type Database, openDatabase } from './db/client.js';
@@ -45,5 +46,6 @@ export async function blobStoreOrExit(services: Container): Promise<void> {
 /** Job workers for every app job kind; says at start whether screenshots can be rendered. */
 export function startWorker(services: Container, log: Logger): Promise<Worker> {
   checkChromium(services.config.render.chromiumPath, log);
+  void checkFfmpeg(services.config.ffmpegPath, log);
   return startAppWorker({ queue: services.queue, jobs: services.jobs, log, settings: services.config.workers });
 }

@@ -16,12 +16,12 @@ export const EXPORT_FORMATS = {
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
 export const EXPORT_FORMAT_VALUES = Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]];
 export const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-/** A Burrow extension: PostHog accepts the format and never produces it (a heatmap's image, or a table of rows). */
+/** A Burrow extension: PostHog accepts the format and never produces it (a heatmap's or a recording frame's image, or a table of rows). */
 export const PDF = 'application/pdf';
 export const VIDEO_FORMATS: readonly string[] = ['video/mp4', 'video/webm', 'image/gif'];
 /**
- * The tabular formats Burrow produces; image/png is produced for a heatmap (export_context.heatmap_url), application/pdf
- * for a heatmap or for rows; the others are accepted and then fail.
+ * The tabular formats. image/png is produced for a heatmap (heatmap_url) or a recording's frame (session_recording_id),
+ * the videos for a recording, application/pdf for a heatmap, a recording's frame or rows.
  */
 export const TABULAR_FORMATS: readonly string[] = ['text/csv', XLSX, 'application/json'];
 /** export_context.source kinds the tabular producers read. */
@@ -78,8 +78,12 @@ export const CreateExportBody = z.object({
     description:
       'For CSV, XLSX and JSON: {path} (an API path Burrow calls as you, following next links) or {source} (an EventsQuery or RecordingsQuery), with optional columns and filename. ' +
       'For image/png: {heatmap_url}: the saved heatmap of that page, or else the page rendered now (through the SSRF guard) at width, with a viewport height tall; ' +
-      'with optional heatmap_data_url, width, height, type, date_from, date_to and filename. ' +
-      'For application/pdf (a Burrow extension): {heatmap_url, …} as for image/png, as a one-page PDF; or {path} or {source} as for CSV, as a paginated table (at most 10,000 rows)',
+      'with optional heatmap_data_url, width, height, type, date_from, date_to and filename; ' +
+      'or {session_recording_id, timestamp} (a frame of the recording, in seconds from its start), with optional width (1400), height (600), css_selector (.replayer-wrapper) and filename. ' +
+      'For video/mp4, video/webm and image/gif: {session_recording_id}, with optional timestamp or start_offset_s (seconds, >= 0), duration (1-3600 s, default 5) or end_offset_s, ' +
+      'playback_speed (1-360), width (400-3840) and height (300-2160) scaled so neither side exceeds 1400, css_selector and filename; inactive periods are skipped and, once the video is made, ' +
+      'written back as inactivity_periods [{ts_from_s, ts_to_s, active, recording_ts_from_s}]. ' +
+      'For application/pdf (a Burrow extension): {heatmap_url, …} or {session_recording_id, timestamp, …} as for image/png, as a one-page PDF; or {path} or {source} as for CSV, as a paginated table (at most 10,000 rows)',
   }),
   expires_after: z.unknown().optional().meta({ description: 'Read-only: ignored, computed per format' }),
 });

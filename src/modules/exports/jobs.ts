@@ -6,16 +6,19 @@ import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
 import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import type { BlobStore } from '../../storage/index.js';
-import { EXPORT_FORMATS, type ExportFormat, isExportFormat, PDF, TABULAR_FORMATS, XLSX } from './contract.js';
+import type { BrowserPool } from '../../browser/pool.js';
+import { EXPORT_FORMATS, type ExportFormat, isExportFormat, PDF, TABULAR_FORMATS, VIDEO_FORMATS, XLSX } from './contract.js';
 import type { InternalApi } from './internal-api.js';
 import { ExportError, TransientExportError } from './errors.js';
 import { type HeatmapProducerDeps, produceHeatmapPng } from './producers/heatmap.js';
 import { imageToPdf } from './producers/pdf.js';
+import { produceRecordingPng, type RecordingTarget } from './producers/recording.js';
+import { produceRecordingVideo, type VideoFormat } from './producers/video.js';
 import { eventsQueryRows, recordingsQueryRows } from './producers/queries.js';
 import { pathRows } from './producers/sources.js';
 import { produceTabularFile, type Row, withTempDir } from './producers/tabular.js';
 import type { ExportsRepository } from './repository.js';
-import { fieldsOf, truthy } from './rules.js';
+import { fieldsOf } from './rules.js';
 
 /** Storing the file, or a render that failed for now, is retried with backoff (up to 2, 4, 8 and 16 s apart) before the failure is recorded. */
 const MAX_ATTEMPTS = 5;
@@ -46,11 +49,15 @@ async function schedulePurge(queue: ExportJobQueue, delayMs?: number): Promise<v
 }
 
 export interface ExportJobsDeps extends HeatmapProducerDeps {
-  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam'>;
+  exports: Pick<ExportsRepository, 'findById' | 'setContent' | 'setException' | 'expired' | 'deleteByIds' | 'eventsPage' | 'teamTimeZone' | 'findTeam' | 'setInactivityPeriods'>;
   blobs: Pick<BlobStore, 'putFile' | 'delete'>;
   queue: ExportJobQueue;
-  api: Pick<InternalApi, 'get'>;
+  api: Pick<InternalApi, 'get' | 'fetch'>;
   signingKey: () => Promise<string>;
+  /** The warm browser, which renders recordings (image/png of a session_recording_id, and videos). */
+  browser: Pick<BrowserPool, 'withPage'>;
+  /** FFMPEG_PATH; unset, `ffmpeg` on PATH (recording videos and GIFs). */
+  ffmpegPath: string | undefined;
 }
 
 
@@ -79,21 +86,40 @@ export function createProduceHandler(deps: ExportJobsDeps): JobHandler<{ exportI
       const format = row.exportFormat;
       const context = fieldsOf(row.exportContext);
       const pdf = format === PDF;
-      // A heatmap is an image/png, or an application/pdf of that image; any other PDF is a table of rows.
+      // A heatmap is an image/png, or an application/pdf of that image; so is a recording's frame. Any other PDF is a
+      // table of rows.
       const heatmap = (format === 'image/png' || pdf) && typeof context.heatmap_url === 'string' && context.heatmap_url !== '';
-      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || pdf || heatmap)) throw new ExportError(`Export to format ${format} is not supported yet`);
-      if (pdf && !heatmap && truthy(context.session_recording_id)) throw new ExportError('Export of a recording frame to application/pdf is not supported yet');
+      const recordingId = typeof context.session_recording_id === 'string' && context.session_recording_id !== '' ? context.session_recording_id : undefined;
+      const frame = !heatmap && recordingId !== undefined && (format === 'image/png' || pdf);
+      const video = recordingId !== undefined && VIDEO_FORMATS.includes(format);
+      if (!isExportFormat(format) || !(TABULAR_FORMATS.includes(format) || pdf || heatmap || frame || video)) throw new ExportError(`Export to format ${format} is not supported yet`);
       const key = `exports/${EXPORT_FORMATS[format]}/team-${row.teamId}/task-${row.id}/${newUuid()}`;
+      /** The internal credential of the export's creator, fresh for each call. */
+      const creatorToken = () => {
+        if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
+        const userId = row.createdById;
+        return async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
+      };
       let produce: (dir: string) => Promise<string>;
-      if (heatmap) {
+      if (recordingId !== undefined && (frame || video)) {
+        const target: RecordingTarget = { teamId: row.teamId, recordingId, token: creatorToken(), signal };
+        if (frame) {
+          const png = (dir: string) => produceRecordingPng(deps, target, context, dir);
+          produce = pdf ? asPdf(png) : png;
+        } else {
+          produce = async (dir) => {
+            const made = await produceRecordingVideo(deps, target, context, format as VideoFormat, dir);
+            await deps.exports.setInactivityPeriods(row.id, made.inactivityPeriods);
+            return made.file;
+          };
+        }
+      } else if (heatmap) {
         const team = await deps.exports.findTeam(row.teamId);
         if (!team) throw new ExportError('The project of this export no longer exists');
         const png = (dir: string) => produceHeatmapPng(deps, team, context, dir, { signal, log: exportLog });
         produce = pdf ? asPdf(png) : png;
       } else {
-        if (row.createdById === null) throw new ExportError('The user who created this export no longer exists');
-        const userId = row.createdById;
-        const token = async () => encodeJwt(await deps.signingKey(), { user_id: userId }, INTERNAL_TOKEN_TTL_SECONDS, JwtAudience.exportInternal);
+        const token = creatorToken();
         let rows: AsyncIterable<Row>;
         if (context.source !== undefined && context.source !== null) {
           const source = fieldsOf(context.source);

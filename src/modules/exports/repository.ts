@@ -117,6 +117,14 @@ export function createExportsRepository(db: Db) {
         .where(and(eq(exportedAssets.id, id), isNull(exportedAssets.contentKey)));
     },
 
+    /** Writes export_context.inactivity_periods (recording videos), keeping the rest of the context. */
+    async setInactivityPeriods(id: number, periods: unknown[]): Promise<void> {
+      await db
+        .update(exportedAssets)
+        .set({ exportContext: sql`coalesce(${exportedAssets.exportContext}, '{}'::jsonb) || jsonb_build_object('inactivity_periods', ${JSON.stringify(periods)}::jsonb)` })
+        .where(eq(exportedAssets.id, id));
+    },
+
     /** Up to `limit` expired exports (expires_after <= now), oldest expiry first. */
     async expired(limit: number): Promise<{ id: number; contentKey: string | null }[]> {
       return db

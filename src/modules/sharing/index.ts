@@ -17,3 +17,7 @@ export function createSharingModule({ db, signingKey, ...deps }: { db: Db } & Om
     sharedRecordingOf: service.sharedRecordingOf,
   };
 }
+
+/** The player page and its policy, for recording exports (which render it in export mode). */
+export { recordingPlayerPage } from './player-page.js';
+export { contentSecurityPolicy } from './public-pages.js';

@@ -206,8 +206,8 @@ describe('heatmap PNG exports', { timeout: 120_000 }, () => {
     expect(row.exception).toBe(`Could not render ${pages.url('/download')} for the heatmap: The URL starts a file download instead of showing a page (${pages.url('/download')})`);
   });
 
-  it('still fails a PNG without heatmap_url', async () => {
+  it('takes a PNG with session_recording_id and no heatmap_url for a recording frame (recording-frame.test.ts)', async () => {
     const replay = await exportPng({ session_recording_id: 'abc' });
-    expect(replay.exception).toBe('Export to format image/png is not supported yet');
+    expect(replay.exception).toBe('Session recording abc does not exist in this project');
   });
 });

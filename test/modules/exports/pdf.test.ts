@@ -145,8 +145,8 @@ describe('PDF exports', { timeout: 120_000 }, () => {
     );
   });
 
-  it('fails a recording frame (not supported yet) and a PDF with nothing to draw', async () => {
-    expect((await exportPdf({ session_recording_id: 'abc', timestamp: 3 })).exception).toBe('Export of a recording frame to application/pdf is not supported yet');
+  it('fails a recording frame of a missing recording (recording-frame.test.ts has a real one) and a PDF with nothing to draw', async () => {
+    expect((await exportPdf({ session_recording_id: 'abc', timestamp: 3 })).exception).toBe('Session recording abc does not exist in this project');
     expect((await exportPdf({ filename: 'x' })).exception).toBe('Export is missing export_context.path or export_context.source (or heatmap_url, for a heatmap)');
     const refused = await owner.call('POST', `${base}/`, { export_format: 'application/pdf', export_context: { source: { kind: 'TrendsQuery' } } });
     expect(refused.statusCode).toBe(400);

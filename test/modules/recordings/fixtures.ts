@@ -5,6 +5,16 @@ import type { TestContext } from '../../helpers/context.js';
 let counter = 0;
 export const nextUuid = () => `0190a0b0-0000-7000-d000-${String(++counter).padStart(12, '0')}`;
 
+/**
+ * rrweb's full snapshot of <!doctype html><html><head></head><body>…</body></html>: the html element is node 3, head 4,
+ * body 5 (its children number on from 6, as the caller gives them).
+ */
+export function documentSnapshot(timestamp: number, body: { attributes?: Record<string, string>; childNodes?: object[] }, htmlAttributes: Record<string, string> = {}) {
+  const head = { type: 2, id: 4, tagName: 'head', attributes: {}, childNodes: [] };
+  const html = { type: 2, id: 3, tagName: 'html', attributes: htmlAttributes, childNodes: [head, { type: 2, id: 5, tagName: 'body', attributes: body.attributes ?? {}, childNodes: body.childNodes ?? [] }] };
+  return { type: 2, timestamp, data: { node: { type: 0, id: 1, childNodes: [{ type: 1, id: 2, name: 'html', publicId: '', systemId: '' }, html] }, initialOffset: { top: 0, left: 0 } } };
+}
+
 export interface RecordingSpec {
   sessionId: string;
   distinctId: string;

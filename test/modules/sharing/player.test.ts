@@ -9,7 +9,7 @@ import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { ROOT } from '../../helpers/process.js';
-import { nextUuid } from '../recordings/fixtures.js';
+import { documentSnapshot, nextUuid } from '../recordings/fixtures.js';
 
 /**
  * The share page's player in real Chromium, on recordings made of synthetic rrweb events sent through /s/ as
@@ -22,39 +22,13 @@ type Line = [string, Event];
 
 const meta = (timestamp: number, href: string): Event => ({ type: 4, timestamp, data: { href, width: 1024, height: 768 } });
 /** A document whose <p id="text"> (node 7) says `text`, with a <script> that must never run. */
-const fullSnapshot = (timestamp: number, text: string): Event => ({
-  type: 2,
-  timestamp,
-  data: {
-    node: {
-      type: 0,
-      id: 1,
-      childNodes: [
-        { type: 1, id: 2, name: 'html', publicId: '', systemId: '' },
-        {
-          type: 2,
-          id: 3,
-          tagName: 'html',
-          attributes: {},
-          childNodes: [
-            { type: 2, id: 4, tagName: 'head', attributes: {}, childNodes: [] },
-            {
-              type: 2,
-              id: 5,
-              tagName: 'body',
-              attributes: {},
-              childNodes: [
-                { type: 2, id: 6, tagName: 'p', attributes: { id: 'text' }, childNodes: [{ type: 3, id: 7, textContent: text }] },
-                { type: 2, id: 8, tagName: 'script', attributes: {}, childNodes: [{ type: 3, id: 9, textContent: "parent.document.body.dataset.compromised = 'yes'" }] },
-              ],
-            },
-          ],
-        },
-      ],
-    },
-    initialOffset: { top: 0, left: 0 },
-  },
-});
+const fullSnapshot = (timestamp: number, text: string): Event =>
+  documentSnapshot(timestamp, {
+    childNodes: [
+      { type: 2, id: 6, tagName: 'p', attributes: { id: 'text' }, childNodes: [{ type: 3, id: 7, textContent: text }] },
+      { type: 2, id: 8, tagName: 'script', attributes: {}, childNodes: [{ type: 3, id: 9, textContent: "parent.document.body.dataset.compromised = 'yes'" }] },
+    ],
+  });
 const setText = (timestamp: number, value: string): Event => ({ type: 3, timestamp, data: { source: 0, texts: [{ id: 7, value }], attributes: [], removes: [], adds: [] } });
 const click = (timestamp: number): Event => ({ type: 3, timestamp, data: { source: 2, type: 2, id: 6, x: 10, y: 10 } });
 const mouseMove = (timestamp: number): Event => ({ type: 3, timestamp, data: { source: 1, positions: [{ x: 20, y: 20, id: 6, timeOffset: 0 }] } });

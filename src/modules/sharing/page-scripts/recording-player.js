@@ -5,6 +5,10 @@
 // time (window-switch.js), clicks and console errors become marks on a timeline and console logs the inspector's
 // list. Tests and benchmarks read body[data-state] (loading, playing, failed), data-loaded-blocks and
 // data-total-blocks, and data-buffering while a seek waits for blocks.
+//
+// In export mode (main[data-mode="export"], for recording exports) there is no controller or timeline: the replay
+// fills the viewport, waits paused at ?t= (data-state "ready"), and window.burrowExport plays it at a speed, skipping
+// inactive periods outright as PostHog's exporter does, with data-ended once it has played to the end.
 
 /** Blocks per request after the first one; the API allows up to 101 at once. */
 const BATCH = 20;
@@ -16,6 +20,38 @@ const CLICK = 2;
 const CONSOLE_PLUGIN = 'rrweb/console@1';
 /** rrweb-player's colour for inactive periods on its progress bar. */
 const INACTIVE_COLOUR = '#D4D4D4';
+/** PostHog's segmenter: the incremental sources that are user activity, and the longest pause an active period spans. */
+const ACTIVE_SOURCES = [1, 2, 3, 4, 5, 6, 7, 12];
+const ACTIVITY_THRESHOLD_MS = 5000;
+
+/**
+ * Active and inactive periods of a recording lasting `duration` ms, from the offsets of its user activity in order
+ * (PostHog's createSegments): activity less than the threshold apart is one active period, anything else inactive. A
+ * recording without any activity is one active period (there is nothing to skip to).
+ * @typedef {{ from: number, to: number, active: boolean, reached?: number }} Period `reached`: the export's second it began at
+ * @param {number[]} activity
+ * @param {number} duration
+ * @returns {Period[]}
+ */
+function activityPeriods(activity, duration) {
+  if (activity.length === 0) return [{ from: 0, to: duration, active: true }];
+  /** @type {Period[]} */
+  const periods = [];
+  let start = /** @type {number} */ (activity[0]);
+  let last = start;
+  if (start > 0) periods.push({ from: 0, to: start, active: false });
+  for (const offset of activity.slice(1)) {
+    if (offset - last <= ACTIVITY_THRESHOLD_MS) {
+      last = offset;
+      continue;
+    }
+    periods.push({ from: start, to: last, active: true }, { from: last, to: offset, active: false });
+    start = last = offset;
+  }
+  periods.push({ from: start, to: last, active: true });
+  if (last < duration) periods.push({ from: last, to: duration, active: false });
+  return periods;
+}
 
 /** @param {string} text latin-1 characters, one per byte of gzip */
 async function inflate(text) {
@@ -43,6 +79,7 @@ const element = (id) => /** @type {HTMLElement} */ (document.getElementById(id))
 const share = JSON.parse(element('share-data').textContent || '{}');
 /** @type {{ snapshotsUrl: string, authorization?: string, credentials: RequestCredentials }} */
 const source = JSON.parse(element('player-source').textContent || '{}');
+const exportMode = document.querySelector('main')?.dataset.mode === 'export';
 
 /** @param {string} query */
 async function fetchText(query) {
@@ -98,9 +135,9 @@ async function main() {
   const end = Math.max(time(share.recording.end_time), ...sources.map((s) => time(s.end_timestamp)));
   const duration = Math.max(1, end - origin);
 
-  const timeline = element('timeline');
-  const loadedBar = /** @type {HTMLElement} */ (timeline.querySelector('.loaded'));
-  const cursor = /** @type {HTMLElement} */ (timeline.querySelector('.cursor'));
+  const timeline = document.getElementById('timeline');
+  const loadedBar = timeline?.querySelector('.loaded');
+  const cursor = /** @type {HTMLElement | null | undefined} */ (timeline?.querySelector('.cursor'));
   const logs = document.getElementById('console-logs');
   const at = (/** @type {number} */ offset) => `${((100 * Math.min(duration, Math.max(0, offset))) / duration).toFixed(3)}%`;
 
@@ -117,13 +154,16 @@ async function main() {
   let waiting = null;
   let started = false;
   let rebuilt = false;
+  /** Offsets of user activity (export mode's inactive periods), in order. */
+  /** @type {number[]} */
+  const activity = [];
 
   /** @type {() => void} */
   let shown = () => {};
   const firstFrame = new Promise((resolve) => (shown = () => resolve(undefined)));
   const showPlaying = () => {
     if (!started || !rebuilt || document.body.dataset.state !== 'loading') return;
-    document.body.dataset.state = 'playing';
+    document.body.dataset.state = exportMode ? 'ready' : 'playing';
     shown();
   };
 
@@ -144,6 +184,7 @@ async function main() {
   const seekFromPage = (/** @type {number} */ offset) => player && seek(offset, true);
 
   const mark = (/** @type {string} */ kind, /** @type {number} */ offset, /** @type {string} */ label) => {
+    if (!timeline) return;
     const button = document.createElement('button');
     button.type = 'button';
     button.className = 'mark';
@@ -176,6 +217,7 @@ async function main() {
   const note = (/** @type {SnapshotLine[]} */ lines) => {
     for (const [, event] of lines) {
       const offset = event.timestamp - origin;
+      if (event.type === INCREMENTAL_SNAPSHOT && ACTIVE_SOURCES.includes(event.data?.source)) activity.push(offset);
       if (event.type === INCREMENTAL_SNAPSHOT && event.data?.source === MOUSE_INTERACTION && event.data.type === CLICK) mark('click', offset, 'Click');
       if (event.type !== PLUGIN || event.data?.plugin !== CONSOLE_PLUGIN) continue;
       const level = String(event.data.payload?.level ?? 'log');
@@ -197,11 +239,12 @@ async function main() {
       target: root,
       props: {
         events,
-        width: root.clientWidth || 1024,
-        height: Math.max(300, window.innerHeight - 220),
+        width: exportMode ? window.innerWidth : root.clientWidth || 1024,
+        height: exportMode ? window.innerHeight : Math.max(300, window.innerHeight - 220),
         autoPlay: false,
-        skipInactive: true,
-        showController: true,
+        // An export skips inactive periods itself, outright (rrweb's skip would show them fast-forwarded).
+        skipInactive: !exportMode,
+        showController: !exportMode,
         inactiveColor: 'transparent',
       },
     });
@@ -210,11 +253,60 @@ async function main() {
       showPlaying();
     });
     player.addEventListener('ui-update-current-time', (/** @type {{ payload: number }} */ { payload }) => {
-      cursor.style.left = at(payload);
+      if (cursor) cursor.style.left = at(payload);
       if (!complete && !waiting && payload > loadedUntil) seek(payload, player.getReplayer().service.state.matches('playing'));
+      else if (exporting) exporting.at(payload);
     });
-    seek(Math.max(0, Number(new URLSearchParams(location.search).get('t')) || 0) * 1000, true);
+    player.addEventListener('finish', () => {
+      if (!exporting) return;
+      exporting.ended = Date.now();
+      document.body.dataset.ended = 'true';
+    });
+    seek(Math.max(0, Number(new URLSearchParams(location.search).get('t')) || 0) * 1000, !exportMode);
   };
+
+  /**
+   * Export mode's playback: the periods (once every block is in) and, while playing, the second of the export at
+   * which each period the playback reached began; an inactive period is jumped over the moment it is reached.
+   * @type {{ periods: Period[], started: number, ended?: number, at: (offset: number) => void } | null}
+   */
+  let exporting = null;
+  if (exportMode) {
+    /** @type {{ periods: () => unknown[], play: (speed: number) => number, ended: () => number | undefined }} */
+    const api = {
+      /** PostHog's inactivity_periods: seconds from the recording's start, and recording_ts_from_s where reached. */
+      periods: () =>
+        (exporting?.periods ?? activityPeriods(activity, duration))
+          .map((p) => ({ ts_from_s: Math.floor(p.from / 1000), ts_to_s: Math.floor(p.to / 1000), active: p.active, ...(p.reached !== undefined && { recording_ts_from_s: p.reached }) }))
+          .filter((p) => p.ts_to_s > p.ts_from_s),
+      /** Plays from where the page is paused at `speed`; answers the time (Date.now()) playing began. */
+      play: (speed) => {
+        if (!player || !complete) throw new Error('the recording is not loaded yet');
+        const replayer = player.getReplayer();
+        const run = {
+          periods: activityPeriods(activity, duration),
+          started: Date.now(),
+          /** @type {number | undefined} */
+          ended: undefined,
+          at: (/** @type {number} */ offset) => {
+            const period = run.periods.find((p) => offset >= p.from && offset < p.to);
+            if (!period) return;
+            period.reached ??= Math.floor((Date.now() - run.started) / 1000);
+            if (!period.active) player.goto(Math.min(period.to, duration), true);
+          },
+        };
+        exporting = run;
+        player.setSpeed(Math.max(1, speed));
+        const offset = replayer.getCurrentTime();
+        run.started = Date.now();
+        run.at(offset);
+        if (!replayer.service.state.matches('playing')) player.goto(offset, true);
+        return run.started;
+      },
+      ended: () => exporting?.ended,
+    };
+    /** @type {any} */ (globalThis).burrowExport = api;
+  }
 
   /** Takes in the lines of the blocks before `loaded`, and plays those no later block can precede. */
   const read = async (/** @type {string} */ text, /** @type {number} */ loaded) => {
@@ -234,7 +326,7 @@ async function main() {
     loadedUntil = watermark - origin;
     complete = loaded === total;
     document.body.dataset.loadedBlocks = String(loaded);
-    loadedBar.style.width = at(loadedUntil);
+    if (loadedBar instanceof HTMLElement) loadedBar.style.width = at(loadedUntil);
     if (player) {
       const replayer = player.getReplayer();
       for (const event of result.events) replayer.addEvent(event);
