@@ -5,7 +5,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,13 +34,14 @@ export async function buildDist(): Promise<void> {
 }
 
 /**
- * Runs an entry point of the project as its own process: TypeScript (src/worker.ts) through tsx, compiled
- * JavaScript (dist/server.js, after buildDist) with node, as `npm start` does.
+ * Runs an entry point of the project as its own process: TypeScript (src/worker.ts) with tsx's loader, compiled
+ * JavaScript (dist/server.js, after buildDist) as `npm start` does. Node itself is the process either way (tsx's own
+ * command would be a wrapper, and a SIGKILL of it would leave the real process running).
  */
 export function spawnEntry(entry: string, env: Record<string, string>, args: string[] = []): Spawned {
   const script = path.join(ROOT, entry);
-  const [command, commandArgs] = entry.endsWith('.ts') ? [TSX, [script, ...args]] : [process.execPath, [script, ...args]];
-  const child = spawn(command, commandArgs, {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { TEST_DATABASE_URL } from '../../helpers/database.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { postgresUrlOf, waitFor } from '../../helpers/jobs.js';
-import { ROOT } from '../../helpers/process.js';
+import { spawnEntry } from '../../helpers/process.js';
 import { BULK_EXPORT, exportedCsvRows, insertBulkEvents } from './bulk-events.js';
 
 /** Enough rows that producing the file takes a few seconds, in which the worker is killed. */
@@ -51,38 +51,30 @@ describe.runIf(TEST_DATABASE_URL)('a worker process killed mid-export', { timeou
     const created = ok(await owner.call('POST', `${base}/`, BULK_EXPORT), 201);
     expect(created.has_content).toBe(false);
 
-    // `npm run worker`'s entry point, run by node itself (a SIGKILL of a wrapper would leave its child running), with
-    // a short lease and its temporary files in a directory of this test's.
+    // `npm run worker`'s entry point, with a short lease and its temporary files in a directory of this test's.
     const exportDir = path.join(dir, 'tmp');
     await mkdir(exportDir);
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/worker.ts')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        TMPDIR: exportDir,
-        DATABASE_URL: await postgresUrlOf(ctx.database),
-        DATA_DIR: path.join(dir, 'data'),
-        BOOTSTRAP: 'false',
-        LOG_LEVEL: 'warn',
-        JOB_POLL_INTERVAL_MS: '50',
-        JOB_LEASE_SECONDS: '2',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const spawned = spawnEntry('src/worker.ts', {
+      TMPDIR: exportDir,
+      DATABASE_URL: await postgresUrlOf(ctx.database),
+      DATA_DIR: path.join(dir, 'data'),
+      BOOTSTRAP: 'false',
+      JOB_POLL_INTERVAL_MS: '50',
+      JOB_LEASE_SECONDS: '2',
     });
-    let childLog = '';
-    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => (childLog += chunk.toString()));
+    child = spawned.child;
+    const childLog = spawned.output;
 
     // Mid-export: the worker holds the job and has buffered some of the rows on disk.
     const buffered = await waitFor(async () => {
-      if (child!.exitCode !== null) throw new Error(`the worker exited:\n${childLog}`);
+      if (child!.exitCode !== null) throw new Error(`the worker exited:\n${childLog()}`);
       for (const entry of await readdir(exportDir).catch(() => [] as string[])) {
         const size = await stat(path.join(exportDir, entry, 'rows.jsonl')).then((s) => s.size, () => 0);
         if (size > 0) return size;
       }
       return undefined;
     }, 30_000).catch((error: unknown) => {
-      throw new Error(`${String(error)}; worker log:\n${childLog}`);
+      throw new Error(`${String(error)}; worker log:\n${childLog()}`);
     });
     expect(buffered).toBeGreaterThan(0);
     const exited = once(child, 'exit');
