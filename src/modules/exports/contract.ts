@@ -81,7 +81,7 @@ export const CreateExportBody = z.object({
       'with optional heatmap_data_url, width, height, type, date_from, date_to and filename; ' +
       'or {session_recording_id, timestamp} (a frame of the recording, in seconds from its start), with optional width (1400), height (600), css_selector (.replayer-wrapper) and filename. ' +
       'For video/mp4, video/webm and image/gif: {session_recording_id}, with optional timestamp or start_offset_s (seconds, >= 0), duration (1-3600 s, default 5) or end_offset_s, ' +
-      'playback_speed (1-360), width (400-3840) and height (300-2160) scaled so neither side exceeds 1400, css_selector and filename; inactive periods are skipped and, once the video is made, ' +
+      'playback_speed (1-360), width (400-3840) and height (300-2160) scaled so neither side exceeds 1400, css_selector, show_metadata_footer (a bar under the replay with the URL and the second of the recording) and filename; inactive periods are skipped and, once the video is made, ' +
       'written back as inactivity_periods [{ts_from_s, ts_to_s, active, recording_ts_from_s}]. ' +
       'For application/pdf (a Burrow extension): {heatmap_url, …} or {session_recording_id, timestamp, …} as for image/png, as a one-page PDF; or {path} or {source} as for CSV, as a paginated table (at most 10,000 rows)',
   }),

@@ -21,7 +21,8 @@ const THEMES = new Set(['light', 'dark', 'system']);
  *
  * In 'export' mode (recording exports render it in Chromium) the page is the replay alone, sized to the viewport: no
  * header, timeline, inspector or controller. It starts paused at ?t= and the export drives it through
- * window.burrowExport (recording-player.js).
+ * window.burrowExport (recording-player.js). data.showMetadataFooter adds PostHog's metadata footer under the
+ * replay: the page's URL, the recording's second, and [IDLE] or [RECORDING ENDED].
  */
 export function recordingPlayerPage(data: ExportedRecording, source: PlayerSource, mode: 'viewer' | 'export' = 'viewer'): string {
   const exporting = mode === 'export';
@@ -36,6 +37,10 @@ export function recordingPlayerPage(data: ExportedRecording, source: PlayerSourc
 <script src="/static/window-switch.js" defer></script>
 <script src="/static/recording-player.js" defer></script>`;
   const timeline = exporting ? '' : '<div id="timeline" role="group" aria-label="Clicks and console errors"><div class="loaded"></div><div class="cursor"></div></div>';
-  const body = `${header}<main class="theme-${theme}" data-mode="${mode}"><div class="layout"><div class="stage"><div id="player"></div>${timeline}</div>${inspector}</div><p id="message"></p></main>`;
+  const footer =
+    exporting && data.showMetadataFooter === true
+      ? '<footer id="metadata-footer"><span class="url"><b>URL:</b> <span data-field="url"></span></span><span><b>REC_T:</b> <span data-field="time">0</span></span><span data-field="state"></span></footer>'
+      : '';
+  const body = `${header}<main class="theme-${theme}" data-mode="${mode}"><div class="layout"><div class="stage"><div id="player"></div>${footer}${timeline}</div>${inspector}</div><p id="message"></p></main>`;
   return page(`Recording ${data.recording.id}`, body, head);
 }

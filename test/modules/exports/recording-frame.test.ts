@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { decodeRgb, rgbAt } from '../../helpers/images.js';
-import { BLUE, contentOf, contextWithWorker, exportAndWait, GREEN, RED, replayEvents, type Rgb, sendReplay } from './replay-fixtures.js';
+import { BLUE, contentOf, contextWithWorker, exportAndWait, footerInk, GREEN, RED, replayEvents, type Rgb, sendReplay } from './replay-fixtures.js';
 
 /** Each channel within `tolerance` of the colour. */
 const near = (pixel: number[], [r, g, b]: Rgb, tolerance = 12) => Math.abs(pixel[0]! - r) <= tolerance && Math.abs(pixel[1]! - g) <= tolerance && Math.abs(pixel[2]! - b) <= tolerance;
@@ -60,6 +60,21 @@ describe('recording frame PNG exports', { timeout: 180_000 }, () => {
     const image = await decodeRgb(await contentOf(owner, row.id));
     expect([image.width, image.height]).toEqual([1400, 600]);
     expect(near(rgbAt(image, 700, 300), GREEN), String(rgbAt(image, 700, 300))).toBe(true);
+  });
+
+  it("adds PostHog's metadata footer under the replay with show_metadata_footer, and none without it", async () => {
+    const plain = await decodeRgb(await contentOf(owner, (await exportAndWait(owner, 'image/png', { session_recording_id: SESSION, timestamp: 3.5, width: 800, height: 500 })).id));
+    // The replay is letterboxed on the player's white: no black at the bottom.
+    expect(footerInk(plain).black).toBe(0);
+    const row = await exportAndWait(owner, 'image/png', { session_recording_id: SESSION, timestamp: 3.5, width: 800, height: 500, show_metadata_footer: true });
+    expect(row).toMatchObject({ has_content: true, exception: null });
+    const framed = await decodeRgb(await contentOf(owner, row.id));
+    expect([framed.width, framed.height]).toEqual([800, 500]);
+    // A black bar with white text (URL: https://shop.example.com/  REC_T: 3), the replay above it.
+    const ink = footerInk(framed);
+    expect(ink.black + ink.white).toBeGreaterThan(0.9);
+    expect(ink.white).toBeGreaterThan(0.01);
+    expect(near(rgbAt(framed, 400, 230), BLUE), String(rgbAt(framed, 400, 230))).toBe(true);
   });
 
   it('makes a one-page PDF of the frame as application/pdf (read back with pdftoppm)', async () => {

@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
+import { type RawImage, rgbAt } from '../../helpers/images.js';
 import type { Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
 import { documentSnapshot, nextUuid } from '../recordings/fixtures.js';
@@ -95,4 +96,22 @@ export async function contentOf(owner: Tenant, id: number): Promise<Buffer> {
   const response = await owner.call('GET', `/api/projects/${owner.teamId}/exports/${id}/content/`);
   expect(response.statusCode).toBe(200);
   return response.rawPayload;
+}
+
+/**
+ * The share of near-black and of near-white pixels in the bottom `band` rows of an image: PostHog's metadata footer
+ * is a black bar with white text (URL, REC_T) there.
+ */
+export function footerInk(image: RawImage, band = 24): { black: number; white: number } {
+  let black = 0;
+  let white = 0;
+  for (let y = image.height - band; y < image.height; y++) {
+    for (let x = 0; x < image.width; x++) {
+      const [r, g, b] = rgbAt(image, x, y);
+      if (r! < 40 && g! < 40 && b! < 40) black++;
+      else if (r! > 200 && g! > 200 && b! > 200) white++;
+    }
+  }
+  const all = band * image.width;
+  return { black: black / all, white: white / all };
 }

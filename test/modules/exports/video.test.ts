@@ -14,7 +14,7 @@ import type { TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { decodeRgb, rgbAt } from '../../helpers/images.js';
 import { capturingLogger, waitFor } from '../../helpers/jobs.js';
-import { BLUE, contentOf, contextWithWorker, exportAndWait, GREEN, RED, replayEvents, sendReplay } from './replay-fixtures.js';
+import { BLUE, contentOf, contextWithWorker, exportAndWait, footerInk, GREEN, RED, replayEvents, sendReplay } from './replay-fixtures.js';
 
 const run = promisify(execFile);
 const COLOURS = { red: RED, green: GREEN, blue: BLUE } as const;
@@ -148,6 +148,23 @@ describe('recording video exports', { timeout: 300_000 }, () => {
     expect(colours.indexOf('blue') / 4).toBeLessThanOrEqual(3.5);
     // Every period of the recording was active.
     expect(row.export_context.inactivity_periods).toEqual([{ ts_from_s: 0, ts_to_s: 6, active: true, recording_ts_from_s: 0 }]);
+  });
+
+  it("films PostHog's metadata footer under the replay with show_metadata_footer", async () => {
+    const row = await exportAndWait(owner, 'video/mp4', { session_recording_id: SESSION, timestamp: 0, duration: 2, width: 640, height: 360, show_metadata_footer: true });
+    expect(row).toMatchObject({ has_content: true, exception: null });
+    const dir = await mkdtemp(path.join(tmpdir(), 'burrow-video-test-'));
+    try {
+      await writeFile(path.join(dir, 'v.mp4'), await contentOf(owner, row.id));
+      await run('ffmpeg', ['-v', 'error', '-i', path.join(dir, 'v.mp4'), '-frames:v', '1', path.join(dir, 'first.png')]);
+      const frame = await decodeRgb(await sharp(path.join(dir, 'first.png')).toBuffer());
+      const ink = footerInk(frame, 20);
+      expect(ink.black + ink.white).toBeGreaterThan(0.85);
+      expect(ink.white).toBeGreaterThan(0.01);
+      expect(colourOf(rgbAt(frame, 320, 160))).toBe('red');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('encodes a WebM (VP8) from start_offset_s to end_offset_s, at playback_speed', async () => {

@@ -54,12 +54,15 @@ async function recordingOf(api: RecordingDeps['api'], target: RecordingTarget, a
   return { id: body.id, recording_duration: body.recording_duration, start_time: body.start_time, end_time: body.end_time };
 }
 
-/** The player page of the recording in export mode, read before a browser is taken: a missing recording fails first. */
-export async function playerPage(deps: RecordingDeps, target: RecordingTarget): Promise<string> {
+/**
+ * The player page of the recording in export mode, read before a browser is taken: a missing recording fails first.
+ * export_context.show_metadata_footer adds PostHog's metadata footer (URL, REC_T, [IDLE]) under the replay.
+ */
+export async function playerPage(deps: RecordingDeps, target: RecordingTarget, context: Record<string, unknown>): Promise<string> {
   const authorization = `Bearer ${await target.token()}`;
   const recording = await recordingOf(deps.api, target, authorization);
   return recordingPlayerPage(
-    { type: 'scene', recording },
+    { type: 'scene', recording, showMetadataFooter: context.show_metadata_footer === true || context.show_metadata_footer === 'true' },
     { snapshotsUrl: `/api/environments/${target.teamId}/session_recordings/${encodeURIComponent(target.recordingId)}/snapshots/`, authorization, credentials: 'omit' },
     'export',
   );
@@ -116,7 +119,7 @@ export async function produceRecordingPng(deps: RecordingDeps, target: Recording
   const height = sizeOf(context.height, FRAME_DEFAULTS.height, FRAME_CAPS.height, 'height');
   const seconds = Math.max(0, numberOf(context.timestamp) ?? 0);
   const file = path.join(dir, 'recording.png');
-  const html = await playerPage(deps, target);
+  const html = await playerPage(deps, target, context);
   await deps.browser.withPage(
     { viewport: { width, height } },
     async (page) => {

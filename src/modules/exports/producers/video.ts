@@ -164,7 +164,7 @@ export async function produceRecordingVideo(
   const fps = format === 'image/gif' ? GIF_FPS : VIDEO_FPS;
   const wallMs = (settings.durationSeconds * 1000) / settings.speed;
   const { signal } = target;
-  const html = await playerPage(deps, target);
+  const html = await playerPage(deps, target, context);
   const inactivityPeriods = await deps.browser.withPage(
     { viewport: { width: settings.width, height: settings.height } },
     async (page) => {

@@ -8,7 +8,9 @@
 //
 // In export mode (main[data-mode="export"], for recording exports) there is no controller or timeline: the replay
 // fills the viewport, waits paused at ?t= (data-state "ready"), and window.burrowExport plays it at a speed, skipping
-// inactive periods outright as PostHog's exporter does, with data-ended once it has played to the end.
+// inactive periods outright as PostHog's exporter does, with data-ended once it has played to the end. With
+// show_metadata_footer a black bar under the replay shows the page's URL, the recording's second and [IDLE] or
+// [RECORDING ENDED], as PostHog's PlayerFrameMetaOverlay.
 
 /** Blocks per request after the first one; the API allows up to 101 at once. */
 const BATCH = 20;
@@ -157,12 +159,36 @@ async function main() {
   /** Offsets of user activity (export mode's inactive periods), in order. */
   /** @type {number[]} */
   const activity = [];
+  /** The recording's pages ([offset, href] of its Meta events, in order), for the metadata footer. */
+  /** @type {[number, string][]} */
+  const hrefs = [];
+  const footer = document.getElementById('metadata-footer');
+
+  /** The metadata footer at `offset` ms: the URL shown then, the recording's second, and its state. */
+  const describe = (/** @type {number} */ offset) => {
+    if (!footer) return;
+    let href = '';
+    for (const [from, url] of hrefs) {
+      if (from > offset) break;
+      href = url;
+    }
+    const period = (exporting?.periods ?? []).find((p) => offset >= p.from && offset < p.to);
+    const state = exporting?.ended !== undefined ? '[RECORDING ENDED]' : period && !period.active ? '[IDLE]' : '';
+    /** @type {[string, string][]} */
+    const fields = [['url', href], ['time', String(Math.floor(Math.max(0, offset) / 1000))], ['state', state]];
+    for (const [name, text] of fields) {
+      const field = footer.querySelector(`[data-field="${name}"]`);
+      if (field && field.textContent !== text) field.textContent = text;
+    }
+    footer.dataset.ended = String(exporting?.ended !== undefined);
+  };
 
   /** @type {() => void} */
   let shown = () => {};
   const firstFrame = new Promise((resolve) => (shown = () => resolve(undefined)));
   const showPlaying = () => {
     if (!started || !rebuilt || document.body.dataset.state !== 'loading') return;
+    if (player) describe(player.getReplayer().getCurrentTime());
     document.body.dataset.state = exportMode ? 'ready' : 'playing';
     shown();
   };
@@ -217,6 +243,7 @@ async function main() {
   const note = (/** @type {SnapshotLine[]} */ lines) => {
     for (const [, event] of lines) {
       const offset = event.timestamp - origin;
+      if (event.type === META && typeof event.data?.href === 'string') hrefs.push([offset, event.data.href]);
       if (event.type === INCREMENTAL_SNAPSHOT && ACTIVE_SOURCES.includes(event.data?.source)) activity.push(offset);
       if (event.type === INCREMENTAL_SNAPSHOT && event.data?.source === MOUSE_INTERACTION && event.data.type === CLICK) mark('click', offset, 'Click');
       if (event.type !== PLUGIN || event.data?.plugin !== CONSOLE_PLUGIN) continue;
@@ -240,7 +267,7 @@ async function main() {
       props: {
         events,
         width: exportMode ? window.innerWidth : root.clientWidth || 1024,
-        height: exportMode ? window.innerHeight : Math.max(300, window.innerHeight - 220),
+        height: exportMode ? window.innerHeight - (footer?.offsetHeight ?? 0) : Math.max(300, window.innerHeight - 220),
         autoPlay: false,
         // An export skips inactive periods itself, outright (rrweb's skip would show them fast-forwarded).
         skipInactive: !exportMode,
@@ -254,12 +281,14 @@ async function main() {
     });
     player.addEventListener('ui-update-current-time', (/** @type {{ payload: number }} */ { payload }) => {
       if (cursor) cursor.style.left = at(payload);
+      describe(payload);
       if (!complete && !waiting && payload > loadedUntil) seek(payload, player.getReplayer().service.state.matches('playing'));
       else if (exporting) exporting.at(payload);
     });
     player.addEventListener('finish', () => {
       if (!exporting) return;
       exporting.ended = Date.now();
+      describe(duration);
       document.body.dataset.ended = 'true';
     });
     seek(Math.max(0, Number(new URLSearchParams(location.search).get('t')) || 0) * 1000, !exportMode);
