@@ -122,3 +122,10 @@ export class PlainBodyError extends BurrowError {
     super(kind, kind, typeof body?.error === 'string' ? body.error : typeof body?.detail === 'string' ? body.detail : kind);
   }
 }
+
+/** PostHog's ForbidDestroyModel (saved heatmaps, subscriptions): soft delete is a PATCH; DELETE is a 405 with an empty body. */
+export class HardDeleteNotAllowedError extends PlainBodyError {
+  constructor() {
+    super('method_not_allowed', null);
+  }
+}

@@ -13,5 +13,6 @@ export * from './personal-api-keys.js';
 export * from './recordings.js';
 export * from './sessions.js';
 export * from './sharing.js';
+export * from './subscriptions.js';
 export * from './teams.js';
 export * from './users.js';

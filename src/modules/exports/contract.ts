@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { missingObject } from '../../http/missing-object.js';
 import { query } from '../../http/query.js';
 import { DateTime } from '../../lib/wire.js';
 
@@ -50,29 +51,12 @@ export const ExportedAssetListSchema = z
   .object({ count: z.number().int(), next: z.string().nullable(), previous: z.string().nullable(), results: z.array(ExportedAssetSchema) })
   .meta({ id: 'PaginatedExportedAssetList' });
 
-/** Python's type name of a JSON value, as DRF prints it. */
-const pythonType = (value: unknown) =>
-  typeof value === 'string' ? 'str' : typeof value === 'boolean' ? 'bool' : Array.isArray(value) ? 'list' : value !== null && typeof value === 'object' ? 'dict' : 'float';
-
-/**
- * DRF's PrimaryKeyRelatedField for objects Burrow does not have (dashboards, insights): a pk is "does_not_exist",
- * anything that is not a pk "incorrect_type".
- */
-const missingObject = z
-  .unknown()
-  .superRefine((value, ctx) => {
-    if (value === null || value === undefined) return;
-    const isPk = (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value));
-    if (isPk) ctx.addIssue({ code: 'custom', message: `Invalid pk "${String(value).trim()}" - object does not exist.`, params: { code: 'does_not_exist' } });
-    else ctx.addIssue({ code: 'custom', message: `Incorrect type. Expected pk value, received ${pythonType(value)}.`, params: { code: 'incorrect_type' } });
-  })
-  .optional()
-  .meta({ type: 'integer', nullable: true, description: 'A dashboard or insight id; Burrow has none, so any id is refused (does_not_exist)' });
+const missingObjectField = missingObject('A dashboard or insight id; Burrow has none, so any id is refused (does_not_exist)');
 
 /** The writable fields, in the serializer's order (DRF reports the first failing field in that order). */
 export const CreateExportBody = z.object({
-  dashboard: missingObject,
-  insight: missingObject,
+  dashboard: missingObjectField,
+  insight: missingObjectField,
   export_format: z.enum(EXPORT_FORMAT_VALUES),
   export_context: z.unknown().optional().meta({
     description:

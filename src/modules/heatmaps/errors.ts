@@ -34,10 +34,3 @@ export class ContentLocationError extends PlainBodyError {
     super('not_implemented', { ...heatmap, error: 'Content location not implemented yet' });
   }
 }
-
-/** Saved heatmaps are soft-deleted through PATCH; DELETE is a 405 with an empty body. */
-export class HardDeleteNotAllowedError extends PlainBodyError {
-  constructor() {
-    super('method_not_allowed', null);
-  }
-}

@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { ErrorOrMessageSchema, ErrorSchema } from '../../http/schemas.js';
 import { actorOf, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
+import { HardDeleteNotAllowedError } from '../../lib/errors.js';
 import { printedAs } from '../../lib/json-text.js';
-import { HardDeleteNotAllowedError } from './errors.js';
 import type { HeatmapsService } from './service.js';
 import {
   ContentQuery,

@@ -5,6 +5,8 @@ import { createRecordingsRepository } from './repository.js';
 import { recordingsRoutes } from './routes.js';
 import { createRecordingsService } from './service.js';
 
+export { parseRecordingsQuery } from './list-query.js';
+
 /** The session recordings API (/session_recordings/): list, retrieve, views, deletion and snapshots of what capture stored. */
 export function createRecordingsModule({ db, blobs, apiTier }: { db: Db; blobs: BlobStore; apiTier: ApiTier }) {
   const service = createRecordingsService({ recordings: createRecordingsRepository(db), blobs });
