@@ -21,6 +21,7 @@ import { createRecordingsModule } from './modules/recordings/index.js';
 import { createReplayAiModule } from './modules/replay-ai/index.js';
 import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
+import { createSubscriptionsModule } from './modules/subscriptions/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
@@ -76,6 +77,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     browser,
     ffmpegPath: config.ffmpegPath,
   });
+  const subscriptions = createSubscriptionsModule({ db, guard });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 
@@ -120,6 +122,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       sessions.routes,
       exports.routes,
       exports.publicRoutes,
+      subscriptions.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs, exports.jobs]),
   };

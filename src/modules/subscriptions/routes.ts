@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { paginated, pageParams } from '../../http/pagination.js';
+import { actorOf, teamOf } from '../../http/route.js';
+import { teamRoutes } from '../../http/team-routes.js';
+import { HardDeleteNotAllowedError } from '../../lib/errors.js';
+import {
+  CreateSubscriptionBody,
+  PatchSubscriptionBody,
+  SubscriptionIdParams,
+  SubscriptionListQuery,
+  SubscriptionListSchema,
+  SubscriptionRetrieveQuery,
+  SubscriptionSchema,
+  SummaryQuotaSchema,
+} from './contract.js';
+import type { SubscriptionsService } from './service.js';
+
+const read = { object: 'subscription', action: 'read' } as const;
+const write = { object: 'subscription', action: 'write' } as const;
+
+/** Subscriptions under both prefixes: the API and its rules; delivery is not built yet. */
+export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
+  teamRoutes(async (app, { team }) => {
+    const tags = ['subscriptions'];
+
+    app.get(
+      '/subscriptions/',
+      {
+        config: { access: { scope: read, target: team } },
+        schema: {
+          operationId: 'subscriptions_list',
+          tags,
+          summary: 'Subscriptions of this project, newest first; deleted ones only with ?deleted=true',
+          querystring: SubscriptionListQuery,
+          response: { 200: SubscriptionListSchema },
+        },
+      },
+      async (request) => {
+        const page = pageParams(request.query);
+        const { results, count } = await subscriptions.list(teamOf(request), request.query, page);
+        return paginated(request, page, count, results);
+      },
+    );
+
+    app.post(
+      '/subscriptions/',
+      {
+        config: { access: { scope: write, target: team } },
+        schema: {
+          operationId: 'subscriptions_create',
+          tags,
+          summary: 'Create a subscription to an insight, a dashboard, a saved heatmap or a recordings query (delivery is not built yet)',
+          body: CreateSubscriptionBody,
+          response: { 201: SubscriptionSchema },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await subscriptions.create(teamOf(request), actorOf(request), request.body)),
+    );
+
+    app.get(
+      '/subscriptions/summary_quota/',
+      {
+        config: { access: { scope: read, target: team } },
+        schema: { operationId: 'subscriptions_summary_quota_retrieve', tags, summary: 'AI summaries in use and the limit (none)', response: { 200: SummaryQuotaSchema } },
+      },
+      async (request) => subscriptions.summaryQuota(teamOf(request)),
+    );
+
+    app.get(
+      '/subscriptions/:id/',
+      {
+        config: { access: { scope: read, target: team } },
+        schema: {
+          operationId: 'subscriptions_retrieve',
+          tags,
+          summary: 'A subscription, deleted or not',
+          params: SubscriptionIdParams,
+          querystring: SubscriptionRetrieveQuery,
+          response: { 200: SubscriptionSchema },
+        },
+      },
+      async (request) => subscriptions.retrieve(teamOf(request), request.params.id, request.query),
+    );
+
+    app.put(
+      '/subscriptions/:id/',
+      {
+        config: { access: { scope: write, target: team } },
+        schema: { operationId: 'subscriptions_update', tags, params: SubscriptionIdParams, body: CreateSubscriptionBody, response: { 200: SubscriptionSchema } },
+      },
+      async (request) => subscriptions.update(teamOf(request), request.params.id, request.body),
+    );
+
+    app.patch(
+      '/subscriptions/:id/',
+      {
+        config: { access: { scope: write, target: team } },
+        schema: {
+          operationId: 'subscriptions_partial_update',
+          tags,
+          summary: 'Change a subscription; deleted: true soft-deletes it',
+          params: SubscriptionIdParams,
+          body: PatchSubscriptionBody,
+          response: { 200: SubscriptionSchema },
+        },
+      },
+      async (request) => subscriptions.update(teamOf(request), request.params.id, request.body ?? {}),
+    );
+
+    app.delete(
+      '/subscriptions/:id/',
+      {
+        config: { access: { scope: write, target: team } },
+        schema: {
+          operationId: 'subscriptions_destroy',
+          tags,
+          summary: 'Hard delete of this model is not allowed. Use a patch API call to set "deleted" to true',
+          params: SubscriptionIdParams,
+          response: { 405: z.null().meta({ description: 'Always, with an empty body' }) },
+        },
+      },
+      async () => {
+        throw new HardDeleteNotAllowedError();
+      },
+    );
+  });

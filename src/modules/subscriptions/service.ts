@@ -1,0 +1,278 @@
+import { NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
+import { fromDate, isoZ } from '../../lib/time.js';
+import type { PageParams } from '../../lib/wire.js';
+import type { UrlGuard } from '../../net/url-guard.js';
+import { type Actor, type TeamAccess, toUserBasic } from '../identity/index.js';
+import { parseRecordingsQuery } from '../recordings/index.js';
+import {
+  type CreateSubscriptionInput,
+  DEFAULT_HEATMAP_WIDTH,
+  DEFAULT_TIMEZONE,
+  type Frequency,
+  type PatchSubscriptionInput,
+  RESOURCE_TYPES,
+  type ResourceType,
+  type Subscription,
+  type SubscriptionListInput,
+  TARGET_TYPES,
+  type Weekday,
+} from './contract.js';
+import type { NewSubscription, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
+import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, type Schedule, summaryOf } from './rules.js';
+
+export interface SubscriptionsServiceDeps {
+  subscriptions: SubscriptionsRepository;
+  guard: Pick<UrlGuard, 'check'>;
+}
+
+const TIME_ZONES = new Set<string>([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+/** PostHog's str_to_bool. */
+const strToBool = (value: string) => ['y', 'yes', 't', 'true', 'on', '1'].includes(value.toLowerCase());
+const PROMPT_REFUSED = 'AI prompt subscriptions are not available: Burrow has no AI reports.';
+const MISSING_RESOURCE = 'A subscription must have an insight, a dashboard, a prompt, a saved heatmap or a recordings query.';
+
+/** The resource fields, in the order PostHog derives resource_type; the message when another one is set too. */
+const RESOURCES = [
+  ['insight', 'Insight subscriptions cannot also set dashboard, prompt, saved_heatmap or recordings_query.'],
+  ['dashboard', 'Dashboard subscriptions cannot also set insight, prompt, saved_heatmap or recordings_query.'],
+  ['prompt', 'Prompt subscriptions cannot also set insight, dashboard, saved_heatmap or recordings_query.'],
+  ['saved_heatmap', 'Saved heatmap subscriptions cannot also set insight, dashboard, prompt or recordings_query.'],
+  ['recordings_query', 'Recordings subscriptions cannot also set insight, dashboard, prompt or saved_heatmap.'],
+] as const;
+
+function resourceTypeOf(row: SubscriptionWithRefs): ResourceType | null {
+  if (row.insightId !== null) return 'insight';
+  if (row.dashboardId !== null) return 'dashboard';
+  if (row.prompt) return 'ai_prompt';
+  if (row.savedHeatmapId !== null) return 'heatmap';
+  return row.recordingsQuery !== null ? 'recordings' : null;
+}
+
+export function toSubscription(row: SubscriptionWithRefs): Subscription {
+  return {
+    id: row.id,
+    dashboard: row.dashboardId,
+    insight: row.insightId,
+    target_type: row.targetType as Subscription['target_type'],
+    target_value: row.targetValue,
+    frequency: row.frequency as Frequency,
+    interval: row.interval,
+    byweekday: row.byweekday as Weekday[] | null,
+    bysetpos: row.bysetpos,
+    count: row.count,
+    start_date: isoZ(row.startDate),
+    until_date: isoZ(row.untilDate),
+    created_at: isoZ(row.createdAt),
+    created_by: row.createdBy && toUserBasic(row.createdBy),
+    deleted: row.deleted,
+    title: row.title,
+    next_delivery_date: isoZ(row.nextDeliveryDate),
+    invite_message: null,
+    summary: summaryOf(row),
+    resource_type: resourceTypeOf(row),
+    resource_name: row.heatmap ? row.heatmap.name || row.heatmap.url : null,
+    insight_short_id: null,
+    dashboard_export_insights: row.dashboardExportInsights,
+    enabled: row.enabled,
+    integration_id: row.integrationId,
+    summary_enabled: row.summaryEnabled,
+    summary_prompt_guide: row.summaryPromptGuide,
+    prompt: row.prompt,
+    saved_heatmap: row.heatmap?.shortId ?? null,
+    recordings_query: row.recordingsQuery,
+    width: row.width,
+    timezone: row.timezone,
+  };
+}
+
+const scheduleOf = (row: Pick<NewSubscription, 'frequency' | 'interval' | 'byweekday' | 'bysetpos' | 'count' | 'startDate' | 'untilDate' | 'timezone'>): Schedule => ({
+  frequency: row.frequency,
+  interval: row.interval ?? 1,
+  byweekday: row.byweekday ?? null,
+  bysetpos: row.bysetpos ?? null,
+  count: row.count ?? null,
+  startDate: isoZ(row.startDate),
+  untilDate: isoZ(row.untilDate ?? null),
+  timezone: row.timezone ?? DEFAULT_TIMEZONE,
+});
+
+/** PostHog's SubscriptionViewSet and SubscriptionSerializer rules, without delivery (not built yet). */
+export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
+  const { subscriptions } = deps;
+
+  async function find(team: TeamAccess, rawId: string, filters: { insight?: number; dashboard?: number } = {}): Promise<SubscriptionWithRefs> {
+    const id = /^\d+$/.test(rawId) && Number(rawId) <= 2_147_483_647 ? Number(rawId) : null;
+    const row = id === null ? undefined : await subscriptions.find(team.team.id, id);
+    if (!row || (filters.insight !== undefined && row.insightId !== filters.insight) || (filters.dashboard !== undefined && row.dashboardId !== filters.dashboard)) {
+      throw new NotFoundError();
+    }
+    return row;
+  }
+
+  /**
+   * The rules of §4.7 that are not a single field's, on the written fields (`input`) over the stored ones. Returns the
+   * columns the input sets.
+   */
+  async function validate(team: TeamAccess, input: PatchSubscriptionInput, stored: SubscriptionWithRefs | null): Promise<Partial<NewSubscription>> {
+    const values: Partial<NewSubscription> = {};
+
+    // The one resource a subscription reports on (insight and dashboard ids were refused by the body's schema).
+    const present = (field: (typeof RESOURCES)[number][0]): boolean => {
+      if (field in input) return input[field] !== null && input[field] !== undefined && input[field] !== '';
+      if (!stored) return false;
+      if (field === 'saved_heatmap') return stored.savedHeatmapId !== null;
+      if (field === 'recordings_query') return stored.recordingsQuery !== null;
+      return Boolean(field === 'prompt' ? stored.prompt : field === 'insight' ? stored.insightId : stored.dashboardId);
+    };
+    const set = RESOURCES.filter(([field]) => present(field));
+    if (set.length === 0 && !stored) throw new ValidationError(MISSING_RESOURCE);
+    if (set.length > 1) throw new ValidationError(set[0]![1], set[0]![0]);
+    if (input.prompt) throw new ValidationError(PROMPT_REFUSED, 'prompt');
+    if ('prompt' in input) values.prompt = input.prompt || null;
+
+    if (input.saved_heatmap !== undefined) {
+      const heatmap = input.saved_heatmap ? await subscriptions.findHeatmap(team.team.id, input.saved_heatmap) : undefined;
+      if (input.saved_heatmap && !heatmap) throw new ValidationError(`Object with short_id=${input.saved_heatmap} does not exist.`, 'saved_heatmap', 'does_not_exist');
+      values.savedHeatmapId = heatmap?.id ?? null;
+    }
+    if (input.recordings_query !== undefined) {
+      if (input.recordings_query !== null) checkRecordingsQuery(team, input.recordings_query);
+      values.recordingsQuery = input.recordings_query;
+    }
+    const heatmapReport = present('saved_heatmap');
+    if (input.width !== undefined && input.width !== null && !heatmapReport) throw new ValidationError('Only saved heatmap subscriptions have a width.', 'width');
+    if (input.width !== undefined || values.savedHeatmapId !== undefined) values.width = heatmapReport ? (input.width ?? stored?.width ?? DEFAULT_HEATMAP_WIDTH) : null;
+
+    checkInsightSelection(input.dashboard_export_insights);
+    if (input.dashboard_export_insights !== undefined) values.dashboardExportInsights = [];
+
+    // Delivery targets.
+    const targetType = input.target_type ?? stored?.targetType;
+    if (input.integration_id !== undefined && input.integration_id !== null) {
+      throw new ValidationError('This integration does not exist or does not belong to your team.', 'integration_id');
+    }
+    if (targetType === 'slack') throw new ValidationError('A Slack integration is required for Slack subscriptions.', 'integration_id');
+    const targetValue = input.target_value ?? stored?.targetValue;
+    if (targetType === 'webhook' && targetValue !== undefined && (input.target_value !== undefined || input.target_type !== undefined)) {
+      const verdict = await deps.guard.check(targetValue);
+      if (!verdict.allowed) throw new ValidationError(`Invalid webhook URL: ${verdict.reason}`, 'target_value');
+    }
+
+    // AI summaries: Burrow has no AI.
+    if (input.summary_prompt_guide !== undefined) {
+      if (input.summary_prompt_guide.length > 500) throw new ValidationError('AI summary context must be 500 characters or fewer.', 'summary_prompt_guide');
+      if (input.summary_prompt_guide !== '') throw new PermissionDeniedError('Setting AI summary context is not enabled for this organization.');
+    }
+    if (input.summary_enabled) throw new ValidationError('AI summaries are not available: Burrow has no AI.', 'summary_enabled');
+
+    if (input.timezone !== undefined && !TIME_ZONES.has(input.timezone)) {
+      throw new ValidationError(`"${input.timezone}" is not a valid choice.`, 'timezone', 'invalid_choice');
+    }
+    return values;
+  }
+
+  /** A RecordingsQuery is checked as the recordings list checks its parameters (each one JSON-encoded there). */
+  function checkRecordingsQuery(team: TeamAccess, value: Record<string, unknown>): void {
+    const raw = Object.fromEntries(Object.entries(value).map(([key, item]) => [key, typeof item === 'string' ? item : JSON.stringify(item)]));
+    try {
+      parseRecordingsQuery(raw, { now: new Date(), timeZone: team.team.timezone });
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(error.detail, error.attr ? `recordings_query__${error.attr}` : 'recordings_query', error.code);
+      throw error;
+    }
+  }
+
+  /** dashboard_export_insights: only a dashboard subscription selects insights, and Burrow has no dashboards. */
+  function checkInsightSelection(value: unknown): void {
+    if (value === undefined || value === null) return;
+    if (!Array.isArray(value)) throw new ValidationError('Expected a list of insight IDs.', 'dashboard_export_insights');
+    if (!value.every((item) => Number.isInteger(item))) throw new ValidationError('All items must be integers.', 'dashboard_export_insights');
+    if (value.length > 0) throw new ValidationError('Cannot set insights selection without a dashboard.', 'dashboard_export_insights');
+  }
+
+  const scheduleColumns = (input: PatchSubscriptionInput): Partial<NewSubscription> => ({
+    ...(input.frequency !== undefined && { frequency: input.frequency }),
+    ...(input.interval !== undefined && { interval: input.interval }),
+    ...(input.byweekday !== undefined && { byweekday: input.byweekday }),
+    ...(input.bysetpos !== undefined && { bysetpos: input.bysetpos }),
+    ...(input.count !== undefined && { count: input.count }),
+    ...(input.start_date !== undefined && { startDate: input.start_date }),
+    ...(input.until_date !== undefined && { untilDate: input.until_date }),
+    ...(input.timezone !== undefined && { timezone: input.timezone }),
+  });
+
+  const otherColumns = (input: PatchSubscriptionInput): Partial<NewSubscription> => ({
+    ...(input.target_type !== undefined && { targetType: input.target_type }),
+    ...(input.target_value !== undefined && { targetValue: input.target_value }),
+    ...(input.deleted !== undefined && { deleted: input.deleted }),
+    ...(input.title !== undefined && { title: input.title }),
+    ...(input.enabled !== undefined && { enabled: input.enabled }),
+    ...(input.summary_enabled !== undefined && { summaryEnabled: input.summary_enabled }),
+    ...(input.summary_prompt_guide !== undefined && { summaryPromptGuide: input.summary_prompt_guide }),
+  });
+
+  return {
+    async list(team: TeamAccess, query: SubscriptionListInput, page: PageParams): Promise<{ results: Subscription[]; count: number }> {
+      if (query.created_by !== undefined && !UUID.test(query.created_by)) throw new ValidationError('Not a valid UUID.', 'created_by', 'invalid');
+      if (query.target_type && !(TARGET_TYPES as readonly string[]).includes(query.target_type)) {
+        throw new ValidationError(`Must be one of: ${TARGET_TYPES.join(', ')}.`, 'target_type');
+      }
+      if (query.resource_type && !(RESOURCE_TYPES as readonly string[]).includes(query.resource_type)) {
+        throw new ValidationError(`Select a valid choice. ${query.resource_type} is not one of the available choices.`, 'resource_type', 'invalid_choice');
+      }
+      const { rows, count } = await subscriptions.list(
+        team.team.id,
+        {
+          deleted: query.deleted !== undefined && strToBool(query.deleted),
+          insightId: query.insight,
+          dashboardId: query.dashboard,
+          createdByUuid: query.created_by,
+          resourceType: query.resource_type || undefined,
+          targetType: query.target_type || undefined,
+          search: query.search || undefined,
+          ordering: query.ordering?.split(',')[0]?.trim() || '-created_at',
+        },
+        page,
+      );
+      return { results: rows.map(toSubscription), count };
+    },
+
+    async create(team: TeamAccess, actor: Actor, input: CreateSubscriptionInput): Promise<Subscription> {
+      const values = { ...(await validate(team, input, null)), ...scheduleColumns(input), ...otherColumns(input) } as NewSubscription;
+      const next = nextDeliveryDate(scheduleOf(values));
+      if (next === null) throw new ValidationError(EXHAUSTED_MESSAGE, 'start_date');
+      const row = await subscriptions.insert({ ...values, teamId: team.team.id, createdById: actor.user.id, nextDeliveryDate: fromDate(next) });
+      return toSubscription((await subscriptions.find(team.team.id, row.id))!);
+    },
+
+    async retrieve(team: TeamAccess, id: string, filters: { insight?: number; dashboard?: number }): Promise<Subscription> {
+      return toSubscription(await find(team, id, filters));
+    },
+
+    /** PUT and PATCH: the fields given change; the next delivery moves only when the rule changed, or on re-enable. */
+    async update(team: TeamAccess, id: string, input: PatchSubscriptionInput): Promise<Subscription> {
+      const stored = await find(team, id);
+      const values = { ...(await validate(team, input, stored)), ...scheduleColumns(input), ...otherColumns(input) };
+      const merged = { ...stored, ...values };
+      const enabled = merged.enabled;
+      const reenabled = enabled && !stored.enabled;
+      const ruleChanged = ruleKey(scheduleOf(merged)) !== ruleKey(scheduleOf(stored));
+      if (reenabled || ruleChanged) {
+        const next = nextDeliveryDate(scheduleOf(merged));
+        if (next === null && reenabled) throw new ValidationError(`${EXHAUSTED_MESSAGE.replace(/\.$/, '')} before re-enabling.`, 'enabled');
+        if (next === null && enabled) throw new ValidationError(EXHAUSTED_MESSAGE);
+        values.nextDeliveryDate = next && fromDate(next);
+      }
+      await subscriptions.update(team.team.id, stored.id, values);
+      return toSubscription((await subscriptions.find(team.team.id, stored.id))!);
+    },
+
+    /** summary_quota/: AI summaries on; Burrow has no plans, so no limit. */
+    async summaryQuota(team: TeamAccess): Promise<{ active_count: number; limit: number | null; at_limit: boolean }> {
+      return { active_count: await subscriptions.countSummaryEnabled(team.team.id), limit: null, at_limit: false };
+    },
+  };
+}
+
+export type SubscriptionsService = ReturnType<typeof createSubscriptionsService>;
