@@ -71,8 +71,10 @@ export function createSubscriptionsRepository(db: Db) {
         const pattern = `%${escapeLike(filters.search)}%`;
         conditions.push(or(sql`${subscriptions.title} ilike ${pattern}`, sql`${savedHeatmaps.name} ilike ${pattern}`)!);
       }
-      const descending = filters.ordering.startsWith('-');
-      const column = ORDER_COLUMNS[filters.ordering.replace(/^-/, '')] ?? ORDER_COLUMNS.created_at!;
+      // DRF's OrderingFilter drops a field it does not know and keeps the default order.
+      const ordering = ORDER_COLUMNS[filters.ordering.replace(/^-/, '')] ? filters.ordering : '-created_at';
+      const descending = ordering.startsWith('-');
+      const column = ORDER_COLUMNS[ordering.replace(/^-/, '')]!;
       const where = and(...conditions);
       const rows = await select(db)
         .where(where)
