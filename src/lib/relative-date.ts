@@ -46,7 +46,7 @@ function deltaFor(count: number, kind: string, position: string | undefined): De
 const daysInMonth = (year: number, month: number): number => new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
 
 /** The wall clock of timeZone at an instant, as a Date whose UTC fields are that wall clock. */
-function wallClock(instant: Date, timeZone: string): Date {
+export function wallClock(instant: Date, timeZone: string): Date {
   const parts = new Intl.DateTimeFormat('en-US', {
     timeZone,
     hourCycle: 'h23',

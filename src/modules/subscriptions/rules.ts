@@ -1,4 +1,5 @@
 import rrulePkg from 'rrule';
+import { wallClock } from '../../lib/relative-date.js';
 import { FREQUENCIES, type Frequency, WEEKDAYS, type Weekday } from './contract.js';
 
 // rrule is CommonJS: Node's ESM loader sees only its default export.
@@ -48,21 +49,8 @@ export function summaryOf(s: Pick<Schedule, 'frequency' | 'interval' | 'byweekda
 }
 
 /** The UTC offset of a time zone at an instant, in milliseconds. */
-function offsetAt(instantMs: number, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(instantMs));
-  const field = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((part) => part.type === type)?.value);
-  const wall = Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second'));
-  return wall - (instantMs - (((instantMs % 1000) + 1000) % 1000));
-}
+const offsetAt = (instantMs: number, timeZone: string): number =>
+  wallClock(new Date(instantMs), timeZone).getTime() - (instantMs - (((instantMs % 1000) + 1000) % 1000));
 
 /** An instant as the wall clock of the zone, in a Date's UTC fields (rrule's "floating" time). */
 const toWallClock = (instantMs: number, timeZone: string) => new Date(instantMs + offsetAt(instantMs, timeZone));
