@@ -131,6 +131,43 @@ export const SubscriptionListQuery = z.object({
 
 export const SubscriptionRetrieveQuery = z.object({ insight: query.optionalInteger(), dashboard: query.optionalInteger() });
 
+export const DELIVERY_STATUSES = ['starting', 'completed', 'failed', 'skipped'] as const;
+
+/** PostHog's SubscriptionDelivery (read-only); Burrow delivers nothing yet, so there are none. */
+export const SubscriptionDeliverySchema = z
+  .object({
+    id: z.uuid(),
+    subscription: z.number().int(),
+    temporal_workflow_id: z.string(),
+    idempotency_key: z.string(),
+    trigger_type: z.enum(['scheduled', 'manual', 'target_change']),
+    scheduled_at: DateTime.nullable(),
+    target_type: z.string(),
+    target_value: z.string(),
+    exported_asset_ids: z.array(z.number().int()),
+    content_snapshot: z.unknown(),
+    recipient_results: z.array(z.unknown()),
+    status: z.enum(DELIVERY_STATUSES),
+    error: z.unknown().nullable(),
+    created_at: DateTime,
+    last_updated_at: DateTime,
+    finished_at: DateTime.nullable(),
+    change_summary: z.string().nullable(),
+  })
+  .meta({ id: 'SubscriptionDelivery' });
+
+export const SubscriptionDeliveryListSchema = z
+  .object({ next: z.string().nullable(), previous: z.string().nullable(), results: z.array(SubscriptionDeliverySchema) })
+  .meta({ id: 'PaginatedSubscriptionDeliveryList', description: 'DRF cursor pagination (50 a page, newest first); always empty until delivery is built' });
+
+export const DeliveryListQuery = z.object({
+  cursor: z.string().optional().meta({ description: 'The pagination cursor value.' }),
+  status: z.string().optional().meta({ description: DELIVERY_STATUSES.join(', ') }),
+});
+
+export const DeliveryParams = z.object({ subscription_id: z.string().meta({ description: 'The subscription id' }) });
+export const DeliveryIdParams = DeliveryParams.extend({ id: z.string().meta({ description: 'A delivery id (uuid)' }) });
+
 export const SubscriptionIdParams = z.object({ id: z.string().meta({ description: 'A unique integer value identifying this subscription.' }) });
 
 export type Subscription = z.infer<typeof SubscriptionSchema>;

@@ -5,7 +5,12 @@ import { teamRoutes } from '../../http/team-routes.js';
 import { HardDeleteNotAllowedError } from '../../lib/errors.js';
 import {
   CreateSubscriptionBody,
+  DeliveryIdParams,
+  DeliveryListQuery,
+  DeliveryParams,
   PatchSubscriptionBody,
+  SubscriptionDeliveryListSchema,
+  SubscriptionDeliverySchema,
   SubscriptionIdParams,
   SubscriptionListQuery,
   SubscriptionListSchema,
@@ -105,6 +110,37 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
         },
       },
       async (request) => subscriptions.update(teamOf(request), request.params.id, request.body ?? {}),
+    );
+
+    app.get(
+      '/subscriptions/:subscription_id/deliveries/',
+      {
+        config: { access: { scope: read, target: team } },
+        schema: {
+          operationId: 'subscriptions_deliveries_list',
+          tags,
+          summary: "The subscription's delivery history (cursor pages); empty until delivery is built",
+          params: DeliveryParams,
+          querystring: DeliveryListQuery,
+          response: { 200: SubscriptionDeliveryListSchema },
+        },
+      },
+      async (request) => subscriptions.deliveries(teamOf(request), request.params.subscription_id, request.query.status),
+    );
+
+    app.get(
+      '/subscriptions/:subscription_id/deliveries/:id/',
+      {
+        config: { access: { scope: read, target: team } },
+        schema: {
+          operationId: 'subscriptions_deliveries_retrieve',
+          tags,
+          summary: 'A delivery of the subscription; there are none yet (404)',
+          params: DeliveryIdParams,
+          response: { 200: SubscriptionDeliverySchema },
+        },
+      },
+      async (request) => subscriptions.delivery(teamOf(request), request.params.subscription_id),
     );
 
     app.delete(

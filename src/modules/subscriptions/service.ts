@@ -7,6 +7,7 @@ import { parseRecordingsQuery } from '../recordings/index.js';
 import {
   type CreateSubscriptionInput,
   DEFAULT_HEATMAP_WIDTH,
+  DELIVERY_STATUSES,
   DEFAULT_TIMEZONE,
   type Frequency,
   type PatchSubscriptionInput,
@@ -266,6 +267,24 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       }
       await subscriptions.update(team.team.id, stored.id, values);
       return toSubscription((await subscriptions.find(team.team.id, stored.id))!);
+    },
+
+    /**
+     * deliveries/: the subscription's delivery history, a DRF cursor page. Burrow delivers nothing yet, so it is empty;
+     * the subscription must be the team's (404 otherwise) and ?status= one of PostHog's.
+     */
+    async deliveries(team: TeamAccess, subscriptionId: string, status: string | undefined): Promise<{ next: null; previous: null; results: [] }> {
+      if (status && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
+        throw new ValidationError(`Select a valid choice. ${status} is not one of the available choices.`, 'status', 'invalid_choice');
+      }
+      await find(team, subscriptionId);
+      return { next: null, previous: null, results: [] };
+    },
+
+    /** deliveries/:id/: there are none yet. */
+    async delivery(team: TeamAccess, subscriptionId: string): Promise<never> {
+      await find(team, subscriptionId);
+      throw new NotFoundError();
     },
 
     /** summary_quota/: AI summaries on; Burrow has no plans, so no limit. */

@@ -341,6 +341,18 @@ describe('subscriptions', () => {
     });
   });
 
+  describe('deliveries (none until delivery is built)', () => {
+    it('answers an empty cursor page for a subscription of the team, 404 otherwise', async () => {
+      const made = await create();
+      const url = `${base}/${made.id}/deliveries`;
+      expect(ok(await owner.call('GET', `${url}/`))).toEqual({ next: null, previous: null, results: [] });
+      expect(ok(await owner.call('GET', `${url}/?status=failed&cursor=abc`))).toEqual({ next: null, previous: null, results: [] });
+      expectError(await owner.call('GET', `${url}/?status=lost`), 400, invalid('Select a valid choice. lost is not one of the available choices.', 'status', 'invalid_choice'));
+      expectError(await owner.call('GET', `${url}/00000000-0000-0000-0000-000000000000/`), 404, notFound());
+      expectError(await owner.call('GET', `${base}/999999/deliveries/`), 404, notFound());
+    });
+  });
+
   const subscription = async (tenant: Tenant) => {
     const hm = await factories(ctx).heatmap(tenant);
     const made = ok<Body>(await tenant.call('POST', `/api/projects/${tenant.teamId}/subscriptions/`, payload({ saved_heatmap: hm.short_id })), 201);
@@ -355,6 +367,7 @@ describe('subscriptions', () => {
       { method: 'GET', path: '/subscriptions/summary_quota/', scope: 'subscription:read', status: 200 },
       { method: 'POST', path: '/subscriptions/', scope: 'subscription:write', body: { ...full, recordings_query: {} }, status: 201 },
       { method: 'GET', path: '/subscriptions/:id/', scope: 'subscription:read', object: subscription, status: 200 },
+      { method: 'GET', path: '/subscriptions/:id/deliveries/', scope: 'subscription:read', object: subscription, status: 200 },
       { method: 'PATCH', path: '/subscriptions/:id/', scope: 'subscription:write', object: subscription, body: { title: 'Changed' }, status: 200 },
       { method: 'PUT', path: '/subscriptions/:id/', scope: 'subscription:write', object: subscription, body: full, status: 200 },
       // DELETE answers 405 once authorized, whatever the id (ForbidDestroyModel never looks the object up).
