@@ -90,7 +90,11 @@ const writable = {
   frequency: z.enum(FREQUENCIES),
   interval: Int32.min(1),
   byweekday: z.array(z.enum(WEEKDAYS)).nullable().optional(),
-  bysetpos: Int32.nullable().optional(),
+  bysetpos: Int32.nullable()
+    .optional()
+    .refine((value) => value === null || value === undefined || (value !== 0 && Math.abs(value) <= 366), {
+      message: 'bysetpos must be between 1 and 366, or between -366 and -1.',
+    }),
   count: Int32.nullable().optional(),
   start_date: dateTimeField,
   until_date: dateTimeField.nullable().optional(),

@@ -89,6 +89,8 @@ function ruleOf(s: Schedule) {
  * the rule is exhausted (count used up, until passed).
  */
 export function nextDeliveryDate(s: Schedule, now = new Date(), from?: Date): Date | null {
+  // dateutil yields nothing for a count of 0 or less (rrule.js would take a negative count as no count).
+  if (s.count !== null && s.count <= 0) return null;
   const floor = Math.max(from?.getTime() ?? 0, now.getTime() + LOOK_AHEAD_MS);
   const rule = ruleOf(s);
   let next = rule.after(toWallClock(floor, s.timezone), false);

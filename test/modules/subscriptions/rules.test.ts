@@ -50,6 +50,8 @@ describe('next_delivery_date (§4.5, with a time zone)', () => {
     ['bysetpos without byweekday is ignored', { frequency: 'monthly', bysetpos: 2, startDate: '2026-01-15T09:00:00Z' }, '2026-03-01T00:00:00Z', '2026-03-15T09:00:00Z'],
     ['count: the last occurrence', { count: 3 }, '2026-01-02T12:00:00Z', '2026-01-03T09:00:00Z'],
     ['count: used up', { count: 3 }, '2026-01-03T12:00:00Z', null],
+    ['count 0: nothing', { count: 0, startDate: '2030-01-01T09:00:00Z' }, '2026-01-01T00:00:00Z', null],
+    ['count -1: nothing (as dateutil)', { count: -1, startDate: '2030-01-01T09:00:00Z' }, '2026-01-01T00:00:00Z', null],
     ['until: inclusive', { untilDate: '2026-03-05T09:00:00Z' }, '2026-03-04T12:00:00Z', '2026-03-05T09:00:00Z'],
     ['until: passed', { untilDate: '2026-03-05T09:00:00Z' }, '2026-03-05T12:00:00Z', null],
     // Europe/Paris: CET (+1) to CEST (+2) on 2026-03-29, back on 2026-10-25.

@@ -146,6 +146,7 @@ describe('subscriptions', () => {
 
     it('refuses a schedule that has ended (count, until) on create, on change and on re-enable', async () => {
       expectError(await owner.call('POST', `${base}/`, payload({ start_date: '2020-01-01T09:00:00Z', count: 2 })), 400, invalid(EXHAUSTED, 'start_date'));
+      expectError(await owner.call('POST', `${base}/`, payload({ count: 0 })), 400, invalid(EXHAUSTED, 'start_date'));
       expectError(await owner.call('POST', `${base}/`, payload({ start_date: '2020-01-01T09:00:00Z', until_date: '2021-01-01T00:00:00Z' })), 400, invalid(EXHAUSTED, 'start_date'));
       const made = await create();
       expectError(await patch(made.id, { start_date: '2020-01-01T09:00:00Z', count: 1 }), 400, invalid(EXHAUSTED, null));
@@ -175,6 +176,8 @@ describe('subscriptions', () => {
       await refused(payload({ interval: undefined }), 'This field is required.', 'interval', 'required');
       await refused(payload({ interval: 0 }), 'Ensure this value is greater than or equal to 1.', 'interval', 'min_value');
       await refused(payload({ byweekday: ['funday'] }), '"funday" is not a valid choice.', 'byweekday__0', 'invalid_choice');
+      await refused(payload({ byweekday: ['monday'], bysetpos: 0 }), 'bysetpos must be between 1 and 366, or between -366 and -1.', 'bysetpos');
+      await refused(payload({ bysetpos: -367 }), 'bysetpos must be between 1 and 366, or between -366 and -1.', 'bysetpos');
       await refused(payload({ start_date: undefined }), 'This field is required.', 'start_date', 'required');
       await refused(
         payload({ start_date: 'next week' }),
