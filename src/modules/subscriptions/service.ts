@@ -127,7 +127,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       return Boolean(field === 'prompt' ? stored.prompt : field === 'insight' ? stored.insightId : stored.dashboardId);
     };
     const set = RESOURCES.filter(([field]) => present(field));
-    if (set.length === 0 && !stored) throw new ValidationError(MISSING_RESOURCE);
+    if (set.length === 0) throw new ValidationError(MISSING_RESOURCE);
     if (set.length > 1) throw new ValidationError(set[0]![1], set[0]![0]);
     if (input.prompt) throw new ValidationError(PROMPT_REFUSED, 'prompt');
     if ('prompt' in input) values.prompt = input.prompt || null;

@@ -199,6 +199,7 @@ describe('subscriptions', () => {
       await refused(payload({ saved_heatmap: undefined, prompt: 'Summarise' }), 'AI prompt subscriptions are not available: Burrow has no AI reports.', 'prompt');
       const made = await create();
       expectError(await patch(made.id, { recordings_query: {} }), 400, invalid('Saved heatmap subscriptions cannot also set insight, dashboard, prompt or recordings_query.', 'saved_heatmap'));
+      expectError(await patch(made.id, { saved_heatmap: null }), 400, invalid('A subscription must have an insight, a dashboard, a prompt, a saved heatmap or a recordings query.', null));
       expect(ok<Body>(await patch(made.id, { saved_heatmap: null, recordings_query: {} }))).toMatchObject({ resource_type: 'recordings', width: null });
     });
 
