@@ -174,11 +174,14 @@ export function createExportsRepository(db: Db) {
         .where(and(...conditions))
         .orderBy(desc(events.timestamp), desc(events.uuid))
         .limit(q.limit);
-      return rows.map(({ personUuid, personProperties, ...row }) => ({
-        ...row,
+      return rows.map((row) => ({
+        uuid: row.uuid,
+        event: row.event,
+        distinctId: row.distinctId,
         timestamp: isoZ(row.timestamp),
+        properties: row.properties,
         createdAt: isoZ(row.createdAt),
-        person: personUuid ? { uuid: personUuid, properties: personProperties ?? {} } : null,
+        person: row.personUuid ? { uuid: row.personUuid, properties: row.personProperties ?? {} } : null,
       }));
     },
 

@@ -20,6 +20,20 @@ describe('tabular exports', () => {
     expect(csv).toBe('id,properties.x,properties.y,other\r\n1,1,,\r\n2,,"a,b",True\r\n');
   });
 
+  it('names columns and places values as flattening each row would, without flattening the rows again', async () => {
+    // A dotted key and a nested one name the same column (the later value wins); a key that is an object in one row
+    // and a plain value in another has both columns; a value JSON leaves out has an empty column.
+    const rows: Row[] = [
+      { 'a.b': 1, a: { b: 2 }, list: [{ x: 'p' }, 'q'], gone: undefined },
+      { a: 'plain', list: [], n: Number.NaN },
+      { list: { 0: { x: 'r' } }, a: { c: true } },
+    ];
+    expect(await csvOf(rows)).toBe('a.b,a,a.c,list.0.x,list.1,gone,n\r\n2,,,p,q,,\r\n,plain,,,,,\r\n,,True,r,,,\r\n');
+    expect(await csvOf(rows, ['list', 'a.b', 'zzz'])).toBe('list.0.x,list.1,a.b,zzz\r\np,q,2,\r\n,,,\r\nr,,,\r\n');
+    const json = (await produceTabular(rowsOf(rows), { format: 'json' }, signal)).toString('utf8');
+    expect(json).toBe(JSON.stringify(rows));
+  });
+
   it('honours export_context.columns: nested keys expanded, plain values kept, missing columns empty', () => {
     expect(chooseColumns(['id', 'person.name', 'person.email', 'person'], ['person', 'id', 'nope'])).toEqual(['person', 'person.name', 'person.email', 'id', 'nope']);
     expect(chooseColumns(['person.name'], ['person'])).toEqual(['person.name']);

@@ -66,6 +66,8 @@ export async function* eventsQueryRows(deps: EventsSourceDeps, teamId: number, t
   const filters = [...(q.properties ?? []), ...(q.fixedProperties ?? [])];
   if (filters.some((f) => f.type === 'session')) throw new Error('EventsQuery exports do not support session property filters');
   const pageSize = Math.min(q.limit ?? EVENTS_PAGE, EVENTS_PAGE);
+  const select = q.select;
+  const expressions = select.map(expressionOf);
   let cursor: EventsPageQuery['cursor'];
   for (;;) {
     signal.throwIfAborted();
@@ -78,9 +80,17 @@ export async function* eventsQueryRows(deps: EventsSourceDeps, teamId: number, t
       limit: pageSize,
       timeZone,
     });
-    for (const event of page) yield Object.fromEntries(q.select.map((column) => [column, cellOf(expressionOf(column), event)]));
-    if (page.length < pageSize) return;
-    const last = page[page.length - 1]!;
+    const last = page.at(-1);
+    const more = page.length === pageSize;
+    // Each event is let go of once its row is made: the page's events are not all kept alive until its last row is
+    // written, long enough for V8 to move them to the old generation, where they wait for a full collection.
+    page.reverse();
+    for (let event = page.pop(); event !== undefined; event = page.pop()) {
+      const row: Row = {};
+      for (let i = 0; i < select.length; i += 1) row[select[i]!] = cellOf(expressions[i]!, event);
+      yield row;
+    }
+    if (!more || !last) return;
     cursor = { timestamp: last.timestamp, uuid: last.uuid };
   }
 }

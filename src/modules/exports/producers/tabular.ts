@@ -92,16 +92,125 @@ export async function withTempDir<T>(work: (dir: string) => Promise<T>): Promise
 export const produceTabular = (rows: AsyncIterable<Row>, output: TabularOutput, signal: AbortSignal): Promise<Buffer> =>
   withTempDir(async (dir) => readFile(await produceTabularFile(rows, output, signal, dir)));
 
+/** A node of the flattened keys seen so far: `index` is its key's place in `names` once a row had a plain value there. */
+interface KeyNode {
+  children: Map<string, KeyNode> | undefined;
+  index: number;
+}
+
 /**
- * Writes a tabular file in `dir` from rows with flat memory: the rows go to a JSON-lines file on disk while their
- * columns are collected (at most ROW_LIMIT rows, PDF_ROW_LIMIT for a PDF, then PostHog's note), then a second pass
- * writes the CSV, XLSX, JSON or PDF file. Answers the file's path.
+ * The columns of rows as flatten() names them, collected without building a Map and a dotted name per key of every
+ * row: a row is walked along a tree of the keys already seen, and a name is built only for a key not seen before.
+ * leaves() answers the row's plain values as [column index, value, …] in flatten()'s order, so that a second pass
+ * places them in the chosen columns without parsing and flattening the row again.
+ */
+class ColumnCollector {
+  readonly names: string[] = [];
+  private readonly root: KeyNode = { children: undefined, index: -1 };
+  private readonly indexOf = new Map<string, number>();
+  private path: string[] = [];
+
+  leaves(row: Row): unknown[] {
+    const out: unknown[] = [];
+    this.path = [];
+    this.walk(row, this.root, out);
+    return out;
+  }
+
+  /** `value` as JSON.parse(JSON.stringify(value)) would give it, walked as flatten() walks it. */
+  private walk(value: unknown, node: KeyNode, out: unknown[] | null): void {
+    if (value !== null && typeof value === 'object') {
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i += 1) this.child(node, String(i), jsonValue(value[i], String(i)) ?? null, out);
+      } else {
+        for (const key of Object.keys(value)) {
+          const item = jsonValue((value as Record<string, unknown>)[key], key);
+          // A property JSON leaves out (undefined, a function) still has its column, empty, as flatten() gives it.
+          if (item !== undefined) this.child(node, key, item, out);
+          else this.child(node, key, undefined, null);
+        }
+      }
+    } else if (this.path.length > 0) {
+      if (node.index < 0) {
+        const name = this.path.join('.');
+        let index = this.indexOf.get(name);
+        if (index === undefined) {
+          index = this.names.length;
+          this.names.push(name);
+          this.indexOf.set(name, index);
+        }
+        node.index = index;
+      }
+      if (out) out.push(node.index, value);
+    }
+  }
+
+  /** Walks `value` under `key`; `out` null names the column without a value. */
+  private child(node: KeyNode, key: string, value: unknown, out: unknown[] | null): void {
+    node.children ??= new Map();
+    let next = node.children.get(key);
+    if (!next) {
+      next = { children: undefined, index: -1 };
+      node.children.set(key, next);
+    }
+    this.path.push(key);
+    this.walk(value, next, out);
+    this.path.pop();
+  }
+}
+
+/** A property's value as JSON.stringify writes it and JSON.parse reads it back; undefined where it leaves it out. */
+function jsonValue(value: unknown, key: string): unknown {
+  if (value !== null && (typeof value === 'object' || typeof value === 'bigint') && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+  }
+  switch (typeof value) {
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    case 'object':
+      if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
+      return value;
+    default:
+      return value;
+  }
+}
+
+/**
+ * Writes a tabular file in `dir` from rows with flat memory. A JSON file is written as the rows come. Other formats
+ * need every row's columns first: each row's plain values go to a JSON-lines file on disk as [column index, value, …]
+ * while the columns are collected (at most ROW_LIMIT rows, PDF_ROW_LIMIT for a PDF, then PostHog's note), then a
+ * second pass writes the CSV, XLSX or PDF file. Answers the file's path.
  */
 export async function produceTabularFile(rows: AsyncIterable<Row>, output: TabularOutput, signal: AbortSignal, dir: string): Promise<string> {
+  const file = path.join(dir, `out.${output.format}`);
+  const limit = output.format === 'pdf' ? PDF_ROW_LIMIT : ROW_LIMIT;
+  if (output.format === 'json') {
+    const out = createWriteStream(file);
+    try {
+      await write(out, '[');
+      let count = 0;
+      for await (const row of rows) {
+        signal.throwIfAborted();
+        if (count >= limit) break;
+        await write(out, `${count === 0 ? '' : ','}${JSON.stringify(row)}`);
+        count += 1;
+      }
+      await write(out, ']');
+    } finally {
+      await close(out);
+    }
+    return file;
+  }
+
   const buffer = path.join(dir, 'rows.jsonl');
   const lines = createWriteStream(buffer);
-  const seen = new Set<string>();
-  const limit = output.format === 'pdf' ? PDF_ROW_LIMIT : ROW_LIMIT;
+  const collector = new ColumnCollector();
   let count = 0;
   let truncated = false;
   try {
@@ -112,34 +221,13 @@ export async function produceTabularFile(rows: AsyncIterable<Row>, output: Tabul
         break;
       }
       count += 1;
-      for (const key of flatten(row).keys()) seen.add(key);
-      await write(lines, `${JSON.stringify(row)}\n`);
+      await write(lines, `${JSON.stringify(collector.leaves(row))}\n`);
     }
   } finally {
     await close(lines);
   }
 
-  const readRows = async function* (): AsyncGenerator<Row> {
-    const reader = createInterface({ input: createReadStream(buffer), crlfDelay: Infinity });
-    for await (const line of reader) if (line) yield JSON.parse(line) as Row;
-  };
-
-  const file = path.join(dir, `out.${output.format}`);
-  if (output.format === 'json') {
-    const out = createWriteStream(file);
-    await write(out, '[');
-    let first = true;
-    for await (const row of readRows()) {
-      await write(out, `${first ? '' : ','}${JSON.stringify(row)}`);
-      first = false;
-    }
-    await write(out, ']');
-    await close(out);
-    return file;
-  }
-
-  let columns = chooseColumns([...seen], output.columns);
-  const cellsOf = (flat: Map<string, unknown>) => columns.map((column) => flat.get(column));
+  let columns = chooseColumns(collector.names, output.columns);
   let body: AsyncIterable<unknown[]>;
   if (count === 0) {
     const placeholder: unknown[] = output.columns?.length ? columns.map(() => null) : [NO_DATA];
@@ -148,8 +236,22 @@ export async function produceTabularFile(rows: AsyncIterable<Row>, output: Tabul
       yield placeholder;
     })();
   } else {
+    // Each collected key's column, or -1 when it is not exported; the last value of a column in a row wins, as in flatten().
+    const position = new Map(columns.map((column, i) => [column, i]));
+    const columnOf = collector.names.map((name) => position.get(name) ?? -1);
+    const width = columns.length;
     body = (async function* () {
-      for await (const row of readRows()) yield cellsOf(flatten(row));
+      const reader = createInterface({ input: createReadStream(buffer), crlfDelay: Infinity });
+      for await (const line of reader) {
+        if (!line) continue;
+        const leaves = JSON.parse(line) as unknown[];
+        const cells: unknown[] = new Array<unknown>(width).fill(undefined);
+        for (let i = 0; i < leaves.length; i += 2) {
+          const at = columnOf[leaves[i] as number]!;
+          if (at >= 0) cells[at] = leaves[i + 1];
+        }
+        yield cells;
+      }
       if (truncated && output.format !== 'pdf') yield [limitNote(limit), ...columns.slice(1).map(() => null)];
     })();
   }
