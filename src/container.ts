@@ -21,7 +21,7 @@ import { createRecordingsModule } from './modules/recordings/index.js';
 import { createReplayAiModule } from './modules/replay-ai/index.js';
 import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
-import { createSubscriptionsModule } from './modules/subscriptions/index.js';
+import { createSubscriptionsModule, subscriptionJobDefinitions } from './modules/subscriptions/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
@@ -33,7 +33,7 @@ import { VERSION } from './version.js';
  */
 export function createContainer(database: Database, config: Config, log: Logger) {
   const { db } = database;
-  const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions, ...captureJobDefinitions, ...exportJobDefinitions }, log });
+  const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions, ...captureJobDefinitions, ...exportJobDefinitions, ...subscriptionJobDefinitions }, log });
   const guard = createUrlGuard({ allowedHosts: config.render.allowedHosts });
   // Launches Chromium only when the first render needs it, so processes that never render never start it.
   const browser = createBrowserPool({
@@ -77,7 +77,14 @@ export function createContainer(database: Database, config: Config, log: Logger)
     browser,
     ffmpegPath: config.ffmpegPath,
   });
-  const subscriptions = createSubscriptionsModule({ db, guard });
+  const subscriptions = createSubscriptionsModule({
+    db,
+    guard,
+    queue,
+    sources: { startedSince: recordings.startedSince },
+    secretKey: () => instance.service.secretKey(),
+    siteUrl: config.siteUrl ?? `http://localhost:${config.port}`,
+  });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 
@@ -94,6 +101,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     auth: auth.auth,
     /** What a share link's token opens (the auth plugin's sharing token authentication). */
     sharedRecordingOf: sharing.sharedRecordingOf,
+    /** One pass of the subscriptions' scheduler (tests, the command line). */
+    enqueueDueDeliveries: subscriptions.enqueueDueDeliveries,
     /** Exports: public links' tokens (subscriptions). */
     exports: exports.service,
     /** How export jobs call the API as the export's creator; the HTTP app attaches itself (app.ts). */
@@ -124,7 +133,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       exports.publicRoutes,
       subscriptions.routes,
     ],
-    jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs, exports.jobs]),
+    jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs, exports.jobs, subscriptions.jobs]),
   };
 }
 

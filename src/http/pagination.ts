@@ -34,7 +34,7 @@ function unquotePlus(value: string): string {
   return value.replace(/\+/g, ' ').replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
 }
 
-function withQueryParam(url: string, key: string, value: string | undefined): string {
+export function withQueryParam(url: string, key: string, value: string | undefined): string {
   const [base, query = ''] = url.split('?', 2) as [string, string?];
   const pairs: [string, string][] = [];
   for (const part of query.split('&')) {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { boolean, index, integer, jsonb, pgTable, serial, text, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, serial, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, timestamptz } from './columns.js';
 import { savedHeatmaps } from './heatmaps.js';
 import { teams } from './teams.js';
@@ -53,3 +53,42 @@ export const subscriptions = pgTable(
 );
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
+
+/**
+ * PostHog's SubscriptionDelivery: one delivery of a subscription (a scheduled slot, a test or an invite). A scheduled
+ * slot's idempotency_key is `scheduled:<subscription id>:<slot>`, unique per subscription, so a slot is delivered
+ * once whatever the number of workers. job_id is the queue job that holds the delivery while it is `starting`.
+ */
+export const subscriptionDeliveries = pgTable(
+  'subscription_deliveries',
+  {
+    id: uuid('id').primaryKey(),
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    subscriptionId: integer('subscription_id')
+      .notNull()
+      .references(() => subscriptions.id, { onDelete: 'cascade' }),
+    jobId: integer('job_id'),
+    idempotencyKey: varchar('idempotency_key', { length: 255 }).notNull(),
+    triggerType: varchar('trigger_type', { length: 20 }).notNull(),
+    scheduledAt: timestamptz('scheduled_at'),
+    targetType: varchar('target_type', { length: 10 }).notNull(),
+    targetValue: text('target_value').notNull(),
+    exportedAssetIds: jsonb('exported_asset_ids').$type<number[]>().notNull().default(sql`'[]'::jsonb`),
+    contentSnapshot: jsonb('content_snapshot').$type<unknown>().notNull().default(sql`'{}'::jsonb`),
+    recipientResults: jsonb('recipient_results').$type<unknown[]>().notNull().default(sql`'[]'::jsonb`),
+    status: varchar('status', { length: 20 }).notNull(),
+    error: jsonb('error').$type<unknown>(),
+    createdAt: createdAt(),
+    lastUpdatedAt: timestamptz('last_updated_at').notNull().defaultNow(),
+    finishedAt: timestamptz('finished_at'),
+  },
+  (t) => [
+    uniqueIndex('subscription_deliveries_idempotency').on(t.subscriptionId, t.idempotencyKey),
+    index('subscription_deliveries_list').on(t.subscriptionId, t.createdAt),
+    index('subscription_deliveries_team').on(t.teamId),
+  ],
+);
+
+export type SubscriptionDeliveryRow = typeof subscriptionDeliveries.$inferSelect;

@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { v5 as uuidv5 } from 'uuid';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
-import { isoZ } from '../../lib/time.js';
+import { epochMs, isoZ } from '../../lib/time.js';
 import type { BlobStore } from '../../storage/index.js';
 import type { TeamRow } from '../../db/schema/index.js';
 import { type Actor, testAccountFilters } from '../identity/index.js';
@@ -158,6 +158,18 @@ export function createRecordingsService({ recordings, blobs }: { recordings: Rec
     },
 
     sharedView,
+
+    /**
+     * A subscription's report: the recordings matching a RecordingsQuery (its fields as the list's JSON parameters)
+     * that started at or after `since`, newest first, at most `limit` + 1 (so the caller knows there are more).
+     */
+    async startedSince(team: TeamRow, query: Record<string, unknown>, since: string, limit: number): Promise<RecordingRow[]> {
+      const raw = Object.fromEntries(Object.entries(query).map(([key, item]) => [key, typeof item === 'string' ? item : JSON.stringify(item)]));
+      const parsed = parseRecordingsQuery({ ...raw, date_from: since, limit: String(limit), offset: '0', order: 'start_time', order_direction: 'DESC' }, { now: new Date(), timeZone: team.timezone });
+      const q = parsed.filterTestAccounts ? { ...parsed, testAccounts: testAccountFilters(team) } : parsed;
+      const rows = await recordings.list(team.id, null, { ...q, after: null }, team.timezone);
+      return rows.filter((row) => epochMs(row.start_time) >= Date.parse(since));
+    },
 
     async retrieveShared(access: TeamRef, sessionId: string): Promise<SharedRecording> {
       const view = await sharedView(access, sessionId);

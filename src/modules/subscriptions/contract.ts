@@ -137,7 +137,7 @@ export const SubscriptionRetrieveQuery = z.object({ insight: query.optionalInteg
 
 export const DELIVERY_STATUSES = ['starting', 'completed', 'failed', 'skipped'] as const;
 
-/** PostHog's SubscriptionDelivery (read-only); Burrow delivers nothing yet, so there are none. */
+/** PostHog's SubscriptionDelivery (read-only). temporal_workflow_id names the Burrow job that made it. */
 export const SubscriptionDeliverySchema = z
   .object({
     id: z.uuid(),
@@ -162,7 +162,7 @@ export const SubscriptionDeliverySchema = z
 
 export const SubscriptionDeliveryListSchema = z
   .object({ next: z.string().nullable(), previous: z.string().nullable(), results: z.array(SubscriptionDeliverySchema) })
-  .meta({ id: 'PaginatedSubscriptionDeliveryList', description: 'DRF cursor pagination (50 a page, newest first); always empty until delivery is built' });
+  .meta({ id: 'PaginatedSubscriptionDeliveryList', description: 'DRF cursor pagination (50 a page, newest first)' });
 
 export const DeliveryListQuery = z.object({
   cursor: z.string().optional().meta({ description: 'The pagination cursor value.' }),
@@ -175,6 +175,7 @@ export const DeliveryIdParams = DeliveryParams.extend({ id: z.string().meta({ de
 export const SubscriptionIdParams = z.object({ id: z.string().meta({ description: 'A unique integer value identifying this subscription.' }) });
 
 export type Subscription = z.infer<typeof SubscriptionSchema>;
+export type SubscriptionDelivery = z.infer<typeof SubscriptionDeliverySchema>;
 export type CreateSubscriptionInput = z.infer<typeof CreateSubscriptionBody>;
 export type PatchSubscriptionInput = z.infer<typeof PatchSubscriptionBody>;
 export type SubscriptionListInput = z.infer<typeof SubscriptionListQuery>;

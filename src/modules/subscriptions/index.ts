@@ -1,18 +1,34 @@
 import type { Db } from '../../db/client.js';
 import type { UrlGuard } from '../../net/url-guard.js';
+import { createSubscriptionJobs, enqueueDueDeliveries, type SubscriptionJobQueue } from './jobs.js';
+import type { ReportSources } from './report.js';
 import { createSubscriptionsRepository } from './repository.js';
 import { subscriptionsRoutes } from './routes.js';
 import { createSubscriptionsService } from './service.js';
 
 export type { SubscriptionsService } from './service.js';
+export { subscriptionJobDefinitions } from './jobs.js';
 
 export interface SubscriptionsModuleDeps {
   db: Db;
   guard: UrlGuard;
+  queue: SubscriptionJobQueue;
+  sources: ReportSources;
+  secretKey: () => Promise<string>;
+  /** SITE_URL, or http://localhost:PORT: the links in reports. */
+  siteUrl: string;
 }
 
-/** Subscriptions (/subscriptions/): the API and its schedule rules; delivery is not built yet. */
-export function createSubscriptionsModule({ db, guard }: SubscriptionsModuleDeps) {
-  const service = createSubscriptionsService({ subscriptions: createSubscriptionsRepository(db), guard });
-  return { routes: subscriptionsRoutes(service), service };
+/** Subscriptions (/subscriptions/): the API, its schedule rules, and the scheduled delivery of reports. */
+export function createSubscriptionsModule({ db, guard, queue, sources, secretKey, siteUrl }: SubscriptionsModuleDeps) {
+  const repository = createSubscriptionsRepository(db);
+  const service = createSubscriptionsService({ subscriptions: repository, guard });
+  const jobDeps = { subscriptions: repository, queue, guard, sources, secretKey, siteUrl };
+  return {
+    routes: subscriptionsRoutes(service),
+    service,
+    jobs: createSubscriptionJobs(jobDeps),
+    /** One scheduler pass now (the scheduler job runs it every minute); answers how many deliveries it queued. */
+    enqueueDueDeliveries: () => enqueueDueDeliveries(jobDeps),
+  };
 }

@@ -1,11 +1,23 @@
-import { and, asc, count, desc, eq, getTableColumns, isNotNull, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { escapeLike } from '../../db/like.js';
-import { savedHeatmaps, type SubscriptionRow, subscriptions, type UserBasicRow, userBasicColumns, users } from '../../db/schema/index.js';
+import {
+  savedHeatmaps,
+  subscriptionDeliveries,
+  type SubscriptionDeliveryRow,
+  type SubscriptionRow,
+  subscriptions,
+  type TeamRow,
+  teams,
+  type UserBasicRow,
+  userBasicColumns,
+  users,
+} from '../../db/schema/index.js';
 import type { PageParams } from '../../lib/wire.js';
 
 export type NewSubscription = typeof subscriptions.$inferInsert;
-export type { SubscriptionRow };
+export type { SubscriptionDeliveryRow, SubscriptionRow };
+export type NewSubscriptionDelivery = typeof subscriptionDeliveries.$inferInsert;
 
 /** A subscription with what its response names: its creator and its saved heatmap. */
 export type SubscriptionWithRefs = SubscriptionRow & {
@@ -109,6 +121,112 @@ export function createSubscriptionsRepository(db: Db) {
         .from(savedHeatmaps)
         .where(and(eq(savedHeatmaps.teamId, teamId), eq(savedHeatmaps.shortId, shortId), eq(savedHeatmaps.deleted, false)));
       return row;
+    },
+
+    /** Live, enabled subscriptions whose next delivery is at or before `horizon` (the scheduler's look-ahead). */
+    async due(horizon: string, limit: number): Promise<{ id: number; teamId: number; nextDeliveryDate: string }[]> {
+      const rows = await db
+        .select({ id: subscriptions.id, teamId: subscriptions.teamId, nextDeliveryDate: subscriptions.nextDeliveryDate })
+        .from(subscriptions)
+        .where(and(eq(subscriptions.deleted, false), eq(subscriptions.enabled, true), lte(subscriptions.nextDeliveryDate, horizon)))
+        .orderBy(asc(subscriptions.nextDeliveryDate), asc(subscriptions.id))
+        .limit(limit);
+      return rows.map((row) => ({ ...row, nextDeliveryDate: row.nextDeliveryDate! }));
+    },
+
+    async findTeam(teamId: number): Promise<TeamRow | undefined> {
+      const [row] = await db.select().from(teams).where(eq(teams.id, teamId));
+      return row;
+    },
+
+    /** Any team's subscription by id (delivery jobs). */
+    async findAnyTeam(id: number): Promise<SubscriptionWithRefs | undefined> {
+      const [row] = await select(db).where(eq(subscriptions.id, id));
+      return row;
+    },
+
+    /** Moves next_delivery_date on from `slot`, only if it still is `slot` (a slot advances once); false otherwise. */
+    async advance(id: number, slot: string, next: string | null): Promise<boolean> {
+      const rows = await db
+        .update(subscriptions)
+        .set({ nextDeliveryDate: next })
+        .where(and(eq(subscriptions.id, id), eq(subscriptions.nextDeliveryDate, slot)))
+        .returning({ id: subscriptions.id });
+      return rows.length > 0;
+    },
+
+    /** Inserts the delivery unless the subscription has one with its idempotency key; answers the stored one then. */
+    async startDelivery(values: NewSubscriptionDelivery): Promise<{ row: SubscriptionDeliveryRow; created: boolean }> {
+      const [inserted] = await db
+        .insert(subscriptionDeliveries)
+        .values(values)
+        .onConflictDoNothing({ target: [subscriptionDeliveries.subscriptionId, subscriptionDeliveries.idempotencyKey] })
+        .returning();
+      if (inserted) return { row: inserted, created: true };
+      const [stored] = await db
+        .select()
+        .from(subscriptionDeliveries)
+        .where(and(eq(subscriptionDeliveries.subscriptionId, values.subscriptionId), eq(subscriptionDeliveries.idempotencyKey, values.idempotencyKey)));
+      return { row: stored!, created: false };
+    },
+
+    /** Hands a `starting` delivery to another job (its job is gone), only if `fromJobId` still holds it. */
+    async takeOverDelivery(id: string, fromJobId: number | null, toJobId: number): Promise<boolean> {
+      const rows = await db
+        .update(subscriptionDeliveries)
+        .set({ jobId: toJobId, lastUpdatedAt: sql`now()` })
+        .where(and(eq(subscriptionDeliveries.id, id), eq(subscriptionDeliveries.status, 'starting'), fromJobId === null ? isNull(subscriptionDeliveries.jobId) : eq(subscriptionDeliveries.jobId, fromJobId)))
+        .returning({ id: subscriptionDeliveries.id });
+      return rows.length > 0;
+    },
+
+    async updateDelivery(id: string, values: Partial<NewSubscriptionDelivery>): Promise<void> {
+      await db
+        .update(subscriptionDeliveries)
+        .set({ ...values, lastUpdatedAt: sql`now()`, ...(values.status && values.status !== 'starting' && { finishedAt: sql`now()` }) })
+        .where(eq(subscriptionDeliveries.id, id));
+    },
+
+    /** A page of the subscription's deliveries, newest first, after the cursor's (created_at, id). */
+    async deliveries(teamId: number, subscriptionId: number, filters: { status?: string; before?: { createdAt: string; id: string } }, limit: number): Promise<SubscriptionDeliveryRow[]> {
+      const conditions: SQL[] = [eq(subscriptionDeliveries.teamId, teamId), eq(subscriptionDeliveries.subscriptionId, subscriptionId)];
+      if (filters.status) conditions.push(eq(subscriptionDeliveries.status, filters.status));
+      if (filters.before) {
+        const { createdAt, id } = filters.before;
+        conditions.push(or(lt(subscriptionDeliveries.createdAt, createdAt), and(eq(subscriptionDeliveries.createdAt, createdAt), lt(subscriptionDeliveries.id, id)))!);
+      }
+      return db
+        .select()
+        .from(subscriptionDeliveries)
+        .where(and(...conditions))
+        .orderBy(desc(subscriptionDeliveries.createdAt), desc(subscriptionDeliveries.id))
+        .limit(limit);
+    },
+
+    async findDelivery(teamId: number, subscriptionId: number, id: string): Promise<SubscriptionDeliveryRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(subscriptionDeliveries)
+        .where(and(eq(subscriptionDeliveries.teamId, teamId), eq(subscriptionDeliveries.subscriptionId, subscriptionId), eq(subscriptionDeliveries.id, id)));
+      return row;
+    },
+
+    /** When the newest completed scheduled delivery before this slot started: a report covers what happened since. */
+    async lastReportTime(subscriptionId: number, beforeSlot: string): Promise<string | null> {
+      const [row] = await db
+        .select({ createdAt: subscriptionDeliveries.createdAt })
+        .from(subscriptionDeliveries)
+        .where(
+          and(
+            eq(subscriptionDeliveries.subscriptionId, subscriptionId),
+            eq(subscriptionDeliveries.triggerType, 'scheduled'),
+            eq(subscriptionDeliveries.status, 'completed'),
+            lt(subscriptionDeliveries.scheduledAt, beforeSlot),
+          ),
+        )
+        .orderBy(desc(subscriptionDeliveries.scheduledAt))
+        .limit(1);
+      return row?.createdAt ?? null;
     },
 
     /** Live subscriptions of the team with AI summaries on (summary_quota/). */

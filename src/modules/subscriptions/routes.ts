@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { paginated, pageParams } from '../../http/pagination.js';
+import { paginated, pageParams, withQueryParam } from '../../http/pagination.js';
 import { actorOf, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
 import { HardDeleteNotAllowedError } from '../../lib/errors.js';
@@ -23,7 +23,7 @@ import type { SubscriptionsService } from './service.js';
 const read = { object: 'subscription', action: 'read' } as const;
 const write = { object: 'subscription', action: 'write' } as const;
 
-/** Subscriptions under both prefixes: the API and its rules; delivery is not built yet. */
+/** Subscriptions under both prefixes: the API, its rules and the delivery history. */
 export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
   teamRoutes(async (app, { team }) => {
     const tags = ['subscriptions'];
@@ -119,13 +119,16 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
         schema: {
           operationId: 'subscriptions_deliveries_list',
           tags,
-          summary: "The subscription's delivery history (cursor pages); empty until delivery is built",
+          summary: "The subscription's delivery history, newest first (cursor pages of 50; ?status= filters)",
           params: DeliveryParams,
           querystring: DeliveryListQuery,
           response: { 200: SubscriptionDeliveryListSchema },
         },
       },
-      async (request) => subscriptions.deliveries(teamOf(request), request.params.subscription_id, request.query.status),
+      async (request) => {
+        const { results, nextCursor } = await subscriptions.deliveries(teamOf(request), request.params.subscription_id, request.query);
+        return { next: nextCursor && withQueryParam(request.absoluteUrl(), 'cursor', nextCursor), previous: null, results };
+      },
     );
 
     app.get(
@@ -135,12 +138,12 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
         schema: {
           operationId: 'subscriptions_deliveries_retrieve',
           tags,
-          summary: 'A delivery of the subscription; there are none yet (404)',
+          summary: 'A delivery of the subscription',
           params: DeliveryIdParams,
           response: { 200: SubscriptionDeliverySchema },
         },
       },
-      async (request) => subscriptions.delivery(teamOf(request), request.params.subscription_id),
+      async (request) => subscriptions.delivery(teamOf(request), request.params.subscription_id, request.params.id),
     );
 
     app.delete(

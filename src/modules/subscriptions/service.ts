@@ -1,5 +1,6 @@
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
-import { fromDate, isoZ } from '../../lib/time.js';
+import { uuidLookup } from '../../lib/ids.js';
+import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import { type Actor, type TeamAccess, toUserBasic } from '../identity/index.js';
@@ -14,16 +15,53 @@ import {
   RESOURCE_TYPES,
   type ResourceType,
   type Subscription,
+  type SubscriptionDelivery,
   type SubscriptionListInput,
   TARGET_TYPES,
   type Weekday,
 } from './contract.js';
-import type { NewSubscription, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
+import type { NewSubscription, SubscriptionDeliveryRow, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, type Schedule, summaryOf } from './rules.js';
 
 export interface SubscriptionsServiceDeps {
   subscriptions: SubscriptionsRepository;
   guard: Pick<UrlGuard, 'check'>;
+}
+
+const DELIVERY_PAGE = 50;
+
+/** DRF's cursor is opaque: here the base64 of the last row's created_at and id. */
+const encodeDeliveryCursor = (row: SubscriptionDeliveryRow) => Buffer.from(JSON.stringify([row.createdAt, row.id])).toString('base64url');
+function decodeDeliveryCursor(cursor: string): { createdAt: string; id: string } {
+  try {
+    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as unknown[];
+    if (typeof createdAt === 'string' && typeof id === 'string' && UUID.test(id) && !Number.isNaN(epochMs(createdAt))) return { createdAt, id };
+  } catch {
+    // an invalid cursor, as below
+  }
+  throw new NotFoundError('Invalid cursor');
+}
+
+export function toDelivery(row: SubscriptionDeliveryRow): SubscriptionDelivery {
+  return {
+    id: row.id,
+    subscription: row.subscriptionId,
+    temporal_workflow_id: row.jobId === null ? '' : `burrow-job-${row.jobId}`,
+    idempotency_key: row.idempotencyKey,
+    trigger_type: row.triggerType as SubscriptionDelivery['trigger_type'],
+    scheduled_at: isoZ(row.scheduledAt),
+    target_type: row.targetType,
+    target_value: row.targetValue,
+    exported_asset_ids: row.exportedAssetIds,
+    content_snapshot: row.contentSnapshot,
+    recipient_results: row.recipientResults,
+    status: row.status as SubscriptionDelivery['status'],
+    error: row.error ?? null,
+    created_at: isoZ(row.createdAt),
+    last_updated_at: isoZ(row.lastUpdatedAt),
+    finished_at: isoZ(row.finishedAt),
+    change_summary: null,
+  };
 }
 
 const TIME_ZONES = new Set<string>([...Intl.supportedValuesOf('timeZone'), 'UTC']);
@@ -87,7 +125,7 @@ export function toSubscription(row: SubscriptionWithRefs): Subscription {
   };
 }
 
-const scheduleOf = (row: Pick<NewSubscription, 'frequency' | 'interval' | 'byweekday' | 'bysetpos' | 'count' | 'startDate' | 'untilDate' | 'timezone'>): Schedule => ({
+export const scheduleOf = (row: Pick<NewSubscription, 'frequency' | 'interval' | 'byweekday' | 'bysetpos' | 'count' | 'startDate' | 'untilDate' | 'timezone'>): Schedule => ({
   frequency: row.frequency,
   interval: row.interval ?? 1,
   byweekday: row.byweekday ?? null,
@@ -98,7 +136,7 @@ const scheduleOf = (row: Pick<NewSubscription, 'frequency' | 'interval' | 'bywee
   timezone: row.timezone ?? DEFAULT_TIMEZONE,
 });
 
-/** PostHog's SubscriptionViewSet and SubscriptionSerializer rules, without delivery (not built yet). */
+/** PostHog's SubscriptionViewSet and SubscriptionSerializer rules, and the delivery history. */
 export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
   const { subscriptions } = deps;
 
@@ -270,21 +308,29 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     },
 
     /**
-     * deliveries/: the subscription's delivery history, a DRF cursor page. Burrow delivers nothing yet, so it is empty;
-     * the subscription must be the team's (404 otherwise) and ?status= one of PostHog's.
+     * deliveries/: the subscription's delivery history, newest first, a DRF cursor page of 50; the subscription must be
+     * the team's (404 otherwise) and ?status= one of PostHog's. `nextCursor` opens the next page.
      */
-    async deliveries(team: TeamAccess, subscriptionId: string, status: string | undefined): Promise<{ next: null; previous: null; results: [] }> {
+    async deliveries(team: TeamAccess, subscriptionId: string, query: { status?: string; cursor?: string }): Promise<{ results: SubscriptionDelivery[]; nextCursor: string | null }> {
+      const { status } = query;
       if (status && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
         throw new ValidationError(`Select a valid choice. ${status} is not one of the available choices.`, 'status', 'invalid_choice');
       }
-      await find(team, subscriptionId);
-      return { next: null, previous: null, results: [] };
+      const sub = await find(team, subscriptionId);
+      const before = query.cursor ? decodeDeliveryCursor(query.cursor) : undefined;
+      const rows = await subscriptions.deliveries(team.team.id, sub.id, { status: status || undefined, before }, DELIVERY_PAGE + 1);
+      const page = rows.slice(0, DELIVERY_PAGE);
+      const last = page.at(-1);
+      return { results: page.map(toDelivery), nextCursor: rows.length > DELIVERY_PAGE && last ? encodeDeliveryCursor(last) : null };
     },
 
-    /** deliveries/:id/: there are none yet. */
-    async delivery(team: TeamAccess, subscriptionId: string): Promise<never> {
-      await find(team, subscriptionId);
-      throw new NotFoundError();
+    /** deliveries/:id/: one delivery of the subscription. */
+    async delivery(team: TeamAccess, subscriptionId: string, deliveryId: string): Promise<SubscriptionDelivery> {
+      const sub = await find(team, subscriptionId);
+      const id = UUID.test(deliveryId) ? uuidLookup(deliveryId) : null;
+      const row = id === null ? undefined : await subscriptions.findDelivery(team.team.id, sub.id, id);
+      if (!row) throw new NotFoundError();
+      return toDelivery(row);
     },
 
     /** summary_quota/: AI summaries on; Burrow has no plans, so no limit. */

@@ -345,12 +345,13 @@ describe('subscriptions', () => {
     });
   });
 
-  describe('deliveries (none until delivery is built)', () => {
-    it('answers an empty cursor page for a subscription of the team, 404 otherwise', async () => {
+  describe('deliveries (delivery.test.ts delivers)', () => {
+    it('answers an empty cursor page for a subscription without deliveries, 404 otherwise', async () => {
       const made = await create();
       const url = `${base}/${made.id}/deliveries`;
       expect(ok(await owner.call('GET', `${url}/`))).toEqual({ next: null, previous: null, results: [] });
-      expect(ok(await owner.call('GET', `${url}/?status=failed&cursor=abc`))).toEqual({ next: null, previous: null, results: [] });
+      expect(ok(await owner.call('GET', `${url}/?status=failed`))).toEqual({ next: null, previous: null, results: [] });
+      expectError(await owner.call('GET', `${url}/?status=failed&cursor=abc`), 404, notFound('Invalid cursor'));
       expectError(await owner.call('GET', `${url}/?status=lost`), 400, invalid('Select a valid choice. lost is not one of the available choices.', 'status', 'invalid_choice'));
       expectError(await owner.call('GET', `${url}/00000000-0000-0000-0000-000000000000/`), 404, notFound());
       expectError(await owner.call('GET', `${base}/999999/deliveries/`), 404, notFound());

@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import type { TeamRow } from '../../db/schema/index.js';
+import type { JobDefinitions, JobEnqueuer, JobQueue } from '../../jobs/queue.js';
+import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
+import { newUuid } from '../../lib/ids.js';
+import { epochMs, fromDate, isoZ } from '../../lib/time.js';
+import type { UrlGuard } from '../../net/url-guard.js';
+import { type Report, type ReportSources, recordingsReport, subscriptionUrl } from './report.js';
+import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
+import { LOOK_AHEAD_MS, nextDeliveryDate, summaryOf } from './rules.js';
+import { scheduleOf } from './service.js';
+import { DeliveryError, postWebhook, webhookSigningKey } from './webhook.js';
+
+/** A delivery that fails for now (a timeout, a 5xx) is tried again with the queue's backoff (2, 4, 8 s …). */
+const MAX_ATTEMPTS = 4;
+const SCHEDULER_DEDUPE_KEY = 'subscriptions.schedule';
+const SCHEDULER_INTERVAL_MS = 60_000;
+/** Subscriptions enqueued per scheduler run; the rest wait a minute. */
+const DUE_BATCH = 500;
+/** Job statuses in which a job will still run (so the delivery it holds is not abandoned). */
+const LIVE_JOB_STATUSES = new Set(['queued', 'running']);
+
+export const subscriptionJobDefinitions = {
+  'subscriptions.schedule': z.object({}),
+  /** slot: the next_delivery_date being delivered, as stored. */
+  'subscription.deliver': z.object({ subscriptionId: z.number().int(), slot: z.string() }),
+} satisfies JobDefinitions;
+
+export type SubscriptionJobQueue = JobEnqueuer<typeof subscriptionJobDefinitions> & Pick<JobQueue<typeof subscriptionJobDefinitions>, 'get'>;
+
+export interface SubscriptionJobsDeps {
+  subscriptions: Pick<
+    SubscriptionsRepository,
+    'due' | 'findAnyTeam' | 'findTeam' | 'advance' | 'startDelivery' | 'takeOverDelivery' | 'updateDelivery' | 'lastReportTime'
+  >;
+  queue: SubscriptionJobQueue;
+  guard: UrlGuard;
+  sources: ReportSources;
+  secretKey: () => Promise<string>;
+  /** SITE_URL, or http://localhost:PORT: the links in reports. */
+  siteUrl: string;
+}
+
+/** One job per due subscription and slot; a slot already queued is not queued twice (the dedupe key). */
+export async function enqueueDueDeliveries(deps: Pick<SubscriptionJobsDeps, 'subscriptions' | 'queue'>, now = new Date()): Promise<number> {
+  const due = await deps.subscriptions.due(fromDate(new Date(now.getTime() + LOOK_AHEAD_MS)), DUE_BATCH);
+  let queued = 0;
+  for (const sub of due) {
+    const { deduped } = await deps.queue.enqueue(
+      'subscription.deliver',
+      { subscriptionId: sub.id, slot: sub.nextDeliveryDate },
+      { dedupeKey: `${sub.id}:${epochMs(sub.nextDeliveryDate)}`, maxAttempts: MAX_ATTEMPTS },
+    );
+    if (!deduped) queued += 1;
+  }
+  return queued;
+}
+
+async function scheduleScheduler(queue: SubscriptionJobQueue, delayMs: number): Promise<void> {
+  await queue.enqueue('subscriptions.schedule', {}, { dedupeKey: SCHEDULER_DEDUPE_KEY, delayMs });
+}
+
+async function buildReport(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, team: TeamRow, deliveryId: string, since: string, to: string): Promise<Report> {
+  const name = sub.heatmap ? sub.heatmap.name || sub.heatmap.url : null;
+  const report: Report = {
+    event: 'subscription_report',
+    delivery_id: deliveryId,
+    title: '',
+    subscription: { id: sub.id, title: sub.title, summary: summaryOf(scheduleOf(sub)), url: subscriptionUrl(deps.siteUrl, sub) },
+    resource: { type: sub.savedHeatmapId !== null ? 'heatmap' : 'recordings', name, url: sub.heatmap?.url ?? null },
+    period: { from: since, to },
+    assets: [],
+  };
+  if (sub.recordingsQuery !== null) {
+    report.title = `Burrow recordings report - ${sub.title || 'Recordings'}`;
+    report.recordings = await recordingsReport(deps.sources, team, sub.recordingsQuery, since, deps.siteUrl);
+  } else {
+    report.title = `Burrow heatmap report - ${sub.title || name || 'Heatmap'}`;
+    throw new DeliveryError('Saved heatmap reports are not built yet', false);
+  }
+  return report;
+}
+
+/** Sends the report to the target; one recipient result per recipient. */
+async function send(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, report: Report, signal: AbortSignal): Promise<{ recipient: string; status: 'success' }[]> {
+  if (sub.targetType === 'webhook') {
+    await postWebhook(deps.guard, sub.targetValue, JSON.stringify(report), webhookSigningKey(await deps.secretKey()), signal);
+    return [{ recipient: sub.targetValue, status: 'success' }];
+  }
+  throw new DeliveryError(`Delivery to ${sub.targetType} is not built yet`, false);
+}
+
+/**
+ * Delivers one scheduled slot of a subscription (§4.9): a delivery row (starting → completed, failed or skipped),
+ * the report, the send, then next_delivery_date moves on from the slot. Idempotent: the row's idempotency key makes
+ * a slot delivered once; a run that finds the slot's row held by a live job leaves it to that job, and one that finds
+ * it finished only makes sure the schedule moved on.
+ */
+export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ subscriptionId: number; slot: string }> {
+  return async ({ job, payload, signal, log }) => {
+    const sub = await deps.subscriptions.findAnyTeam(payload.subscriptionId);
+    const slot = payload.slot;
+    // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was queued).
+    if (!sub || sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) return;
+    const advance = async () => {
+      const next = nextDeliveryDate(scheduleOf(sub), new Date(), new Date(epochMs(slot)));
+      await deps.subscriptions.advance(sub.id, slot, next && fromDate(next));
+    };
+    const skipped = sub.deleted || !sub.enabled;
+    const { row, created } = await deps.subscriptions.startDelivery({
+      id: newUuid(),
+      teamId: sub.teamId,
+      subscriptionId: sub.id,
+      jobId: job.id,
+      idempotencyKey: `scheduled:${epochMs(slot)}`,
+      triggerType: 'scheduled',
+      scheduledAt: slot,
+      targetType: sub.targetType,
+      targetValue: sub.targetValue,
+      status: skipped ? 'skipped' : 'starting',
+      ...(skipped && { finishedAt: fromDate(new Date()), error: { message: sub.deleted ? 'The subscription is deleted' : 'The subscription is disabled' } }),
+    });
+    if (!created) {
+      if (row.status !== 'starting') {
+        // Finished by an earlier run, which may have stopped before moving the schedule on.
+        await advance();
+        return;
+      }
+      if (row.jobId !== job.id) {
+        const holder = row.jobId === null ? undefined : await deps.queue.get(row.jobId);
+        if (holder && LIVE_JOB_STATUSES.has(holder.status)) {
+          log.info({ subscriptionId: sub.id, holder: holder.id }, 'slot held by another delivery job');
+          return;
+        }
+        if (!(await deps.subscriptions.takeOverDelivery(row.id, row.jobId, job.id))) return;
+      }
+    }
+    if (skipped) return;
+    const team = await deps.subscriptions.findTeam(sub.teamId);
+    if (!team) return;
+    const since = isoZ((await deps.subscriptions.lastReportTime(sub.id, slot)) ?? sub.createdAt);
+    let report: Report | undefined;
+    try {
+      report = await buildReport(deps, sub, team, row.id, since, new Date().toISOString());
+      const recipients = await send(deps, sub, report, signal);
+      await deps.subscriptions.updateDelivery(row.id, {
+        status: 'completed',
+        recipientResults: recipients,
+        contentSnapshot: snapshotOf(report),
+        exportedAssetIds: report.assets.map((a) => a.id),
+        error: null,
+      });
+      log.info({ subscriptionId: sub.id, deliveryId: row.id }, 'subscription delivered');
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      const retry = error instanceof DeliveryError ? error.retry : true;
+      if (retry && job.attempts < job.maxAttempts) {
+        await deps.subscriptions.updateDelivery(row.id, { error: { message, attempt: job.attempts } });
+        throw error;
+      }
+      log.warn({ err: error, subscriptionId: sub.id, deliveryId: row.id }, 'subscription delivery failed');
+      await deps.subscriptions.updateDelivery(row.id, {
+        status: 'failed',
+        recipientResults: recipientsOf(sub).map((recipient) => ({ recipient, status: 'failed', error: message })),
+        ...(report && { contentSnapshot: snapshotOf(report) }),
+        error: { message },
+      });
+    }
+    await advance();
+  };
+}
+
+const recipientsOf = (sub: Pick<SubscriptionWithRefs, 'targetType' | 'targetValue'>): string[] =>
+  sub.targetType === 'email' ? sub.targetValue.split(',').filter((address) => address !== '') : [sub.targetValue];
+
+function snapshotOf(report: Report): Record<string, unknown> {
+  return {
+    title: report.title,
+    period: report.period,
+    ...(report.recordings && { total_recording_count: report.recordings.total, recordings: report.recordings.shown.map((r) => r.session_id) }),
+    assets: report.assets.map((a) => a.id),
+  };
+}
+
+export function createSubscriptionJobs(deps: SubscriptionJobsDeps): AreaJobs<typeof subscriptionJobDefinitions> {
+  return {
+    definitions: subscriptionJobDefinitions,
+    handlers: {
+      'subscriptions.schedule': async ({ log }) => {
+        try {
+          const queued = await enqueueDueDeliveries(deps);
+          if (queued > 0) log.info({ queued }, 'subscription deliveries queued');
+        } finally {
+          await scheduleScheduler(deps.queue, SCHEDULER_INTERVAL_MS);
+        }
+      },
+      'subscription.deliver': createDeliverHandler(deps),
+    },
+    schedule: () => scheduleScheduler(deps.queue, 0),
+  };
+}
