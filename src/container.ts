@@ -82,6 +82,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     guard,
     queue,
     sources: { startedSince: recordings.startedSince },
+    exports: exports.service,
     secretKey: () => instance.service.secretKey(),
     siteUrl: config.siteUrl ?? `http://localhost:${config.port}`,
   });

@@ -191,6 +191,39 @@ export function createExportsService(deps: ExportsServiceDeps) {
       return contentOf(await findOwn(team, actor, id), download);
     },
 
+    /**
+     * An export a subscription delivery makes (PostHog's subscription assets: no creator), queued in the delivery's
+     * name; answers its id. The caller checks it later with `subscriptionAsset`.
+     */
+    async createForSubscription(teamId: number, exportFormat: ExportFormat, exportContext: Record<string, unknown>): Promise<number> {
+      return deps.db.transaction(async (tx) => {
+        const inserted = await exports.insert(
+          { teamId, dashboardId: null, insightId: null, exportFormat, createdById: null, exportContext, expiresAfter: fromDate(expiresAfter(exportFormat)) },
+          tx,
+        );
+        await enqueueExport(deps.queue, inserted.id, { tx });
+        return inserted.id;
+      });
+    },
+
+    /** A subscription's export: pending, failed (its exception), or ready with its public /exporter/ path. */
+    async subscriptionAsset(exportId: number): Promise<{ state: 'pending' } | { state: 'failed'; exception: string } | { state: 'ready'; path: string; filename: string }> {
+      const row = await exports.findById(exportId);
+      if (!row) return { state: 'failed', exception: 'The export no longer exists' };
+      const asset = toExportedAsset(row);
+      if (row.contentKey !== null) {
+        const token = encodeJwt(await deps.signingKey(), { id: exportId }, PUBLIC_TOKEN_TTL_SECONDS, JwtAudience.exportedAsset);
+        return { state: 'ready', path: `/exporter/${encodeURIComponent(asset.filename)}?token=${token}`, filename: asset.filename };
+      }
+      return asset.exception !== null ? { state: 'failed', exception: asset.exception } : { state: 'pending' };
+    },
+
+    /** The file of a subscription's ready export (an email's inline image); null when it has none. */
+    async assetBytes(exportId: number): Promise<Buffer | null> {
+      const row = await exports.findById(exportId);
+      return row?.contentKey ? ((await deps.blobs.get(row.contentKey)) ?? null) : null;
+    },
+
     /** A public link's token (365 days, audience exported_asset), for subscriptions and the render page. */
     async publicToken(exportId: number): Promise<string> {
       return encodeJwt(await deps.signingKey(), { id: exportId }, PUBLIC_TOKEN_TTL_SECONDS, JwtAudience.exportedAsset);

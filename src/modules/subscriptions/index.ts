@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
 import type { UrlGuard } from '../../net/url-guard.js';
+import type { ExportsService } from '../exports/index.js';
 import { createSubscriptionJobs, enqueueDueDeliveries, type SubscriptionJobQueue } from './jobs.js';
 import type { ReportSources } from './report.js';
 import { createSubscriptionsRepository } from './repository.js';
@@ -14,16 +15,18 @@ export interface SubscriptionsModuleDeps {
   guard: UrlGuard;
   queue: SubscriptionJobQueue;
   sources: ReportSources;
+  /** The exports service: a saved heatmap report's image is an export with a public /exporter/ link. */
+  exports: Pick<ExportsService, 'createForSubscription' | 'subscriptionAsset' | 'assetBytes'>;
   secretKey: () => Promise<string>;
   /** SITE_URL, or http://localhost:PORT: the links in reports. */
   siteUrl: string;
 }
 
 /** Subscriptions (/subscriptions/): the API, its schedule rules, and the scheduled delivery of reports. */
-export function createSubscriptionsModule({ db, guard, queue, sources, secretKey, siteUrl }: SubscriptionsModuleDeps) {
+export function createSubscriptionsModule({ db, guard, queue, sources, exports, secretKey, siteUrl }: SubscriptionsModuleDeps) {
   const repository = createSubscriptionsRepository(db);
   const service = createSubscriptionsService({ subscriptions: repository, guard });
-  const jobDeps = { subscriptions: repository, queue, guard, sources, secretKey, siteUrl };
+  const jobDeps = { subscriptions: repository, queue, guard, sources, exports, secretKey, siteUrl };
   return {
     routes: subscriptionsRoutes(service),
     service,

@@ -5,8 +5,10 @@ import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
 import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { UrlGuard } from '../../net/url-guard.js';
+import type { ExportsService } from '../exports/index.js';
 import { type Report, type ReportSources, recordingsReport, subscriptionUrl } from './report.js';
 import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
+import { DEFAULT_HEATMAP_WIDTH } from './contract.js';
 import { LOOK_AHEAD_MS, nextDeliveryDate, summaryOf } from './rules.js';
 import { scheduleOf } from './service.js';
 import { DeliveryError, postWebhook, webhookSigningKey } from './webhook.js';
@@ -35,6 +37,7 @@ export interface SubscriptionJobsDeps {
   >;
   queue: SubscriptionJobQueue;
   guard: UrlGuard;
+  exports: Pick<ExportsService, 'createForSubscription' | 'subscriptionAsset' | 'assetBytes'>;
   sources: ReportSources;
   secretKey: () => Promise<string>;
   /** SITE_URL, or http://localhost:PORT: the links in reports. */
@@ -60,7 +63,54 @@ async function scheduleScheduler(queue: SubscriptionJobQueue, delayMs: number): 
   await queue.enqueue('subscriptions.schedule', {}, { dedupeKey: SCHEDULER_DEDUPE_KEY, delayMs });
 }
 
-async function buildReport(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, team: TeamRow, deliveryId: string, since: string, to: string): Promise<Report> {
+/** A delivery waits this long for its heatmap image before it fails. */
+const ASSET_WAIT_MS = 30 * 60 * 1000;
+/** How soon a delivery whose image is still being made looks again (a new job: no worker is held while it waits). */
+const ASSET_POLL_MS = 1000;
+
+/** Thrown when the report's image is not made yet: the delivery continues in a new job. */
+class AssetPending extends Error {}
+
+/**
+ * The saved heatmap's image: an image/png export of its page with the points since `since` (created once per
+ * delivery, its id kept on the delivery row), and its public /exporter/ link once it is made.
+ */
+async function heatmapAsset(
+  deps: SubscriptionJobsDeps,
+  sub: SubscriptionWithRefs,
+  delivery: { id: string; exportedAssetIds: number[]; createdAt: string },
+  since: string,
+): Promise<Report['assets'][number]> {
+  const heatmap = sub.heatmap!;
+  let exportId = delivery.exportedAssetIds[0];
+  if (exportId === undefined) {
+    exportId = await deps.exports.createForSubscription(sub.teamId, 'image/png', {
+      heatmap_url: heatmap.url,
+      ...(heatmap.dataUrl && { heatmap_data_url: heatmap.dataUrl }),
+      width: sub.width ?? DEFAULT_HEATMAP_WIDTH,
+      date_from: since,
+      filename: `heatmap-${heatmap.shortId}`,
+    });
+    await deps.subscriptions.updateDelivery(delivery.id, { exportedAssetIds: [exportId] });
+  }
+  const asset = await deps.exports.subscriptionAsset(exportId);
+  if (asset.state === 'failed') throw new DeliveryError(`The heatmap image could not be made: ${asset.exception}`, false);
+  if (asset.state === 'pending') {
+    if (Date.now() - epochMs(delivery.createdAt) > ASSET_WAIT_MS) throw new DeliveryError('The heatmap image was not made within 30 minutes', false);
+    throw new AssetPending();
+  }
+  return { id: exportId, name: heatmap.name || heatmap.url, url: `${deps.siteUrl}${asset.path}`, content_type: 'image/png' };
+}
+
+async function buildReport(
+  deps: SubscriptionJobsDeps,
+  sub: SubscriptionWithRefs,
+  team: TeamRow,
+  delivery: { id: string; exportedAssetIds: number[]; createdAt: string },
+  since: string,
+  to: string,
+): Promise<Report> {
+  const deliveryId = delivery.id;
   const name = sub.heatmap ? sub.heatmap.name || sub.heatmap.url : null;
   const report: Report = {
     event: 'subscription_report',
@@ -76,7 +126,7 @@ async function buildReport(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs
     report.recordings = await recordingsReport(deps.sources, team, sub.recordingsQuery, since, deps.siteUrl);
   } else {
     report.title = `Burrow heatmap report - ${sub.title || name || 'Heatmap'}`;
-    throw new DeliveryError('Saved heatmap reports are not built yet', false);
+    report.assets.push(await heatmapAsset(deps, sub, delivery, since));
   }
   return report;
 }
@@ -100,8 +150,10 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ s
   return async ({ job, payload, signal, log }) => {
     const sub = await deps.subscriptions.findAnyTeam(payload.subscriptionId);
     const slot = payload.slot;
-    // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was queued).
+    // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was queued),
+    // or the slot is not due yet (the scheduler's look-ahead).
     if (!sub || sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) return;
+    if (epochMs(slot) > Date.now() + LOOK_AHEAD_MS) return;
     const advance = async () => {
       const next = nextDeliveryDate(scheduleOf(sub), new Date(), new Date(epochMs(slot)));
       await deps.subscriptions.advance(sub.id, slot, next && fromDate(next));
@@ -141,7 +193,7 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ s
     const since = isoZ((await deps.subscriptions.lastReportTime(sub.id, slot)) ?? sub.createdAt);
     let report: Report | undefined;
     try {
-      report = await buildReport(deps, sub, team, row.id, since, new Date().toISOString());
+      report = await buildReport(deps, sub, team, row, since, new Date().toISOString());
       const recipients = await send(deps, sub, report, signal);
       await deps.subscriptions.updateDelivery(row.id, {
         status: 'completed',
@@ -153,6 +205,11 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ s
       log.info({ subscriptionId: sub.id, deliveryId: row.id }, 'subscription delivered');
     } catch (error) {
       if (signal.aborted) throw error;
+      if (error instanceof AssetPending) {
+        // The image is being made: look again in a new job, which takes the delivery over once this one has finished.
+        await deps.queue.enqueue('subscription.deliver', payload, { dedupeKey: `${sub.id}:${epochMs(slot)}`, delayMs: ASSET_POLL_MS, maxAttempts: MAX_ATTEMPTS });
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       const retry = error instanceof DeliveryError ? error.retry : true;
       if (retry && job.attempts < job.maxAttempts) {

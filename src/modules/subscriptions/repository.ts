@@ -22,7 +22,7 @@ export type NewSubscriptionDelivery = typeof subscriptionDeliveries.$inferInsert
 /** A subscription with what its response names: its creator and its saved heatmap. */
 export type SubscriptionWithRefs = SubscriptionRow & {
   createdBy: UserBasicRow | null;
-  heatmap: { shortId: string; name: string | null; url: string } | null;
+  heatmap: { shortId: string; name: string | null; url: string; dataUrl: string | null } | null;
 };
 
 export interface SubscriptionListFilters {
@@ -57,7 +57,7 @@ export function createSubscriptionsRepository(db: Db) {
   const withRefs = {
     ...getTableColumns(subscriptions),
     createdBy: userBasicColumns,
-    heatmap: { shortId: savedHeatmaps.shortId, name: savedHeatmaps.name, url: savedHeatmaps.url },
+    heatmap: { shortId: savedHeatmaps.shortId, name: savedHeatmaps.name, url: savedHeatmaps.url, dataUrl: savedHeatmaps.dataUrl },
   };
   const select = (tx: Db) =>
     tx

@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,39 +9,7 @@ import { expectError, notFound, ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { type Body, factories, type Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
-
-type Sub = Record<string, any> & { id: number };
-
-interface Received {
-  path: string;
-  body: string;
-  signature: string | undefined;
-}
-
-/** A local webhook receiver: answers each POST with the next status of `answers` (200 once they run out). */
-async function receiver() {
-  const received: Received[] = [];
-  const answers: number[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url?.startsWith('/moved')) {
-        res.writeHead(307, { location: req.url.slice('/moved'.length) || '/' }).end();
-        return;
-      }
-      if (req.url?.startsWith('/to-localhost')) {
-        res.writeHead(307, { location: `http://localhost:${(server.address() as AddressInfo).port}/hook` }).end();
-        return;
-      }
-      received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString(), signature: req.headers['x-burrow-signature'] as string | undefined });
-      res.writeHead(answers.shift() ?? 200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { receiver, type Sub } from './fixtures.js';
 
 describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
   let ctx: TestContext;

@@ -1,0 +1,36 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Sub = Record<string, any> & { id: number };
+
+export interface Received {
+  path: string;
+  body: string;
+  signature: string | undefined;
+}
+
+/** A local webhook receiver: answers each POST with the next status of `answers` (200 once they run out). */
+export async function receiver() {
+  const received: Received[] = [];
+  const answers: number[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (req.url?.startsWith('/moved')) {
+        res.writeHead(307, { location: req.url.slice('/moved'.length) || '/' }).end();
+        return;
+      }
+      if (req.url?.startsWith('/to-localhost')) {
+        res.writeHead(307, { location: `http://localhost:${(server.address() as AddressInfo).port}/hook` }).end();
+        return;
+      }
+      received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString(), signature: req.headers['x-burrow-signature'] as string | undefined });
+      res.writeHead(answers.shift() ?? 200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
