@@ -70,6 +70,13 @@ export const ConfigSchema = z.object({
   SHARING_TOKEN_GRACE_PERIOD_SECONDS: int(300),
   EXPORT_CREATE_WAIT_SECONDS: int(10),
   FFMPEG_PATH: optionalString,
+  EMAIL_HOST: optionalString,
+  EMAIL_PORT: int(25, 1).pipe(z.number().max(65535)),
+  EMAIL_HOST_USER: optionalString,
+  EMAIL_HOST_PASSWORD: optionalString,
+  EMAIL_USE_TLS: bool(false),
+  EMAIL_USE_SSL: bool(false),
+  EMAIL_DEFAULT_FROM: z.string().min(1).default('root@localhost'),
   BLOB_STORE: z.enum(['postgres', 's3']).default('postgres'),
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
     message: 'must be an http(s) URL such as http://127.0.0.1:9000',
@@ -133,6 +140,11 @@ export type Config = Readonly<{
   exportCreateWaitMs: number;
   /** FFMPEG_PATH: the ffmpeg recording videos are encoded with; unset, `ffmpeg` is looked up on PATH. */
   ffmpegPath: string | undefined;
+  /**
+   * Subscription emails over SMTP (PostHog's self-host settings): no host, no email. useTls is STARTTLS on a plain
+   * connection, useSsl a TLS connection from the start.
+   */
+  email: Readonly<{ host: string | undefined; port: number; user: string | undefined; password: string | undefined; useTls: boolean; useSsl: boolean; from: string }>;
   /** Where recording blocks are kept (BLOB_STORE and S3_*). */
   blobStore: Readonly<{ kind: 'postgres' } | { kind: 's3'; s3: S3Settings }>;
   sessionCookieAgeSeconds: number;
@@ -194,6 +206,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sharingTokenGracePeriodMs: e.SHARING_TOKEN_GRACE_PERIOD_SECONDS * 1000,
     exportCreateWaitMs: e.EXPORT_CREATE_WAIT_SECONDS * 1000,
     ffmpegPath: e.FFMPEG_PATH,
+    email: {
+      host: e.EMAIL_HOST,
+      port: e.EMAIL_PORT,
+      user: e.EMAIL_HOST_USER,
+      password: e.EMAIL_HOST_PASSWORD,
+      useTls: e.EMAIL_USE_TLS,
+      useSsl: e.EMAIL_USE_SSL,
+      from: e.EMAIL_DEFAULT_FROM,
+    },
     blobStore: Object.freeze(
       e.BLOB_STORE === 's3'
         ? {

@@ -21,7 +21,7 @@ import { createRecordingsModule } from './modules/recordings/index.js';
 import { createReplayAiModule } from './modules/replay-ai/index.js';
 import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
-import { createSubscriptionsModule, subscriptionJobDefinitions } from './modules/subscriptions/index.js';
+import { createMailer, createSubscriptionsModule, subscriptionJobDefinitions } from './modules/subscriptions/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
@@ -77,12 +77,14 @@ export function createContainer(database: Database, config: Config, log: Logger)
     browser,
     ffmpegPath: config.ffmpegPath,
   });
+  const mailer = createMailer(config.email);
   const subscriptions = createSubscriptionsModule({
     db,
     guard,
     queue,
     sources: { startedSince: recordings.startedSince },
     exports: exports.service,
+    mailer,
     secretKey: () => instance.service.secretKey(),
     siteUrl: config.siteUrl ?? `http://localhost:${config.port}`,
   });
@@ -133,6 +135,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       exports.routes,
       exports.publicRoutes,
       subscriptions.routes,
+      subscriptions.publicRoutes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs, exports.jobs, subscriptions.jobs]),
   };

@@ -5,6 +5,8 @@ export const JwtAudience = {
   sharingPasswordProtected: 'posthog:sharing_password_protected',
   /** A public link to an export's file (/exporter/<filename>?token=). */
   exportedAsset: 'posthog:exported_asset',
+  /** A subscription email's unsubscribe link (/api/unsubscribe?token=), 30 days. */
+  unsubscribe: 'posthog:unsubscribe',
   /**
    * Burrow's own: the short-lived credential an export job calls the API with as the export's creator. The auth
    * plugin takes it for GET requests only, and as that user only.

@@ -105,10 +105,16 @@ describe('route access table', () => {
     }
   });
 
-  it('has no /api route without a key access rule, and none public but sign-up, login and logout', () => {
+  it('has no /api route without a key access rule, and none public but sign-up, login, logout and unsubscribe', () => {
     const api = lines(collected).filter((l) => l.url.startsWith('/api'));
     expect(api.filter((l) => l.access === '-')).toEqual([]);
-    expect([...new Set(api.filter((l) => l.access === 'public').map((l) => l.url))].sort()).toEqual(['/api/login/', '/api/logout/', '/api/signup/']);
+    expect([...new Set(api.filter((l) => l.access === 'public').map((l) => l.url))].sort()).toEqual([
+      '/api/login/',
+      '/api/logout/',
+      '/api/signup/',
+      // A subscription email's link: its JWT (audience unsubscribe, 30 days) is the credential.
+      '/api/unsubscribe',
+    ]);
   });
 
   it('matches the committed table', async () => {

@@ -100,7 +100,7 @@ const writable = {
   until_date: dateTimeField.nullable().optional(),
   deleted: z.boolean().optional(),
   title: z.string().max(100).nullable().optional(),
-  invite_message: z.string().nullable().optional().meta({ description: 'Write-only: the note of the invite new recipients get (delivery is not built yet)' }),
+  invite_message: z.string().nullable().optional().meta({ description: 'Write-only: the note in the invite email new recipients get (on create and when the target changes)' }),
   dashboard_export_insights: z.unknown().optional().meta({ type: 'array', items: { type: 'integer' }, description: 'Insights of a dashboard subscription; Burrow has none' }),
   prompt: z.string().max(4000).nullable().optional().meta({ description: 'An AI-report prompt; Burrow has no AI reports, so one is refused' }),
   enabled: z.boolean().optional(),
@@ -173,6 +173,9 @@ export const DeliveryParams = z.object({ subscription_id: z.string().meta({ desc
 export const DeliveryIdParams = DeliveryParams.extend({ id: z.string().meta({ description: 'A delivery id (uuid)' }) });
 
 export const SubscriptionIdParams = z.object({ id: z.string().meta({ description: 'A unique integer value identifying this subscription.' }) });
+
+export const UnsubscribeQuery = z.object({ token: z.string().optional().meta({ description: 'The token of the email\'s unsubscribe link' }) });
+export const UnsubscribeSchema = z.object({ success: z.boolean() }).meta({ id: 'UnsubscribeResult' });
 
 export type Subscription = z.infer<typeof SubscriptionSchema>;
 export type SubscriptionDelivery = z.infer<typeof SubscriptionDeliverySchema>;

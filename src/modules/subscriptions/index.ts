@@ -4,7 +4,8 @@ import type { ExportsService } from '../exports/index.js';
 import { createSubscriptionJobs, enqueueDueDeliveries, type SubscriptionJobQueue } from './jobs.js';
 import type { ReportSources } from './report.js';
 import { createSubscriptionsRepository } from './repository.js';
-import { subscriptionsRoutes } from './routes.js';
+import { subscriptionsRoutes, unsubscribeRoutes } from './routes.js';
+import type { Mailer } from './email.js';
 import { createSubscriptionsService } from './service.js';
 
 export type { SubscriptionsService } from './service.js';
@@ -17,21 +18,25 @@ export interface SubscriptionsModuleDeps {
   sources: ReportSources;
   /** The exports service: a saved heatmap report's image is an export with a public /exporter/ link. */
   exports: Pick<ExportsService, 'createForSubscription' | 'subscriptionAsset' | 'assetBytes'>;
+  mailer: Pick<Mailer, 'send'>;
   secretKey: () => Promise<string>;
   /** SITE_URL, or http://localhost:PORT: the links in reports. */
   siteUrl: string;
 }
 
 /** Subscriptions (/subscriptions/): the API, its schedule rules, and the scheduled delivery of reports. */
-export function createSubscriptionsModule({ db, guard, queue, sources, exports, secretKey, siteUrl }: SubscriptionsModuleDeps) {
+export function createSubscriptionsModule({ db, guard, queue, sources, exports, mailer, secretKey, siteUrl }: SubscriptionsModuleDeps) {
   const repository = createSubscriptionsRepository(db);
-  const service = createSubscriptionsService({ subscriptions: repository, guard });
-  const jobDeps = { subscriptions: repository, queue, guard, sources, exports, secretKey, siteUrl };
+  const service = createSubscriptionsService({ subscriptions: repository, guard, queue, secretKey });
+  const jobDeps = { subscriptions: repository, queue, guard, sources, exports, mailer, secretKey, siteUrl };
   return {
     routes: subscriptionsRoutes(service),
+    /** /api/unsubscribe (public). */
+    publicRoutes: unsubscribeRoutes(service),
     service,
     jobs: createSubscriptionJobs(jobDeps),
     /** One scheduler pass now (the scheduler job runs it every minute); answers how many deliveries it queued. */
     enqueueDueDeliveries: () => enqueueDueDeliveries(jobDeps),
   };
 }
+export { createMailer } from './email.js';

@@ -3,30 +3,46 @@ import type { TeamRow } from '../../db/schema/index.js';
 import type { JobDefinitions, JobEnqueuer, JobQueue } from '../../jobs/queue.js';
 import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
+import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { ExportsService } from '../exports/index.js';
 import { type Report, type ReportSources, recordingsReport, subscriptionUrl } from './report.js';
 import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { DEFAULT_HEATMAP_WIDTH } from './contract.js';
+import { type Mailer, reportEmail } from './email.js';
 import { LOOK_AHEAD_MS, nextDeliveryDate, summaryOf } from './rules.js';
 import { scheduleOf } from './service.js';
 import { DeliveryError, postWebhook, webhookSigningKey } from './webhook.js';
 
 /** A delivery that fails for now (a timeout, a 5xx) is tried again with the queue's backoff (2, 4, 8 s …). */
 const MAX_ATTEMPTS = 4;
+/** An unsubscribe link's life (PostHog's). */
+export const UNSUBSCRIBE_TTL_SECONDS = 30 * 24 * 60 * 60;
 const SCHEDULER_DEDUPE_KEY = 'subscriptions.schedule';
 const SCHEDULER_INTERVAL_MS = 60_000;
 /** Subscriptions enqueued per scheduler run; the rest wait a minute. */
 const DUE_BATCH = 500;
 /** Job statuses in which a job will still run (so the delivery it holds is not abandoned). */
 const LIVE_JOB_STATUSES = new Set(['queued', 'running']);
+/** An invite's report covers the last week. */
+const INVITE_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const subscriptionJobDefinitions = {
   'subscriptions.schedule': z.object({}),
-  /** slot: the next_delivery_date being delivered, as stored. */
-  'subscription.deliver': z.object({ subscriptionId: z.number().int(), slot: z.string() }),
+  /**
+   * slot: the next_delivery_date being delivered, as stored; or invite: the report sent to the recipients a target
+   * change added (key: the change's, for the delivery row's idempotency key).
+   */
+  'subscription.deliver': z.object({
+    subscriptionId: z.number().int(),
+    slot: z.string().optional(),
+    invite: z.object({ key: z.string(), previousValue: z.string().nullable(), message: z.string(), inviter: z.string().nullable() }).optional(),
+  }),
 } satisfies JobDefinitions;
+
+export type DeliverPayload = z.output<(typeof subscriptionJobDefinitions)['subscription.deliver']>;
+export type Invite = NonNullable<DeliverPayload['invite']>;
 
 export type SubscriptionJobQueue = JobEnqueuer<typeof subscriptionJobDefinitions> & Pick<JobQueue<typeof subscriptionJobDefinitions>, 'get'>;
 
@@ -39,6 +55,7 @@ export interface SubscriptionJobsDeps {
   guard: UrlGuard;
   exports: Pick<ExportsService, 'createForSubscription' | 'subscriptionAsset' | 'assetBytes'>;
   sources: ReportSources;
+  mailer: Pick<Mailer, 'send'>;
   secretKey: () => Promise<string>;
   /** SITE_URL, or http://localhost:PORT: the links in reports. */
   siteUrl: string;
@@ -131,30 +148,88 @@ async function buildReport(
   return report;
 }
 
-/** Sends the report to the target; one recipient result per recipient. */
-async function send(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, report: Report, signal: AbortSignal): Promise<{ recipient: string; status: 'success' }[]> {
+interface RecipientResult {
+  recipient: string;
+  status: 'success' | 'failed';
+  error?: string;
+  retry?: boolean;
+}
+
+const KIND_LABEL = { heatmap: 'Heatmap', recordings: 'Recordings' } as const;
+
+/** Sends the report to the target; one result per recipient (an invite: only the addresses the change added). */
+async function send(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, report: Report, invite: Invite | null, signal: AbortSignal): Promise<RecipientResult[]> {
   if (sub.targetType === 'webhook') {
+    if (invite) return [];
     await postWebhook(deps.guard, sub.targetValue, JSON.stringify(report), webhookSigningKey(await deps.secretKey()), signal);
     return [{ recipient: sub.targetValue, status: 'success' }];
   }
-  throw new DeliveryError(`Delivery to ${sub.targetType} is not built yet`, false);
+  if (sub.targetType !== 'email') throw new DeliveryError(`Delivery to ${sub.targetType} is not supported`, false);
+  const previous = new Set(invite?.previousValue?.split(',') ?? []);
+  const recipients = recipientsOf(sub).filter((address) => !invite || !previous.has(address));
+  const images = new Map<number, Buffer>();
+  for (const asset of report.assets) {
+    const bytes = await deps.exports.assetBytes(asset.id);
+    if (bytes) images.set(asset.id, bytes);
+  }
+  const kind = KIND_LABEL[report.resource.type];
+  const name = sub.title || report.resource.name || kind;
+  const results: RecipientResult[] = [];
+  for (const address of recipients) {
+    const token = encodeJwt(await deps.secretKey(), { id: sub.id, email: address }, UNSUBSCRIBE_TTL_SECONDS, JwtAudience.unsubscribe);
+    const unsubscribeUrl = `${deps.siteUrl}/api/unsubscribe?token=${token}`;
+    let subject = `Burrow ${kind} report - ${name}`;
+    let intro: string[] | undefined;
+    if (invite) {
+      const byCreator = sub.createdBy?.email === address;
+      subject = byCreator ? `You have been subscribed to a Burrow ${kind} report` : `${invite.inviter || 'Someone'} subscribed you to a Burrow ${kind} report`;
+      const next = sub.nextDeliveryDate === null ? null : new Date(epochMs(sub.nextDeliveryDate));
+      intro = [
+        ...(invite.message ? [invite.message] : []),
+        `This subscription is ${report.subscription.summary}.${next ? ` The next subscription will be sent on ${longDate(next, sub.timezone)}.` : ''}`,
+      ];
+    }
+    try {
+      await deps.mailer.send(reportEmail(report, { to: address, subject, intro, unsubscribeUrl, images }));
+      results.push({ recipient: address, status: 'success' });
+    } catch (error) {
+      if (!(error instanceof DeliveryError)) throw error;
+      results.push({ recipient: address, status: 'failed', error: error.message, retry: error.retry });
+    }
+  }
+  return results;
+}
+
+/** Python's %A %B %d, %Y in the subscription's time zone: "Monday January 07, 2030". */
+function longDate(date: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { weekday: 'long', month: 'long', day: '2-digit', year: 'numeric', timeZone }).formatToParts(date).map((p) => [p.type, p.value]),
+  );
+  return `${parts.weekday} ${parts.month} ${parts.day}, ${parts.year}`;
 }
 
 /**
- * Delivers one scheduled slot of a subscription (§4.9): a delivery row (starting → completed, failed or skipped),
- * the report, the send, then next_delivery_date moves on from the slot. Idempotent: the row's idempotency key makes
- * a slot delivered once; a run that finds the slot's row held by a live job leaves it to that job, and one that finds
- * it finished only makes sure the schedule moved on.
+ * Delivers one scheduled slot of a subscription (§4.9), or an invite after a target change (§4.8): a delivery row
+ * (starting → completed, failed or skipped), the report, the send, then for a slot next_delivery_date moves on from
+ * it. Idempotent: the row's idempotency key makes a slot (or an invite) delivered once; a run that finds the row held
+ * by a live job leaves it to that job, and one that finds it finished only makes sure the schedule moved on.
  */
-export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ subscriptionId: number; slot: string }> {
+export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<DeliverPayload> {
   return async ({ job, payload, signal, log }) => {
     const sub = await deps.subscriptions.findAnyTeam(payload.subscriptionId);
-    const slot = payload.slot;
-    // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was queued),
-    // or the slot is not due yet (the scheduler's look-ahead).
-    if (!sub || sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) return;
-    if (epochMs(slot) > Date.now() + LOOK_AHEAD_MS) return;
+    if (!sub) return;
+    const { invite } = payload;
+    const slot = payload.slot ?? null;
+    if (slot !== null) {
+      // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was
+      // queued), or the slot is not due yet (the scheduler's look-ahead).
+      if (sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) return;
+      if (epochMs(slot) > Date.now() + LOOK_AHEAD_MS) return;
+    } else if (!invite) {
+      return;
+    }
     const advance = async () => {
+      if (slot === null) return;
       const next = nextDeliveryDate(scheduleOf(sub), new Date(), new Date(epochMs(slot)));
       await deps.subscriptions.advance(sub.id, slot, next && fromDate(next));
     };
@@ -164,8 +239,8 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ s
       teamId: sub.teamId,
       subscriptionId: sub.id,
       jobId: job.id,
-      idempotencyKey: `scheduled:${epochMs(slot)}`,
-      triggerType: 'scheduled',
+      idempotencyKey: slot !== null ? `scheduled:${epochMs(slot)}` : `target_change:${invite!.key}`,
+      triggerType: slot !== null ? 'scheduled' : 'target_change',
       scheduledAt: slot,
       targetType: sub.targetType,
       targetValue: sub.targetValue,
@@ -181,7 +256,7 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ s
       if (row.jobId !== job.id) {
         const holder = row.jobId === null ? undefined : await deps.queue.get(row.jobId);
         if (holder && LIVE_JOB_STATUSES.has(holder.status)) {
-          log.info({ subscriptionId: sub.id, holder: holder.id }, 'slot held by another delivery job');
+          log.info({ subscriptionId: sub.id, holder: holder.id }, 'delivery held by another job');
           return;
         }
         if (!(await deps.subscriptions.takeOverDelivery(row.id, row.jobId, job.id))) return;
@@ -190,24 +265,36 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<{ s
     if (skipped) return;
     const team = await deps.subscriptions.findTeam(sub.teamId);
     if (!team) return;
-    const since = isoZ((await deps.subscriptions.lastReportTime(sub.id, slot)) ?? sub.createdAt);
+    // A scheduled report covers what happened since the last one (or since the subscription was made); an invite's,
+    // the last week.
+    const since =
+      slot !== null
+        ? isoZ((await deps.subscriptions.lastReportTime(sub.id, slot)) ?? sub.createdAt)
+        : new Date(Date.now() - INVITE_PERIOD_MS).toISOString();
     let report: Report | undefined;
     try {
       report = await buildReport(deps, sub, team, row, since, new Date().toISOString());
-      const recipients = await send(deps, sub, report, signal);
+      const results = await send(deps, sub, report, invite ?? null, signal);
+      const delivered = results.some((r) => r.status === 'success');
+      const failures = results.filter((r) => r.status === 'failed');
+      if (!delivered && failures.length > 0) throw new DeliveryError(failures[0]!.error!, failures.some((f) => f.retry));
       await deps.subscriptions.updateDelivery(row.id, {
         status: 'completed',
-        recipientResults: recipients,
+        recipientResults: results.map(({ retry: _retry, ...result }) => result),
         contentSnapshot: snapshotOf(report),
         exportedAssetIds: report.assets.map((a) => a.id),
-        error: null,
+        error: failures.length > 0 ? { message: `${failures.length} of ${results.length} recipients failed` } : null,
       });
       log.info({ subscriptionId: sub.id, deliveryId: row.id }, 'subscription delivered');
     } catch (error) {
       if (signal.aborted) throw error;
       if (error instanceof AssetPending) {
         // The image is being made: look again in a new job, which takes the delivery over once this one has finished.
-        await deps.queue.enqueue('subscription.deliver', payload, { dedupeKey: `${sub.id}:${epochMs(slot)}`, delayMs: ASSET_POLL_MS, maxAttempts: MAX_ATTEMPTS });
+        await deps.queue.enqueue('subscription.deliver', payload, {
+          ...(slot !== null && { dedupeKey: `${sub.id}:${epochMs(slot)}` }),
+          delayMs: ASSET_POLL_MS,
+          maxAttempts: MAX_ATTEMPTS,
+        });
         return;
       }
       const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { paginated, pageParams, withQueryParam } from '../../http/pagination.js';
-import { actorOf, teamOf } from '../../http/route.js';
+import { actorOf, type RoutePlugin, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
 import { HardDeleteNotAllowedError } from '../../lib/errors.js';
 import {
@@ -17,6 +17,8 @@ import {
   SubscriptionRetrieveQuery,
   SubscriptionSchema,
   SummaryQuotaSchema,
+  UnsubscribeQuery,
+  UnsubscribeSchema,
 } from './contract.js';
 import type { SubscriptionsService } from './service.js';
 
@@ -93,7 +95,7 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
         config: { access: { scope: write, target: team } },
         schema: { operationId: 'subscriptions_update', tags, params: SubscriptionIdParams, body: CreateSubscriptionBody, response: { 200: SubscriptionSchema } },
       },
-      async (request) => subscriptions.update(teamOf(request), request.params.id, request.body),
+      async (request) => subscriptions.update(teamOf(request), actorOf(request), request.params.id, request.body),
     );
 
     app.patch(
@@ -109,7 +111,7 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
           response: { 200: SubscriptionSchema },
         },
       },
-      async (request) => subscriptions.update(teamOf(request), request.params.id, request.body ?? {}),
+      async (request) => subscriptions.update(teamOf(request), actorOf(request), request.params.id, request.body ?? {}),
     );
 
     app.get(
@@ -163,3 +165,23 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
       },
     );
   });
+
+/** GET /api/unsubscribe?token=: a subscription email's unsubscribe link (public: the token is the credential). */
+export const unsubscribeRoutes =
+  (subscriptions: SubscriptionsService): RoutePlugin =>
+  async (app) => {
+    app.get(
+      '/api/unsubscribe',
+      {
+        config: { access: 'public' },
+        schema: {
+          operationId: 'unsubscribe',
+          tags: ['subscriptions'],
+          summary: "Removes the token's address from its subscription (soft-deleted when none remain); the token comes from a subscription email (30 days)",
+          querystring: UnsubscribeQuery,
+          response: { 200: UnsubscribeSchema },
+        },
+      },
+      async (request) => subscriptions.unsubscribe(request.query.token),
+    );
+  };

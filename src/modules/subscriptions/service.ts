@@ -1,5 +1,7 @@
 import { NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
-import { uuidLookup } from '../../lib/ids.js';
+import type { JobEnqueuer } from '../../jobs/queue.js';
+import { newUuid, uuidLookup } from '../../lib/ids.js';
+import { decodeJwt, JwtAudience } from '../../lib/jwt.js';
 import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
 import type { UrlGuard } from '../../net/url-guard.js';
@@ -21,11 +23,15 @@ import {
   type Weekday,
 } from './contract.js';
 import type { NewSubscription, SubscriptionDeliveryRow, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
+import type { subscriptionJobDefinitions } from './jobs.js';
 import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, type Schedule, summaryOf } from './rules.js';
 
 export interface SubscriptionsServiceDeps {
   subscriptions: SubscriptionsRepository;
   guard: Pick<UrlGuard, 'check'>;
+  /** Queues the invite of new email recipients (§4.8). */
+  queue: JobEnqueuer<typeof subscriptionJobDefinitions>;
+  secretKey: () => Promise<string>;
 }
 
 const DELIVERY_PAGE = 50;
@@ -251,6 +257,19 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     ...(input.summary_prompt_guide !== undefined && { summaryPromptGuide: input.summary_prompt_guide }),
   });
 
+  /**
+   * §4.8: an email subscription whose recipients changed (or was created) sends the current report to the addresses
+   * that are new, with the invite message; a disabled or deleted one sends nothing.
+   */
+  async function invite(row: SubscriptionWithRefs, previousValue: string, message: string, inviter: string): Promise<void> {
+    if (row.targetType !== 'email' || !row.enabled || row.deleted || row.targetValue === previousValue) return;
+    await deps.queue.enqueue(
+      'subscription.deliver',
+      { subscriptionId: row.id, invite: { key: newUuid(), previousValue, message, inviter: inviter || null } },
+      { maxAttempts: 4 },
+    );
+  }
+
   return {
     async list(team: TeamAccess, query: SubscriptionListInput, page: PageParams): Promise<{ results: Subscription[]; count: number }> {
       if (query.created_by !== undefined && !UUID.test(query.created_by)) throw new ValidationError('Not a valid UUID.', 'created_by', 'invalid');
@@ -282,7 +301,9 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       const next = nextDeliveryDate(scheduleOf(values));
       if (next === null) throw new ValidationError(EXHAUSTED_MESSAGE, 'start_date');
       const row = await subscriptions.insert({ ...values, teamId: team.team.id, createdById: actor.user.id, nextDeliveryDate: fromDate(next) });
-      return toSubscription((await subscriptions.find(team.team.id, row.id))!);
+      const created = (await subscriptions.find(team.team.id, row.id))!;
+      await invite(created, '', input.invite_message ?? '', actor.user.firstName);
+      return toSubscription(created);
     },
 
     async retrieve(team: TeamAccess, id: string, filters: { insight?: number; dashboard?: number }): Promise<Subscription> {
@@ -290,7 +311,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     },
 
     /** PUT and PATCH: the fields given change; the next delivery moves only when the rule changed, or on re-enable. */
-    async update(team: TeamAccess, id: string, input: PatchSubscriptionInput): Promise<Subscription> {
+    async update(team: TeamAccess, actor: Actor, id: string, input: PatchSubscriptionInput): Promise<Subscription> {
       const stored = await find(team, id);
       const values = { ...(await validate(team, input, stored)), ...scheduleColumns(input), ...otherColumns(input) };
       const merged = { ...stored, ...values };
@@ -304,7 +325,11 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
         values.nextDeliveryDate = next && fromDate(next);
       }
       await subscriptions.update(team.team.id, stored.id, values);
-      return toSubscription((await subscriptions.find(team.team.id, stored.id))!);
+      const updated = (await subscriptions.find(team.team.id, stored.id))!;
+      if (input.target_value !== undefined || input.target_type !== undefined) {
+        await invite(updated, stored.targetType === updated.targetType ? stored.targetValue : '', input.invite_message ?? '', actor.user.firstName);
+      }
+      return toSubscription(updated);
     },
 
     /**
@@ -331,6 +356,21 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       const row = id === null ? undefined : await subscriptions.findDelivery(team.team.id, sub.id, id);
       if (!row) throw new NotFoundError();
       return toDelivery(row);
+    },
+
+    /**
+     * /api/unsubscribe?token=: removes the token's address from its subscription's recipients; with none left the
+     * subscription is soft-deleted. False for a missing, expired or foreign token.
+     */
+    async unsubscribe(token: string | undefined): Promise<{ success: boolean }> {
+      if (!token) return { success: false };
+      const payload = decodeJwt(await deps.secretKey(), token, JwtAudience.unsubscribe);
+      if (!payload || typeof payload.id !== 'number' || typeof payload.email !== 'string') return { success: false };
+      const row = await subscriptions.findAnyTeam(payload.id);
+      if (!row) return { success: false };
+      const remaining = row.targetValue.split(',').filter((address) => address !== payload.email);
+      await subscriptions.update(row.teamId, row.id, { targetValue: remaining.join(','), ...(remaining.length === 0 && { deleted: true }) });
+      return { success: true };
     },
 
     /** summary_quota/: AI summaries on; Burrow has no plans, so no limit. */
