@@ -56,7 +56,7 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
         schema: {
           operationId: 'subscriptions_create',
           tags,
-          summary: 'Create a subscription to an insight, a dashboard, a saved heatmap or a recordings query (delivery is not built yet)',
+          summary: 'Create a subscription to an insight, a dashboard, a saved heatmap or a recordings query; an email subscription invites its recipients',
           body: CreateSubscriptionBody,
           response: { 201: SubscriptionSchema },
         },
