@@ -38,8 +38,13 @@ export const subscriptionJobDefinitions = {
     subscriptionId: z.number().int(),
     slot: z.string().optional(),
     invite: z.object({ key: z.string(), previousValue: z.string().nullable(), message: z.string(), inviter: z.string().nullable() }).optional(),
+    /** A test delivery (test-delivery/): the report now, to every recipient; the schedule does not move. */
+    manual: z.object({ key: z.string() }).optional(),
   }),
 } satisfies JobDefinitions;
+
+/** At most one queued test delivery per subscription. */
+export const manualDedupeKey = (subscriptionId: number) => `manual:${subscriptionId}`;
 
 export type DeliverPayload = z.output<(typeof subscriptionJobDefinitions)['subscription.deliver']>;
 export type Invite = NonNullable<DeliverPayload['invite']>;
@@ -218,14 +223,14 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
   return async ({ job, payload, signal, log }) => {
     const sub = await deps.subscriptions.findAnyTeam(payload.subscriptionId);
     if (!sub) return;
-    const { invite } = payload;
+    const { invite, manual } = payload;
     const slot = payload.slot ?? null;
     if (slot !== null) {
       // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was
       // queued), or the slot is not due yet (the scheduler's look-ahead).
       if (sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) return;
       if (epochMs(slot) > Date.now() + LOOK_AHEAD_MS) return;
-    } else if (!invite) {
+    } else if (!invite && !manual) {
       return;
     }
     const advance = async () => {
@@ -239,8 +244,8 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
       teamId: sub.teamId,
       subscriptionId: sub.id,
       jobId: job.id,
-      idempotencyKey: slot !== null ? `scheduled:${epochMs(slot)}` : `target_change:${invite!.key}`,
-      triggerType: slot !== null ? 'scheduled' : 'target_change',
+      idempotencyKey: slot !== null ? `scheduled:${epochMs(slot)}` : invite ? `target_change:${invite.key}` : `manual:${manual!.key}`,
+      triggerType: slot !== null ? 'scheduled' : invite ? 'target_change' : 'manual',
       scheduledAt: slot,
       targetType: sub.targetType,
       targetValue: sub.targetValue,
@@ -265,12 +270,11 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
     if (skipped) return;
     const team = await deps.subscriptions.findTeam(sub.teamId);
     if (!team) return;
-    // A scheduled report covers what happened since the last one (or since the subscription was made); an invite's,
-    // the last week.
-    const since =
-      slot !== null
-        ? isoZ((await deps.subscriptions.lastReportTime(sub.id, slot)) ?? sub.createdAt)
-        : new Date(Date.now() - INVITE_PERIOD_MS).toISOString();
+    // A scheduled or test report covers what happened since the last scheduled one (or since the subscription was
+    // made); an invite's, the last week.
+    const since = invite
+      ? new Date(Date.now() - INVITE_PERIOD_MS).toISOString()
+      : isoZ((await deps.subscriptions.lastReportTime(sub.id, slot ?? fromDate(new Date()))) ?? sub.createdAt);
     let report: Report | undefined;
     try {
       report = await buildReport(deps, sub, team, row, since, new Date().toISOString());
@@ -292,6 +296,7 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
         // The image is being made: look again in a new job, which takes the delivery over once this one has finished.
         await deps.queue.enqueue('subscription.deliver', payload, {
           ...(slot !== null && { dedupeKey: `${sub.id}:${epochMs(slot)}` }),
+          ...(manual && { dedupeKey: manualDedupeKey(sub.id) }),
           delayMs: ASSET_POLL_MS,
           maxAttempts: MAX_ATTEMPTS,
         });

@@ -180,6 +180,16 @@ export function createSubscriptionsRepository(db: Db) {
       return rows.length > 0;
     },
 
+    /** A test delivery of the subscription is under way. */
+    async hasManualDeliveryStarting(subscriptionId: number): Promise<boolean> {
+      const rows = await db
+        .select({ id: subscriptionDeliveries.id })
+        .from(subscriptionDeliveries)
+        .where(and(eq(subscriptionDeliveries.subscriptionId, subscriptionId), eq(subscriptionDeliveries.triggerType, 'manual'), eq(subscriptionDeliveries.status, 'starting')))
+        .limit(1);
+      return rows.length > 0;
+    },
+
     async updateDelivery(id: string, values: Partial<NewSubscriptionDelivery>): Promise<void> {
       await db
         .update(subscriptionDeliveries)

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { paginated, pageParams, withQueryParam } from '../../http/pagination.js';
 import { actorOf, type RoutePlugin, teamOf } from '../../http/route.js';
 import { teamRoutes } from '../../http/team-routes.js';
+import { ErrorSchema } from '../../http/schemas.js';
 import { HardDeleteNotAllowedError } from '../../lib/errors.js';
 import {
   CreateSubscriptionBody,
@@ -112,6 +113,28 @@ export const subscriptionsRoutes = (subscriptions: SubscriptionsService) =>
         },
       },
       async (request) => subscriptions.update(teamOf(request), actorOf(request), request.params.id, request.body ?? {}),
+    );
+
+    app.post(
+      '/subscriptions/:id/test-delivery/',
+      {
+        config: { access: { scope: write, target: team } },
+        schema: {
+          operationId: 'subscriptions_test_delivery_create',
+          tags,
+          summary: "Sends the report now to the subscription's target (a manual delivery; the schedule does not move)",
+          params: SubscriptionIdParams,
+          response: {
+            202: z.null().meta({ description: 'Queued, with an empty body' }),
+            404: ErrorSchema,
+            409: ErrorSchema,
+          },
+        },
+      },
+      async (request, reply) => {
+        await subscriptions.testDelivery(teamOf(request), request.params.id);
+        return reply.code(202).serializer(() => '').send(null);
+      },
     );
 
     app.get(

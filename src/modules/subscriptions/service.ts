@@ -1,4 +1,4 @@
-import { NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
+import { ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
 import type { JobEnqueuer } from '../../jobs/queue.js';
 import { newUuid, uuidLookup } from '../../lib/ids.js';
 import { decodeJwt, JwtAudience } from '../../lib/jwt.js';
@@ -23,7 +23,7 @@ import {
   type Weekday,
 } from './contract.js';
 import type { NewSubscription, SubscriptionDeliveryRow, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
-import type { subscriptionJobDefinitions } from './jobs.js';
+import { manualDedupeKey, type subscriptionJobDefinitions } from './jobs.js';
 import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, type Schedule, summaryOf } from './rules.js';
 
 export interface SubscriptionsServiceDeps {
@@ -356,6 +356,24 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       const row = id === null ? undefined : await subscriptions.findDelivery(team.team.id, sub.id, id);
       if (!row) throw new NotFoundError();
       return toDelivery(row);
+    },
+
+    /**
+     * test-delivery/: the report now, to every recipient, as a `manual` delivery (the schedule does not move). 404 for
+     * a deleted subscription, 409 for a disabled one or while a test delivery is queued or running.
+     */
+    async testDelivery(team: TeamAccess, id: string): Promise<void> {
+      const row = await find(team, id);
+      if (row.deleted) throw new NotFoundError();
+      if (!row.enabled) throw new ConflictError('Subscription is disabled. Re-enable it before sending a test delivery.');
+      const busy = () => new ConflictError('Delivery already in progress');
+      if (await subscriptions.hasManualDeliveryStarting(row.id)) throw busy();
+      const { deduped } = await deps.queue.enqueue(
+        'subscription.deliver',
+        { subscriptionId: row.id, manual: { key: newUuid() } },
+        { dedupeKey: manualDedupeKey(row.id), maxAttempts: 4 },
+      );
+      if (deduped) throw busy();
     },
 
     /**

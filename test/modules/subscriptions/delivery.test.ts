@@ -226,6 +226,33 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
     expect(await ctx.services.enqueueDueDeliveries()).toBe(0);
   });
 
+  it('test-delivery/: 202 and a manual delivery now that leaves the schedule alone; 409 while one is queued or when disabled, 404 when deleted', async () => {
+    const sub = await create();
+    const url = `${base()}/${sub.id}/test-delivery/`;
+    const accepted = await owner.call('POST', url);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.body).toBe('');
+    // Queued and not yet run (no worker): a second one is refused.
+    const busy = await owner.call('POST', url);
+    expect(busy.statusCode).toBe(409);
+    expect(busy.json()).toMatchObject({ detail: 'Delivery already in progress' });
+    await startWorker();
+    const [manual] = await finished(sub.id);
+    expect(manual).toMatchObject({ trigger_type: 'manual', status: 'completed', scheduled_at: null });
+    expect(hook.received).toHaveLength(1);
+    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ delivery_id: manual!.id, resource: { type: 'recordings' } });
+    expect(ok<Sub>(await owner.call('GET', `${base()}/${sub.id}/`)).next_delivery_date).toBe(sub.next_delivery_date);
+
+    ok(await owner.call('PATCH', `${base()}/${sub.id}/`, { enabled: false }));
+    const disabled = await owner.call('POST', url);
+    expect(disabled.statusCode).toBe(409);
+    expect(disabled.json()).toMatchObject({ detail: 'Subscription is disabled. Re-enable it before sending a test delivery.' });
+    ok(await owner.call('PATCH', `${base()}/${sub.id}/`, { deleted: true, enabled: true }));
+    expectError(await owner.call('POST', url), 404, notFound());
+    const other = await factories(ctx).tenant();
+    expectError(await other.call('POST', `/api/projects/${other.teamId}/subscriptions/${sub.id}/test-delivery/`), 404, notFound());
+  });
+
   it('deliveries/: newest first in cursor pages of 50, ?status= filters, one by id; another team sees 404', async () => {
     const sub = await create();
     await ctx.database.db.execute(sql`insert into subscription_deliveries (id, team_id, subscription_id, idempotency_key, trigger_type, scheduled_at, target_type, target_value, status, created_at, last_updated_at)
