@@ -57,7 +57,7 @@ export function createMailer(settings: Config['email']): Mailer {
   };
 }
 
-const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const UTM = 'utm_source=burrow&utm_campaign=subscription_report&utm_medium=email';
 

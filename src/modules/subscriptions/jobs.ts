@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { TeamRow } from '../../db/schema/index.js';
-import type { JobDefinitions, JobEnqueuer, JobQueue } from '../../jobs/queue.js';
+import type { JobDefinitions, JobEnqueuer, JobLogger, JobQueue } from '../../jobs/queue.js';
 import type { AreaJobs, JobHandler } from '../../jobs/registry.js';
 import { newUuid } from '../../lib/ids.js';
 import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
@@ -10,7 +10,7 @@ import type { ExportsService } from '../exports/index.js';
 import { type Report, type ReportSources, recordingsReport, subscriptionUrl } from './report.js';
 import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { DEFAULT_HEATMAP_WIDTH } from './contract.js';
-import { type Mailer, reportEmail } from './email.js';
+import { escapeHtml, type Mailer, reportEmail } from './email.js';
 import { LOOK_AHEAD_MS, nextDeliveryDate, summaryOf } from './rules.js';
 import { scheduleOf } from './service.js';
 import { DeliveryError, postWebhook, webhookSigningKey } from './webhook.js';
@@ -54,7 +54,7 @@ export type SubscriptionJobQueue = JobEnqueuer<typeof subscriptionJobDefinitions
 export interface SubscriptionJobsDeps {
   subscriptions: Pick<
     SubscriptionsRepository,
-    'due' | 'findAnyTeam' | 'findTeam' | 'advance' | 'startDelivery' | 'takeOverDelivery' | 'updateDelivery' | 'lastReportTime'
+    'due' | 'findAnyTeam' | 'findTeam' | 'update' | 'advance' | 'startDelivery' | 'takeOverDelivery' | 'updateDelivery' | 'lastReportTime'
   >;
   queue: SubscriptionJobQueue;
   guard: UrlGuard;
@@ -315,9 +315,27 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
         ...(report && { contentSnapshot: snapshotOf(report) }),
         error: { message },
       });
+      if (error instanceof DeliveryError && error.broken) await autoDisable(deps, sub, message, log);
     }
     await advance();
   };
+}
+
+/** §4.9: a target that cannot be delivered to disables the subscription, and its creator is told by email. */
+async function autoDisable(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, reason: string, log: JobLogger): Promise<void> {
+  await deps.subscriptions.update(sub.teamId, sub.id, { enabled: false });
+  log.warn({ subscriptionId: sub.id, reason }, 'subscription automatically disabled');
+  const to = sub.createdBy?.email;
+  if (!to) return;
+  const subject = sub.title ? `Burrow subscription "${sub.title}" has been automatically disabled` : 'Your Burrow subscription has been automatically disabled';
+  const url = subscriptionUrl(deps.siteUrl, sub);
+  const text = `Your subscription ${sub.title ? `"${sub.title}" ` : ''}could not be delivered and has been disabled: ${reason}\n\nFix its target and re-enable it: ${url}`;
+  const html = `<p>Your subscription ${sub.title ? `&quot;${escapeHtml(sub.title)}&quot; ` : ''}could not be delivered and has been disabled: ${escapeHtml(reason)}</p><p><a href="${escapeHtml(url)}">Fix its target and re-enable it</a></p>`;
+  try {
+    await deps.mailer.send({ to, subject, text, html, inline: [] });
+  } catch (error) {
+    log.warn({ err: error, subscriptionId: sub.id }, 'could not tell the creator that the subscription was disabled');
+  }
 }
 
 const recipientsOf = (sub: Pick<SubscriptionWithRefs, 'targetType' | 'targetValue'>): string[] =>

@@ -16,12 +16,16 @@ export const webhookSigningKey = (secretKey: string): string => createHmac('sha2
 /** `sha256=<hex of HMAC-SHA256(key, body)>`. */
 export const signBody = (key: string, body: string): string => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 
-/** Why a delivery failed; `retry` when it may work later (a timeout, a refused connection, a 5xx, a 429). */
+/**
+ * Why a delivery failed; `retry` when it may work later (a timeout, a refused connection, a 5xx, a 429); `broken`
+ * when the target itself cannot be delivered to (a URL the guard refuses), which disables the subscription.
+ */
 export class DeliveryError extends Error {
   override readonly name = 'DeliveryError';
   constructor(
     message: string,
     readonly retry: boolean,
+    readonly broken = false,
   ) {
     super(message);
   }
@@ -46,7 +50,7 @@ export async function postWebhook(guard: UrlGuard, url: string, body: string, ke
       if (error instanceof GuardedFetchError) throw new DeliveryError(`Webhook request to ${target} failed: ${error.message}`, error.code !== 'aborted' && error.code !== 'failed');
       throw error;
     }
-    if (response.blocked) throw new DeliveryError(`Invalid webhook URL: ${response.reason} (${target})`, false);
+    if (response.blocked) throw new DeliveryError(`Invalid webhook URL: ${response.reason} (${target})`, false, true);
     const location = response.headers.location;
     if (response.status >= 300 && response.status < 400 && location) {
       target = new URL(location, target).toString();

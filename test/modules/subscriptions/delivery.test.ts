@@ -204,7 +204,7 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
     ok(await owner.call('PATCH', `${base()}/${broken.id}/`, { deleted: true }));
   });
 
-  it('follows redirects hop by hop through the URL guard', async () => {
+  it('follows redirects hop by hop through the URL guard; a target it refuses disables the subscription', async () => {
     const moved = await create({ target_value: `${hook.url}/moved/hook` });
     await makeDue(moved.id);
     await ctx.services.enqueueDueDeliveries();
@@ -220,6 +220,9 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
     expect(refused).toMatchObject({ status: 'failed' });
     expect((refused!.error as { message: string }).message).toMatch(/^Invalid webhook URL: .*localhost/);
     expect(hook.received).toHaveLength(1);
+    // A target the guard refuses is broken: the subscription is disabled (its creator told by email, when configured).
+    expect(await waitFor(async () => ok<Sub>(await owner.call('GET', `${base()}/${sneaky.id}/`)).enabled === false)).toBe(true);
+    expect(ok<Sub>(await owner.call('GET', `${base()}/${moved.id}/`)).enabled).toBe(true);
     for (const sub of [moved, sneaky]) ok(await owner.call('PATCH', `${base()}/${sub.id}/`, { deleted: true }));
   });
 

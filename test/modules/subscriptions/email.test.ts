@@ -27,6 +27,10 @@ interface Mail {
 
 const decodeQp = (raw: string) => raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 
+/** A header's RFC 2047 Q-encoded words ("=?UTF-8?Q?…?=") decoded. */
+const decodeWords = (value: string) =>
+  value.replace(/\?=\s+=\?UTF-8\?Q\?/gi, '').replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_, text: string) => Buffer.from(decodeQp(text.replace(/_/g, ' ')), 'latin1').toString('utf8'));
+
 /** A real SMTP server (smtp-server) on 127.0.0.1 keeping every message it accepts. */
 async function smtp() {
   const mails: Mail[] = [];
@@ -39,7 +43,7 @@ async function smtp() {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString();
-        const subject = /^Subject: (.*(?:\r\n[ \t].*)*)/m.exec(raw)?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '';
+        const subject = decodeWords(/^Subject: (.*(?:\r\n[ \t].*)*)/m.exec(raw)?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '');
         mails.push({
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
@@ -159,6 +163,31 @@ describe('subscription emails over SMTP', { timeout: 60_000 }, () => {
     expect(await unsubscribe('not-a-token')).toEqual({ success: false });
     expect(await unsubscribe(undefined)).toEqual({ success: false });
     expect(await unsubscribe(link!.split('token=')[1])).toEqual({ success: false });
+  });
+
+  it('a webhook target the URL guard refuses at delivery disables the subscription and emails its creator', async () => {
+    const sub = ok<Sub>(
+      await owner.call('POST', `${base}/`, {
+        recordings_query: { filter_test_accounts: false },
+        title: 'Nightly sessions',
+        target_type: 'webhook',
+        target_value: 'http://93.184.215.14/hook',
+        frequency: 'daily',
+        interval: 1,
+        start_date: '2030-01-07T09:00:00Z',
+      }),
+      201,
+    );
+    mailbox.mails.length = 0;
+    // Its address became a loopback one since it was checked at create.
+    await ctx.database.db.execute(sql`update subscriptions set target_value = 'http://127.0.0.1:9/hook', next_delivery_date = now() - interval '1 minute' where id = ${sub.id}`);
+    await ctx.services.enqueueDueDeliveries();
+    const [failed] = await finished(sub.id, 1);
+    expect(failed).toMatchObject({ status: 'failed', error: { message: 'Invalid webhook URL: Local/Loopback host not allowed (http://127.0.0.1:9/hook)' } });
+    const told = await waitFor(() => mailbox.mails.find((m) => m.to.includes(owner.user.email)));
+    expect(told.subject).toBe('Burrow subscription "Nightly sessions" has been automatically disabled');
+    expect(told.decoded).toContain('Invalid webhook URL: Local/Loopback host not allowed');
+    expect(ok<Sub>(await owner.call('GET', `${base}/${sub.id}/`)).enabled).toBe(false);
   });
 
   it('an SMTP server that cannot be reached gives failed recipient results and, its retries used, a failed delivery; a subscription created disabled invites no one', async () => {
