@@ -63,14 +63,17 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
     return row!.next;
   };
   const deliveries = async (id: number) => ok<{ next: string | null; results: Body[] }>(await owner.call('GET', `${base()}/${id}/deliveries/`));
+  // Polled every 100 ms: a delivery that retries takes seconds, and the key's request rate is limited.
   const finished = (id: number, n = 1) =>
     waitFor(async () => {
+      await sleep(100);
       const { results } = await deliveries(id);
       return results.filter((d) => d.status !== 'starting').length >= n && results;
     }, 20_000);
   /** The subscription once its next_delivery_date is past `slot` (Postgres text). */
   const movedOn = (id: number, slot: string) =>
     waitFor(async () => {
+      await sleep(50);
       const row = ok<Body>(await owner.call('GET', `${base()}/${id}/`));
       return Date.parse(row.next_delivery_date as string) > Date.parse(slot.replace(' ', 'T').replace(/\+00$/, 'Z')) && row;
     });

@@ -83,8 +83,10 @@ describe('subscription emails over SMTP', { timeout: 60_000 }, () => {
   });
 
   const deliveries = async (id: number) => ok<{ results: Sub[] }>(await owner.call('GET', `${base}/${id}/deliveries/`)).results;
+  // Polled every 200 ms: a delivery that retries takes seconds, and the key's request rate is limited.
   const finished = (id: number, n: number) =>
     waitFor(async () => {
+      await sleep(200);
       const rows = await deliveries(id);
       return rows.filter((d) => d.status !== 'starting').length >= n && rows;
     }, 30_000);

@@ -9,7 +9,7 @@ import { ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { decodeRgb, rgbAt } from '../../helpers/images.js';
-import { waitFor } from '../../helpers/jobs.js';
+import { sleep, waitFor } from '../../helpers/jobs.js';
 import { heatmapClicks, savedHeatmap } from '../exports/fixtures.js';
 import { receiver, type Sub } from './fixtures.js';
 
@@ -58,6 +58,7 @@ describe('saved heatmap reports', { timeout: 60_000 }, () => {
     const before = hook.received.length;
     await ctx.services.enqueueDueDeliveries();
     const delivery = await waitFor(async () => {
+      await sleep(100);
       const [row] = ok<{ results: Sub[] }>(await owner.call('GET', `${base}/${sub.id}/deliveries/`)).results;
       return row && row.status !== 'starting' ? row : undefined;
     }, 40_000);
