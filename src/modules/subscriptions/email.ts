@@ -1,5 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { Config } from '../../config.js';
+import { escapeHtml } from '../../lib/html.js';
 import type { Report } from './report.js';
 import { reportText } from './report.js';
 import { DeliveryError } from './webhook.js';
@@ -57,7 +58,6 @@ export function createMailer(settings: Config['email']): Mailer {
   };
 }
 
-export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const UTM = 'utm_source=burrow&utm_campaign=subscription_report&utm_medium=email';
 

@@ -10,9 +10,9 @@ import type { ExportsService } from '../exports/index.js';
 import { type Report, type ReportSources, recordingsReport, subscriptionUrl } from './report.js';
 import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { DEFAULT_HEATMAP_WIDTH } from './contract.js';
-import { escapeHtml, type Mailer, reportEmail } from './email.js';
-import { LOOK_AHEAD_MS, nextDeliveryDate, summaryOf } from './rules.js';
-import { scheduleOf } from './service.js';
+import { escapeHtml } from '../../lib/html.js';
+import { type Mailer, reportEmail } from './email.js';
+import { LOOK_AHEAD_MS, nextDeliveryDate, scheduleOf, summaryOf } from './rules.js';
 import { DeliveryError, postWebhook, webhookSigningKey } from './webhook.js';
 
 /** A delivery that fails for now (a timeout, a 5xx) is tried again with the queue's backoff (2, 4, 8 s …). */

@@ -1,6 +1,8 @@
 import rrulePkg from 'rrule';
 import { wallClock } from '../../lib/relative-date.js';
-import { FREQUENCIES, type Frequency, WEEKDAYS, type Weekday } from './contract.js';
+import { isoZ } from '../../lib/time.js';
+import { DEFAULT_TIMEZONE, FREQUENCIES, type Frequency, WEEKDAYS, type Weekday } from './contract.js';
+import type { NewSubscription } from './repository.js';
 
 // rrule is CommonJS: Node's ESM loader sees only its default export.
 const { RRule } = rrulePkg;
@@ -103,3 +105,15 @@ export function nextDeliveryDate(s: Schedule, now = new Date(), from?: Date): Da
 export function ruleKey(s: Schedule): string {
   return JSON.stringify([s.frequency, s.interval, s.byweekday ?? null, s.byweekday ? s.bysetpos : null, s.count, Date.parse(s.startDate), s.untilDate && Date.parse(s.untilDate), s.timezone]);
 }
+
+/** A stored (or about to be stored) subscription's schedule. */
+export const scheduleOf = (row: Pick<NewSubscription, 'frequency' | 'interval' | 'byweekday' | 'bysetpos' | 'count' | 'startDate' | 'untilDate' | 'timezone'>): Schedule => ({
+  frequency: row.frequency,
+  interval: row.interval ?? 1,
+  byweekday: row.byweekday ?? null,
+  bysetpos: row.bysetpos ?? null,
+  count: row.count ?? null,
+  startDate: isoZ(row.startDate),
+  untilDate: isoZ(row.untilDate ?? null),
+  timezone: row.timezone ?? DEFAULT_TIMEZONE,
+});

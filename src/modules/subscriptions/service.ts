@@ -11,7 +11,6 @@ import {
   type CreateSubscriptionInput,
   DEFAULT_HEATMAP_WIDTH,
   DELIVERY_STATUSES,
-  DEFAULT_TIMEZONE,
   type Frequency,
   type PatchSubscriptionInput,
   RESOURCE_TYPES,
@@ -24,7 +23,7 @@ import {
 } from './contract.js';
 import type { NewSubscription, SubscriptionDeliveryRow, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { manualDedupeKey, type subscriptionJobDefinitions } from './jobs.js';
-import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, type Schedule, summaryOf } from './rules.js';
+import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, scheduleOf, summaryOf } from './rules.js';
 
 export interface SubscriptionsServiceDeps {
   subscriptions: SubscriptionsRepository;
@@ -130,17 +129,6 @@ export function toSubscription(row: SubscriptionWithRefs): Subscription {
     timezone: row.timezone,
   };
 }
-
-export const scheduleOf = (row: Pick<NewSubscription, 'frequency' | 'interval' | 'byweekday' | 'bysetpos' | 'count' | 'startDate' | 'untilDate' | 'timezone'>): Schedule => ({
-  frequency: row.frequency,
-  interval: row.interval ?? 1,
-  byweekday: row.byweekday ?? null,
-  bysetpos: row.bysetpos ?? null,
-  count: row.count ?? null,
-  startDate: isoZ(row.startDate),
-  untilDate: isoZ(row.untilDate ?? null),
-  timezone: row.timezone ?? DEFAULT_TIMEZONE,
-});
 
 /** PostHog's SubscriptionViewSet and SubscriptionSerializer rules, and the delivery history. */
 export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
