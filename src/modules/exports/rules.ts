@@ -5,6 +5,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export const STUCK_AFTER_MS = 630_000;
 export const STUCK_MESSAGE =
   'Export failed without throwing an exception. Please try to rerun this export and contact support if it fails to complete multiple times.';
+/** PostHog's caps of an exported image (spec §3.1), in CSS pixels: heatmaps and recording frames alike. */
+export const MAX_IMAGE_SIZE = { width: 4000, height: 5000 } as const;
 /** PostHog's CSV_EXPORT_LIMIT. */
 export const ROW_LIMIT = 300_000;
 /**

@@ -7,14 +7,11 @@ import { redactUrl } from '../../../lib/logger.js';
 import type { HeatmapDataService, OverlayQueryInput } from '../../heatmap-data/index.js';
 import type { PageRenderer } from '../../heatmaps/index.js';
 import { ExportError, TransientExportError } from '../errors.js';
-import { fieldsOf } from '../rules.js';
+import { fieldsOf, MAX_IMAGE_SIZE } from '../rules.js';
 
 /** The frontend's (and the spec's) default viewport of a heatmap export. */
 export const DEFAULT_HEATMAP_WIDTH = 1400;
 export const DEFAULT_HEATMAP_HEIGHT = 600;
-/** PostHog's caps on an exported image (spec §3.1): a page is rendered at most this wide, and cut this tall. */
-export const MAX_EXPORT_WIDTH = 4000;
-export const MAX_EXPORT_HEIGHT = 5000;
 
 export type HeatmapOverlay = Pick<HeatmapDataService, 'pageOverlay' | 'imageOverlay'>;
 
@@ -78,9 +75,9 @@ export async function produceHeatmapPng(
   let image = await deps.heatmaps.pageOverlay(team, pageUrl, { ...query, data_url: dataUrl });
   if (!image) {
     const shot = await renderPage(deps.renderPage, pageUrl, {
-      width: Math.min(width, MAX_EXPORT_WIDTH),
-      viewportHeight: Math.min(sizeOf('height', context.height, DEFAULT_HEATMAP_HEIGHT), MAX_EXPORT_HEIGHT),
-      maxHeight: MAX_EXPORT_HEIGHT,
+      width: Math.min(width, MAX_IMAGE_SIZE.width),
+      viewportHeight: Math.min(sizeOf('height', context.height, DEFAULT_HEATMAP_HEIGHT), MAX_IMAGE_SIZE.height),
+      maxHeight: MAX_IMAGE_SIZE.height,
       ...run,
     });
     image = await deps.heatmaps.imageOverlay(team, shot, dataUrl ?? pageUrl, query);

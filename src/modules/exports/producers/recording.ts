@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import type { BrowserPool } from '../../../browser/pool.js';
 import { contentSecurityPolicy, recordingPlayerPage } from '../../sharing/index.js';
 import { ExportError } from '../errors.js';
+import { MAX_IMAGE_SIZE } from '../rules.js';
 import type { InternalApi } from '../internal-api.js';
 
 /**
@@ -18,8 +19,6 @@ const LOAD_TIMEOUT_MS = 40_000;
 const DEFAULT_SELECTOR = '.replayer-wrapper';
 
 export const FRAME_DEFAULTS = { width: 1400, height: 600 } as const;
-/** §3.1's caps of a PNG's size. */
-const FRAME_CAPS = { width: 4000, height: 5000 } as const;
 
 export interface RecordingDeps {
   browser: Pick<BrowserPool, 'withPage'>;
@@ -115,8 +114,8 @@ function sizeOf(value: unknown, fallback: number, cap: number, name: string): nu
  * page; a screenshot of the viewport, as PostHog's. Writes recording.png in dir and answers its path.
  */
 export async function produceRecordingPng(deps: RecordingDeps, target: RecordingTarget, context: Record<string, unknown>, dir: string): Promise<string> {
-  const width = sizeOf(context.width, FRAME_DEFAULTS.width, FRAME_CAPS.width, 'width');
-  const height = sizeOf(context.height, FRAME_DEFAULTS.height, FRAME_CAPS.height, 'height');
+  const width = sizeOf(context.width, FRAME_DEFAULTS.width, MAX_IMAGE_SIZE.width, 'width');
+  const height = sizeOf(context.height, FRAME_DEFAULTS.height, MAX_IMAGE_SIZE.height, 'height');
   const seconds = Math.max(0, numberOf(context.timestamp) ?? 0);
   const file = path.join(dir, 'recording.png');
   const html = await playerPage(deps, target, context);
