@@ -77,6 +77,7 @@ export const ConfigSchema = z.object({
   EMAIL_USE_TLS: bool(false),
   EMAIL_USE_SSL: bool(false),
   EMAIL_DEFAULT_FROM: z.string().min(1).default('root@localhost'),
+  SLACK_API_URL: z.string().regex(/^https?:\/\/[^/]+/, 'must be an http(s) URL such as https://slack.com/api').default('https://slack.com/api'),
   BLOB_STORE: z.enum(['postgres', 's3']).default('postgres'),
   S3_ENDPOINT: optionalString.refine((v) => v === undefined || /^https?:\/\/[^/]+/.test(v), {
     message: 'must be an http(s) URL such as http://127.0.0.1:9000',
@@ -144,6 +145,8 @@ export type Config = Readonly<{
    * Subscription emails over SMTP (PostHog's self-host settings): no host, no email. useTls is STARTTLS on a plain
    * connection, useSsl a TLS connection from the start.
    */
+  /** SLACK_API_URL: Slack's Web API, which Slack subscriptions and integrations call. */
+  slackApiUrl: string;
   email: Readonly<{ host: string | undefined; port: number; user: string | undefined; password: string | undefined; useTls: boolean; useSsl: boolean; from: string }>;
   /** Where recording blocks are kept (BLOB_STORE and S3_*). */
   blobStore: Readonly<{ kind: 'postgres' } | { kind: 's3'; s3: S3Settings }>;
@@ -206,6 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sharingTokenGracePeriodMs: e.SHARING_TOKEN_GRACE_PERIOD_SECONDS * 1000,
     exportCreateWaitMs: e.EXPORT_CREATE_WAIT_SECONDS * 1000,
     ffmpegPath: e.FFMPEG_PATH,
+    slackApiUrl: e.SLACK_API_URL,
     email: {
       host: e.EMAIL_HOST,
       port: e.EMAIL_PORT,

@@ -16,6 +16,7 @@ import { createHeatmapDataModule } from './modules/heatmap-data/index.js';
 import { createHeatmapsModule, heatmapJobDefinitions } from './modules/heatmaps/index.js';
 import { createIdentityModule } from './modules/identity/index.js';
 import { createInstanceModule } from './modules/instance/index.js';
+import { createIntegrationsModule } from './modules/integrations/index.js';
 import { createPersistedFoldersModule } from './modules/persisted-folders/index.js';
 import { createRecordingsModule } from './modules/recordings/index.js';
 import { createReplayAiModule } from './modules/replay-ai/index.js';
@@ -78,6 +79,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     ffmpegPath: config.ffmpegPath,
   });
   const mailer = createMailer(config.email);
+  const integrations = createIntegrationsModule({ db, slackApiUrl: config.slackApiUrl, secretKey: () => instance.service.secretKey() });
   const subscriptions = createSubscriptionsModule({
     db,
     guard,
@@ -85,6 +87,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     sources: { startedSince: recordings.startedSince },
     exports: exports.service,
     mailer,
+    integrations: integrations.service,
+    slackClient: integrations.slack,
     secretKey: () => instance.service.secretKey(),
     siteUrl: config.siteUrl ?? `http://localhost:${config.port}`,
   });
@@ -134,6 +138,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
       sessions.routes,
       exports.routes,
       exports.publicRoutes,
+      integrations.routes,
       subscriptions.routes,
       subscriptions.publicRoutes,
     ],

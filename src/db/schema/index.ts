@@ -5,6 +5,7 @@ export * from './file-system.js';
 export * from './heatmap-points.js';
 export * from './heatmaps.js';
 export * from './instance-settings.js';
+export * from './integrations.js';
 export * from './jobs.js';
 export * from './memberships.js';
 export * from './organizations.js';

@@ -2,13 +2,15 @@ import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, serial, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
 import { createdAt, timestamptz } from './columns.js';
 import { savedHeatmaps } from './heatmaps.js';
+import { integrations } from './integrations.js';
 import { teams } from './teams.js';
 import { users } from './users.js';
 
 /**
- * PostHog's Subscription (posthog_subscription). dashboard_id, insight_id and integration_id name objects Burrow does
- * not have, so they carry no foreign key (writes refuse any id). saved_heatmap_id, recordings_query, width and timezone
- * are Burrow extensions: a report of a saved heatmap or of a recordings query, and a schedule in an IANA time zone.
+ * PostHog's Subscription (posthog_subscription). dashboard_id and insight_id name objects Burrow does not have, so they
+ * carry no foreign key (writes refuse any id); integration_id is a Slack integration's (set null when it is deleted).
+ * saved_heatmap_id, recordings_query, width and timezone are Burrow extensions: a report of a saved heatmap or of a
+ * recordings query, and a schedule in an IANA time zone.
  */
 export const subscriptions = pgTable(
   'subscriptions',
@@ -36,7 +38,7 @@ export const subscriptions = pgTable(
     timezone: varchar('timezone', { length: 64 }).notNull().default('UTC'),
     nextDeliveryDate: timestamptz('next_delivery_date'),
     enabled: boolean('enabled').notNull().default(true),
-    integrationId: integer('integration_id'),
+    integrationId: integer('integration_id').references(() => integrations.id, { onDelete: 'set null' }),
     dashboardExportInsights: jsonb('dashboard_export_insights').$type<number[]>().notNull().default(sql`'[]'::jsonb`),
     summaryEnabled: boolean('summary_enabled').notNull().default(false),
     summaryPromptGuide: varchar('summary_prompt_guide', { length: 500 }).notNull().default(''),
@@ -48,6 +50,7 @@ export const subscriptions = pgTable(
     index('subscriptions_team_list').on(t.teamId, t.deleted, t.createdAt),
     index('subscriptions_created_by').on(t.createdById),
     index('subscriptions_saved_heatmap').on(t.savedHeatmapId),
+    index('subscriptions_integration').on(t.integrationId),
     index('subscriptions_due').on(t.nextDeliveryDate).where(sql`deleted = false and enabled = true`),
   ],
 );

@@ -104,7 +104,7 @@ const writable = {
   dashboard_export_insights: z.unknown().optional().meta({ type: 'array', items: { type: 'integer' }, description: 'Insights of a dashboard subscription; Burrow has none' }),
   prompt: z.string().max(4000).nullable().optional().meta({ description: 'An AI-report prompt; Burrow has no AI reports, so one is refused' }),
   enabled: z.boolean().optional(),
-  integration_id: z.number().int().nullable().optional().meta({ description: 'A Slack integration of the project; Burrow has no integrations yet, so any id is refused' }),
+  integration_id: z.number().int().nullable().optional().meta({ description: 'A Slack integration of the project (/integrations/); required when target_type is slack' }),
   summary_enabled: z.boolean().optional(),
   summary_prompt_guide: z.string().optional(),
   saved_heatmap: z.string().nullable().optional().meta({ description: 'Burrow extension: the short_id of a saved heatmap of the project (resource_type "heatmap")' }),

@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import { escapeHtml } from '../../lib/html.js';
 import type { Report } from './report.js';
 import { reportText } from './report.js';
-import { DeliveryError } from './webhook.js';
+import { DeliveryError } from './delivery-error.js';
 
 export interface EmailMessage {
   to: string;

@@ -7,13 +7,15 @@ import { encodeJwt, JwtAudience } from '../../lib/jwt.js';
 import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import type { ExportsService } from '../exports/index.js';
-import { type Report, type ReportSources, recordingsReport, subscriptionUrl } from './report.js';
+import { type Report, type ReportSources, recordingsReport, resourceUrl, subscriptionUrl } from './report.js';
+import { type SlackDeps, sendSlackReport, slackChannelOf } from './slack.js';
 import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { DEFAULT_HEATMAP_WIDTH } from './contract.js';
 import { escapeHtml } from '../../lib/html.js';
 import { type Mailer, reportEmail } from './email.js';
 import { LOOK_AHEAD_MS, nextDeliveryDate, scheduleOf, summaryOf } from './rules.js';
-import { DeliveryError, postWebhook, webhookSigningKey } from './webhook.js';
+import { DeliveryError } from './delivery-error.js';
+import { postWebhook, webhookSigningKey } from './webhook.js';
 
 /** A delivery that fails for now (a timeout, a 5xx) is tried again with the queue's backoff (2, 4, 8 s …). */
 const MAX_ATTEMPTS = 4;
@@ -61,6 +63,7 @@ export interface SubscriptionJobsDeps {
   exports: Pick<ExportsService, 'createForSubscription' | 'subscriptionAsset' | 'assetBytes'>;
   sources: ReportSources;
   mailer: Pick<Mailer, 'send'>;
+  slack: SlackDeps;
   secretKey: () => Promise<string>;
   /** SITE_URL, or http://localhost:PORT: the links in reports. */
   siteUrl: string;
@@ -162,16 +165,13 @@ interface RecipientResult {
 
 const KIND_LABEL = { heatmap: 'Heatmap', recordings: 'Recordings' } as const;
 
-/** Sends the report to the target; one result per recipient (an invite: only the addresses the change added). */
+/** Sends the report to the target; one result per recipient (an invite: only the addresses or channel the change added). */
 async function send(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, report: Report, invite: Invite | null, signal: AbortSignal): Promise<RecipientResult[]> {
   if (sub.targetType === 'webhook') {
     if (invite) return [];
     await postWebhook(deps.guard, sub.targetValue, JSON.stringify(report), webhookSigningKey(await deps.secretKey()), signal);
     return [{ recipient: sub.targetValue, status: 'success' }];
   }
-  if (sub.targetType !== 'email') throw new DeliveryError(`Delivery to ${sub.targetType} is not supported`, false);
-  const previous = new Set(invite?.previousValue?.split(',') ?? []);
-  const recipients = recipientsOf(sub).filter((address) => !invite || !previous.has(address));
   const images = new Map<number, Buffer>();
   for (const asset of report.assets) {
     const bytes = await deps.exports.assetBytes(asset.id);
@@ -179,6 +179,33 @@ async function send(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, repor
   }
   const kind = KIND_LABEL[report.resource.type];
   const name = sub.title || report.resource.name || kind;
+  /** §4.8's "The next subscription will be sent on …" (Slack says "the next one"). */
+  const nextLine = (noun: string) => {
+    const next = sub.nextDeliveryDate === null ? null : new Date(epochMs(sub.nextDeliveryDate));
+    return next ? ` The next ${noun} will be sent on ${longDate(next, sub.timezone)}.` : '';
+  };
+  if (sub.targetType === 'slack') {
+    if (invite && invite.previousValue !== null && slackChannelOf(invite.previousValue) === slackChannelOf(sub.targetValue)) return [];
+    const subject = `${report.resource.type === 'heatmap' ? 'heatmap' : 'recordings query'} *${name}*`;
+    const channel = await sendSlackReport(
+      deps.slack,
+      {
+        teamId: sub.teamId,
+        integrationId: sub.integrationId,
+        targetValue: sub.targetValue,
+        subject,
+        invite: invite && `This channel has been subscribed to the ${subject} on Burrow! 🎉\nThis subscription is ${report.subscription.summary}.${nextLine('one')}`,
+        viewUrl: resourceUrl(deps.siteUrl, sub),
+        report,
+        images,
+      },
+      signal,
+    );
+    return [{ recipient: channel, status: 'success' }];
+  }
+  if (sub.targetType !== 'email') throw new DeliveryError(`Delivery to ${sub.targetType} is not supported`, false, true);
+  const previous = new Set(invite?.previousValue?.split(',') ?? []);
+  const recipients = recipientsOf(sub).filter((address) => !invite || !previous.has(address));
   const results: RecipientResult[] = [];
   for (const address of recipients) {
     const token = encodeJwt(await deps.secretKey(), { id: sub.id, email: address }, UNSUBSCRIBE_TTL_SECONDS, JwtAudience.unsubscribe);
@@ -188,11 +215,7 @@ async function send(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs, repor
     if (invite) {
       const byCreator = sub.createdBy?.email === address;
       subject = byCreator ? `You have been subscribed to a Burrow ${kind} report` : `${invite.inviter || 'Someone'} subscribed you to a Burrow ${kind} report`;
-      const next = sub.nextDeliveryDate === null ? null : new Date(epochMs(sub.nextDeliveryDate));
-      intro = [
-        ...(invite.message ? [invite.message] : []),
-        `This subscription is ${report.subscription.summary}.${next ? ` The next subscription will be sent on ${longDate(next, sub.timezone)}.` : ''}`,
-      ];
+      intro = [...(invite.message ? [invite.message] : []), `This subscription is ${report.subscription.summary}.${nextLine('subscription')}`];
     }
     try {
       await deps.mailer.send(reportEmail(report, { to: address, subject, intro, unsubscribeUrl, images }));
@@ -338,8 +361,10 @@ async function autoDisable(deps: SubscriptionJobsDeps, sub: SubscriptionWithRefs
   }
 }
 
-const recipientsOf = (sub: Pick<SubscriptionWithRefs, 'targetType' | 'targetValue'>): string[] =>
-  sub.targetType === 'email' ? sub.targetValue.split(',').filter((address) => address !== '') : [sub.targetValue];
+function recipientsOf(sub: Pick<SubscriptionWithRefs, 'targetType' | 'targetValue'>): string[] {
+  if (sub.targetType === 'email') return sub.targetValue.split(',').filter((address) => address !== '');
+  return [sub.targetType === 'slack' ? slackChannelOf(sub.targetValue) : sub.targetValue];
+}
 
 function snapshotOf(report: Report): Record<string, unknown> {
   return {

@@ -39,6 +39,10 @@ export interface ReportSources {
 
 export const subscriptionUrl = (siteUrl: string, sub: Pick<SubscriptionWithRefs, 'teamId' | 'id'>) => `${siteUrl}/project/${sub.teamId}/subscriptions/${sub.id}`;
 
+/** Where the subscription's resource is seen in Burrow: the saved heatmap's page, or the recordings list. */
+export const resourceUrl = (siteUrl: string, sub: Pick<SubscriptionWithRefs, 'teamId' | 'heatmap'>) =>
+  sub.heatmap ? `${siteUrl}/project/${sub.teamId}/heatmaps/${sub.heatmap.shortId}` : `${siteUrl}/project/${sub.teamId}/replay`;
+
 /** The recordings that started in the period, newest first: 20 listed, and how many more. */
 export async function recordingsReport(sources: ReportSources, team: TeamRow, query: Record<string, unknown>, since: string, siteUrl: string): Promise<NonNullable<Report['recordings']>> {
   const rows = await sources.startedSince(team, query, since, COUNTED_RECORDINGS);

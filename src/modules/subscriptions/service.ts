@@ -6,6 +6,7 @@ import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
 import type { UrlGuard } from '../../net/url-guard.js';
 import { type Actor, type TeamAccess, toUserBasic } from '../identity/index.js';
+import type { IntegrationsService } from '../integrations/index.js';
 import { parseRecordingsQuery } from '../recordings/index.js';
 import {
   type CreateSubscriptionInput,
@@ -30,6 +31,8 @@ export interface SubscriptionsServiceDeps {
   guard: Pick<UrlGuard, 'check'>;
   /** Queues the invite of new email recipients (§4.8). */
   queue: JobEnqueuer<typeof subscriptionJobDefinitions>;
+  /** A Slack subscription names one of the team's Slack integrations. */
+  integrations: Pick<IntegrationsService, 'kindOf'>;
   secretKey: () => Promise<string>;
 }
 
@@ -183,9 +186,16 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     // Delivery targets.
     const targetType = input.target_type ?? stored?.targetType;
     if (input.integration_id !== undefined && input.integration_id !== null) {
-      throw new ValidationError('This integration does not exist or does not belong to your team.', 'integration_id');
+      const kind = await deps.integrations.kindOf(team.team.id, input.integration_id);
+      if (kind === null) throw new ValidationError('This integration does not exist or does not belong to your team.', 'integration_id');
+      if (targetType === 'slack' && kind !== 'slack') throw new ValidationError('Slack subscriptions require a Slack integration.', 'integration_id');
     }
-    if (targetType === 'slack') throw new ValidationError('A Slack integration is required for Slack subscriptions.', 'integration_id');
+    if (input.integration_id !== undefined) values.integrationId = input.integration_id;
+    const integrationId = input.integration_id !== undefined ? input.integration_id : (stored?.integrationId ?? null);
+    const targetWritten = !stored || input.target_type !== undefined || input.target_value !== undefined || input.integration_id !== undefined;
+    if (targetType === 'slack' && integrationId === null && targetWritten) {
+      throw new ValidationError('A Slack integration is required for Slack subscriptions.', 'integration_id');
+    }
     const targetValue = input.target_value ?? stored?.targetValue;
     if (targetType === 'webhook' && targetValue !== undefined && (input.target_value !== undefined || input.target_type !== undefined)) {
       const verdict = await deps.guard.check(targetValue);
@@ -224,6 +234,17 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     if (value.length > 0) throw new ValidationError('Cannot set insights selection without a dashboard.', 'dashboard_export_insights');
   }
 
+  /** Re-enabling is refused while the target is still broken (§4.7): no Slack integration, a refused webhook URL. */
+  async function checkTargetWorks(sub: Pick<SubscriptionWithRefs, 'targetType' | 'targetValue' | 'integrationId'>): Promise<void> {
+    if (sub.targetType === 'slack' && sub.integrationId === null) {
+      throw new ValidationError('Cannot re-enable Slack subscription: no integration configured. Reconnect Slack first.', 'enabled');
+    }
+    if (sub.targetType === 'webhook') {
+      const verdict = await deps.guard.check(sub.targetValue);
+      if (!verdict.allowed) throw new ValidationError(`Cannot re-enable webhook subscription: Invalid webhook URL: ${verdict.reason}`, 'enabled');
+    }
+  }
+
   const scheduleColumns = (input: PatchSubscriptionInput): Partial<NewSubscription> => ({
     ...(input.frequency !== undefined && { frequency: input.frequency }),
     ...(input.interval !== undefined && { interval: input.interval }),
@@ -247,10 +268,10 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
 
   /**
    * §4.8: an email subscription whose recipients changed (or was created) sends the current report to the addresses
-   * that are new, with the invite message; a disabled or deleted one sends nothing.
+   * that are new, with the invite message, and a Slack one to its new channel; a disabled or deleted one sends nothing.
    */
   async function invite(row: SubscriptionWithRefs, previousValue: string, message: string, inviter: string): Promise<void> {
-    if (row.targetType !== 'email' || !row.enabled || row.deleted || row.targetValue === previousValue) return;
+    if (row.targetType === 'webhook' || !row.enabled || row.deleted || row.targetValue === previousValue) return;
     await deps.queue.enqueue(
       'subscription.deliver',
       { subscriptionId: row.id, invite: { key: newUuid(), previousValue, message, inviter: inviter || null } },
@@ -306,6 +327,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       const enabled = merged.enabled;
       const reenabled = enabled && !stored.enabled;
       const ruleChanged = ruleKey(scheduleOf(merged)) !== ruleKey(scheduleOf(stored));
+      if (reenabled) await checkTargetWorks(merged);
       if (reenabled || ruleChanged) {
         const next = nextDeliveryDate(scheduleOf(merged));
         if (next === null && reenabled) throw new ValidationError(`${EXHAUSTED_MESSAGE.replace(/\.$/, '')} before re-enabling.`, 'enabled');
@@ -314,7 +336,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       }
       await subscriptions.update(team.team.id, stored.id, values);
       const updated = (await subscriptions.find(team.team.id, stored.id))!;
-      if (input.target_value !== undefined || input.target_type !== undefined) {
+      if (input.target_value !== undefined || input.target_type !== undefined || input.integration_id !== undefined) {
         await invite(updated, stored.targetType === updated.targetType ? stored.targetValue : '', input.invite_message ?? '', actor.user.firstName);
       }
       return toSubscription(updated);

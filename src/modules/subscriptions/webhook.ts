@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { GuardedFetchError, guardedFetch } from '../../net/guarded-fetch.js';
 import type { UrlGuard } from '../../net/url-guard.js';
+import { DeliveryError } from './delivery-error.js';
 
 export const SIGNATURE_HEADER = 'X-Burrow-Signature';
 /** HMAC message of the webhook signing key (the key is HMAC-SHA256(SECRET_KEY, this), in hex). */
@@ -15,21 +16,6 @@ export const webhookSigningKey = (secretKey: string): string => createHmac('sha2
 
 /** `sha256=<hex of HMAC-SHA256(key, body)>`. */
 export const signBody = (key: string, body: string): string => `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
-
-/**
- * Why a delivery failed; `retry` when it may work later (a timeout, a refused connection, a 5xx, a 429); `broken`
- * when the target itself cannot be delivered to (a URL the guard refuses), which disables the subscription.
- */
-export class DeliveryError extends Error {
-  override readonly name = 'DeliveryError';
-  constructor(
-    message: string,
-    readonly retry: boolean,
-    readonly broken = false,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * POSTs the JSON body to the webhook URL, signed, through the URL guard. Redirects are followed hop by hop (each

@@ -9,7 +9,7 @@ import { expectError, notFound, ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { type Body, factories, type Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
-import { receiver, type Sub } from './fixtures.js';
+import { insertRecording, receiver, type Sub } from './fixtures.js';
 
 describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
   let ctx: TestContext;
@@ -77,11 +77,7 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
       const row = ok<Body>(await owner.call('GET', `${base()}/${id}/`));
       return Date.parse(row.next_delivery_date as string) > Date.parse(slot.replace(' ', 'T').replace(/\+00$/, 'Z')) && row;
     });
-  const recording = (sessionId: string, minutesAgo: number, distinctId = 'alice') =>
-    ctx.database.db.execute(sql`insert into session_recordings (team_id, session_id, distinct_id, start_time, end_time, active_milliseconds,
-        click_count, keypress_count, mouse_activity_count, console_error_count, first_url, urls, snapshot_source, snapshot_library, retention_period_days)
-      values (${owner.teamId}, ${sessionId}, ${distinctId}, now() - ${minutesAgo} * interval '1 minute', now() - ${minutesAgo} * interval '1 minute' + interval '90 seconds',
-        5000, 4, 2, 10, 1, 'https://shop.example.com/checkout', '[]'::jsonb, 'web', 'web', 30)`);
+  const recording = (sessionId: string, minutesAgo: number, distinctId = 'alice') => insertRecording(ctx, owner.teamId, sessionId, minutesAgo, distinctId);
 
   it('delivers a due slot once, signed, with the new recordings, and moves next_delivery_date on', async () => {
     await recording('before-subscription', 60 * 24);

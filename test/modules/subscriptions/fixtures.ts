@@ -1,5 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import type { TestContext } from '../../helpers/context.js';
 
 export type Sub = Record<string, any> & { id: number };
 
@@ -34,3 +36,10 @@ export async function receiver() {
   return { url, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
+
+/** A recording of the team that started `minutesAgo` minutes ago, 90 s long, on the checkout page. */
+export const insertRecording = (ctx: TestContext, teamId: number, sessionId: string, minutesAgo: number, distinctId = 'alice') =>
+  ctx.database.db.execute(sql`insert into session_recordings (team_id, session_id, distinct_id, start_time, end_time, active_milliseconds,
+      click_count, keypress_count, mouse_activity_count, console_error_count, first_url, urls, snapshot_source, snapshot_library, retention_period_days)
+    values (${teamId}, ${sessionId}, ${distinctId}, now() - ${minutesAgo} * interval '1 minute', now() - ${minutesAgo} * interval '1 minute' + interval '90 seconds',
+      5000, 4, 2, 10, 1, 'https://shop.example.com/checkout', '[]'::jsonb, 'web', 'web', 30)`);
