@@ -9,7 +9,7 @@ import type { UrlGuard } from '../../net/url-guard.js';
 import type { ExportsService } from '../exports/index.js';
 import { type Report, type ReportSources, recordingsReport, resourceUrl, subscriptionUrl } from './report.js';
 import { type SlackDeps, sendSlackReport, slackChannelOf } from './slack.js';
-import type { SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
+import { ABANDONED_PREFIX, type SubscriptionDeliveryRow, type SubscriptionsRepository, type SubscriptionWithRefs } from './repository.js';
 import { DEFAULT_HEATMAP_WIDTH } from './contract.js';
 import { escapeHtml } from '../../lib/html.js';
 import { type Mailer, reportEmail } from './email.js';
@@ -27,6 +27,10 @@ const SCHEDULER_INTERVAL_MS = 60_000;
 const DUE_BATCH = 500;
 /** Job statuses in which a job will still run (so the delivery it holds is not abandoned). */
 const LIVE_JOB_STATUSES = new Set(['queued', 'running']);
+/** The error of a scheduled delivery that its slot's rule change left unsent. */
+export const SCHEDULE_CHANGED = "The subscription's schedule changed before this delivery was sent";
+/** How far back the scheduler looks for delivery jobs that failed without finishing their delivery (it runs every minute). */
+const ABANDONED_LOOKBACK_MS = 24 * 60 * 60 * 1000;
 /** An invite's report covers the last week. */
 const INVITE_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -56,7 +60,18 @@ export type SubscriptionJobQueue = JobEnqueuer<typeof subscriptionJobDefinitions
 export interface SubscriptionJobsDeps {
   subscriptions: Pick<
     SubscriptionsRepository,
-    'due' | 'findAnyTeam' | 'findTeam' | 'update' | 'advance' | 'startDelivery' | 'takeOverDelivery' | 'updateDelivery' | 'lastReportTime'
+    | 'due'
+    | 'findAnyTeam'
+    | 'findTeam'
+    | 'update'
+    | 'advance'
+    | 'startDelivery'
+    | 'deliveryByKey'
+    | 'takeOverDelivery'
+    | 'endDelivery'
+    | 'failAbandonedDeliveries'
+    | 'updateDelivery'
+    | 'lastReportTime'
   >;
   queue: SubscriptionJobQueue;
   guard: UrlGuard;
@@ -69,8 +84,14 @@ export interface SubscriptionJobsDeps {
   siteUrl: string;
 }
 
-/** One job per due subscription and slot; a slot already queued is not queued twice (the dedupe key). */
+/**
+ * A scheduler pass: one job per due subscription and slot; a slot already queued is not queued twice (the dedupe key).
+ * First, the deliveries whose job gave up on them (its worker died on its last attempt, and the queue failed it without
+ * running it again) end failed: no job would finish them. A slot's row ended so has its schedule moved on by the job
+ * this pass queues for it.
+ */
 export async function enqueueDueDeliveries(deps: Pick<SubscriptionJobsDeps, 'subscriptions' | 'queue'>, now = new Date()): Promise<number> {
+  await deps.subscriptions.failAbandonedDeliveries('subscription.deliver', fromDate(new Date(now.getTime() - ABANDONED_LOOKBACK_MS)));
   const due = await deps.subscriptions.due(fromDate(new Date(now.getTime() + LOOK_AHEAD_MS)), DUE_BATCH);
   let queued = 0;
   for (const sub of due) {
@@ -240,7 +261,8 @@ function longDate(date: Date, timeZone: string): string {
  * Delivers one scheduled slot of a subscription (§4.9), or an invite after a target change (§4.8): a delivery row
  * (starting → completed, failed or skipped), the report, the send, then for a slot next_delivery_date moves on from
  * it. Idempotent: the row's idempotency key makes a slot (or an invite) delivered once; a run that finds the row held
- * by a live job leaves it to that job, and one that finds it finished only makes sure the schedule moved on.
+ * by a live job leaves it to that job, and one that finds it finished only makes sure the schedule moved on. A row
+ * stays `starting` only while a job that will still run holds it: a run that cannot deliver it ends it.
  */
 export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<DeliverPayload> {
   return async ({ job, payload, signal, log }) => {
@@ -248,32 +270,55 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
     if (!sub) return;
     const { invite, manual } = payload;
     const slot = payload.slot ?? null;
+    if (slot === null && !invite && !manual) return;
+    const idempotencyKey = slot !== null ? `scheduled:${epochMs(slot)}` : invite ? `target_change:${invite.key}` : `manual:${manual!.key}`;
+
+    /**
+     * Who holds a `starting` row: this job (a retry, or a run after its worker died), a job that will still run, a job
+     * that handed it on to a queued job of the same payload (succeeded after queueing its follow-up, or superseded by
+     * its queued twin), or a job that gave up (failed: its worker died on its last attempt) or is gone.
+     */
+    const holderOf = async (row: SubscriptionDeliveryRow): Promise<{ state: 'self' | 'live' | 'handed-on' | 'gone'; error?: string | null }> => {
+      if (row.jobId === job.id) return { state: 'self' };
+      const holder = row.jobId === null ? undefined : await deps.queue.get(row.jobId);
+      if (!holder || holder.status === 'failed') return { state: 'gone', error: holder?.lastError };
+      return { state: LIVE_JOB_STATUSES.has(holder.status) ? 'live' : 'handed-on' };
+    };
+    /** Ends the row as failed or skipped unless a live job holds it (that job ends it). */
+    const end = async (row: SubscriptionDeliveryRow, status: 'failed' | 'skipped', message: string): Promise<void> => {
+      if ((await holderOf(row)).state === 'live') return;
+      await deps.subscriptions.endDelivery(row.id, row.jobId, { status, error: { message } });
+    };
+
     if (slot !== null) {
-      // The schedule moved on (the slot was delivered, or the rule was edited or re-enabled since the slot was
-      // queued), or the slot is not due yet (the scheduler's look-ahead).
-      if (sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) return;
+      if (sub.nextDeliveryDate === null || epochMs(sub.nextDeliveryDate) !== epochMs(slot)) {
+        // The schedule moved on: the slot was delivered, or the rule was edited or re-enabled since the slot was
+        // queued. A delivery an earlier run of the slot started is not sent any more.
+        const row = await deps.subscriptions.deliveryByKey(sub.id, idempotencyKey);
+        if (row?.status === 'starting') await end(row, 'skipped', SCHEDULE_CHANGED);
+        return;
+      }
+      // Not due yet (the scheduler's look-ahead).
       if (epochMs(slot) > Date.now() + LOOK_AHEAD_MS) return;
-    } else if (!invite && !manual) {
-      return;
     }
     const advance = async () => {
       if (slot === null) return;
       const next = nextDeliveryDate(scheduleOf(sub), new Date(), new Date(epochMs(slot)));
       await deps.subscriptions.advance(sub.id, slot, next && fromDate(next));
     };
-    const skipped = sub.deleted || !sub.enabled;
+    const skip = sub.deleted ? 'The subscription is deleted' : !sub.enabled ? 'The subscription is disabled' : null;
     const { row, created } = await deps.subscriptions.startDelivery({
       id: newUuid(),
       teamId: sub.teamId,
       subscriptionId: sub.id,
       jobId: job.id,
-      idempotencyKey: slot !== null ? `scheduled:${epochMs(slot)}` : invite ? `target_change:${invite.key}` : `manual:${manual!.key}`,
+      idempotencyKey,
       triggerType: slot !== null ? 'scheduled' : invite ? 'target_change' : 'manual',
       scheduledAt: slot,
       targetType: sub.targetType,
       targetValue: sub.targetValue,
-      status: skipped ? 'skipped' : 'starting',
-      ...(skipped && { finishedAt: fromDate(new Date()), error: { message: sub.deleted ? 'The subscription is deleted' : 'The subscription is disabled' } }),
+      status: skip ? 'skipped' : 'starting',
+      ...(skip && { finishedAt: fromDate(new Date()), error: { message: skip } }),
     });
     if (!created) {
       if (row.status !== 'starting') {
@@ -281,16 +326,26 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
         await advance();
         return;
       }
-      if (row.jobId !== job.id) {
-        const holder = row.jobId === null ? undefined : await deps.queue.get(row.jobId);
-        if (holder && LIVE_JOB_STATUSES.has(holder.status)) {
-          log.info({ subscriptionId: sub.id, holder: holder.id }, 'delivery held by another job');
-          return;
-        }
-        if (!(await deps.subscriptions.takeOverDelivery(row.id, row.jobId, job.id))) return;
+      const holder = await holderOf(row);
+      if (holder.state === 'live') {
+        log.info({ subscriptionId: sub.id, holder: row.jobId }, 'delivery held by another job');
+        return;
       }
+      if (holder.state === 'gone') {
+        // Its job gave up without recording why (the scheduler's sweep ends such rows too): it ends failed, as a
+        // delivery whose last attempt failed does.
+        await deps.subscriptions.endDelivery(row.id, row.jobId, { status: 'failed', error: { message: `${ABANDONED_PREFIX}${holder.error ?? 'its job is gone'}` } });
+        await advance();
+        return;
+      }
+      if (skip) {
+        // Disabled or deleted since an earlier run started it.
+        await deps.subscriptions.endDelivery(row.id, row.jobId, { status: 'skipped', error: { message: skip } });
+        return;
+      }
+      if (holder.state === 'handed-on' && !(await deps.subscriptions.takeOverDelivery(row.id, row.jobId, job.id))) return;
     }
-    if (skipped) return;
+    if (skip) return;
     const team = await deps.subscriptions.findTeam(sub.teamId);
     if (!team) return;
     // A scheduled or test report covers what happened since the last scheduled one (or since the subscription was
@@ -316,13 +371,15 @@ export function createDeliverHandler(deps: SubscriptionJobsDeps): JobHandler<Del
     } catch (error) {
       if (signal.aborted) throw error;
       if (error instanceof AssetPending) {
-        // The image is being made: look again in a new job, which takes the delivery over once this one has finished.
-        await deps.queue.enqueue('subscription.deliver', payload, {
+        // The image is being made: look again in a new job, which holds the delivery from now on (so the row always
+        // names a job that will still run).
+        const next = await deps.queue.enqueue('subscription.deliver', payload, {
           ...(slot !== null && { dedupeKey: `${sub.id}:${epochMs(slot)}` }),
           ...(manual && { dedupeKey: manualDedupeKey(sub.id) }),
           delayMs: ASSET_POLL_MS,
           maxAttempts: MAX_ATTEMPTS,
         });
+        await deps.subscriptions.takeOverDelivery(row.id, job.id, next.id);
         return;
       }
       const message = error instanceof Error ? error.message : String(error);

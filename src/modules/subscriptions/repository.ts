@@ -1,7 +1,8 @@
-import { and, asc, count, desc, eq, getTableColumns, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gte, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { escapeLike } from '../../db/like.js';
 import {
+  jobs,
   savedHeatmaps,
   subscriptionDeliveries,
   type SubscriptionDeliveryRow,
@@ -18,6 +19,9 @@ import type { PageParams } from '../../lib/wire.js';
 export type NewSubscription = typeof subscriptions.$inferInsert;
 export type { SubscriptionDeliveryRow, SubscriptionRow };
 export type NewSubscriptionDelivery = typeof subscriptionDeliveries.$inferInsert;
+
+/** The error of a delivery whose job gave up on it, before the job's own last error. */
+export const ABANDONED_PREFIX = 'The delivery was not finished: ';
 
 /** A subscription with what its response names: its creator and its saved heatmap. */
 export type SubscriptionWithRefs = SubscriptionRow & {
@@ -170,7 +174,55 @@ export function createSubscriptionsRepository(db: Db) {
       return { row: stored!, created: false };
     },
 
-    /** Hands a `starting` delivery to another job (its job is gone), only if `fromJobId` still holds it. */
+    /** The subscription's delivery with this idempotency key, if one was started. */
+    async deliveryByKey(subscriptionId: number, idempotencyKey: string): Promise<SubscriptionDeliveryRow | undefined> {
+      const [row] = await db
+        .select()
+        .from(subscriptionDeliveries)
+        .where(and(eq(subscriptionDeliveries.subscriptionId, subscriptionId), eq(subscriptionDeliveries.idempotencyKey, idempotencyKey)));
+      return row;
+    },
+
+    /** Ends a `starting` delivery as failed or skipped, only if `jobId` still holds it; false otherwise. */
+    async endDelivery(id: string, jobId: number | null, values: { status: 'failed' | 'skipped'; error: { message: string } }): Promise<boolean> {
+      const rows = await db
+        .update(subscriptionDeliveries)
+        .set({ ...values, lastUpdatedAt: sql`now()`, finishedAt: sql`now()` })
+        .where(and(eq(subscriptionDeliveries.id, id), eq(subscriptionDeliveries.status, 'starting'), jobId === null ? isNull(subscriptionDeliveries.jobId) : eq(subscriptionDeliveries.jobId, jobId)))
+        .returning({ id: subscriptionDeliveries.id });
+      return rows.length > 0;
+    },
+
+    /**
+     * Fails the `starting` deliveries held by a delivery job that failed since `since` (the queue fails a job whose
+     * worker died on its last attempt without running it again): no job will finish them. Found from the failed jobs,
+     * which are few, by their payload's subscription. Returns how many.
+     */
+    async failAbandonedDeliveries(kind: string, since: string): Promise<number> {
+      const rows = await db
+        .update(subscriptionDeliveries)
+        .set({
+          status: 'failed',
+          error: sql`jsonb_build_object('message', ${ABANDONED_PREFIX}::text || coalesce(${jobs.lastError}, 'its job failed'))`,
+          lastUpdatedAt: sql`now()`,
+          finishedAt: sql`now()`,
+        })
+        .from(jobs)
+        .where(
+          and(
+            eq(jobs.kind, kind),
+            eq(jobs.status, 'failed'),
+            gte(jobs.finishedAt, since),
+            eq(subscriptionDeliveries.subscriptionId, sql`(${jobs.payload}->>'subscriptionId')::integer`),
+            eq(subscriptionDeliveries.jobId, jobs.id),
+            eq(subscriptionDeliveries.status, 'starting'),
+          ),
+        )
+        .returning({ id: subscriptionDeliveries.id });
+      return rows.length;
+    },
+
+    /** Hands a `starting` delivery to another job (its follow-up, or the twin it was handed on to), only if `fromJobId` still holds it. */
     async takeOverDelivery(id: string, fromJobId: number | null, toJobId: number): Promise<boolean> {
       const rows = await db
         .update(subscriptionDeliveries)

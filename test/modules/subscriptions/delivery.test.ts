@@ -18,8 +18,13 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
   let workers: Worker[] = [];
   let key: string;
 
-  const startWorker = async () => {
-    const worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log: pino({ level: 'silent' }), settings: { concurrency: 2, pollIntervalMs: 20, leaseMs: 30_000 } });
+  const startWorker = async (settings: { concurrency?: number; leaseMs?: number } = {}) => {
+    const worker = await startAppWorker({
+      queue: ctx.services.queue,
+      jobs: ctx.services.jobs,
+      log: pino({ level: 'silent' }),
+      settings: { concurrency: 2, pollIntervalMs: 20, leaseMs: 30_000, ...settings },
+    });
     workers.push(worker);
     return worker;
   };
@@ -259,6 +264,75 @@ describe('subscription delivery (scheduler, delivery rows, webhook)', () => {
     expectError(await owner.call('POST', url), 404, notFound());
     const other = await factories(ctx).tenant();
     expectError(await other.call('POST', `/api/projects/${other.teamId}/subscriptions/${sub.id}/test-delivery/`), 404, notFound());
+  });
+
+  it('a delivery left starting by an attempt that will not be retried ends skipped: the rule was edited, or the subscription disabled', async () => {
+    const edited = await create({ target_value: `${hook.url}/edited` });
+    const disabled = await create({ target_value: `${hook.url}/disabled` });
+    const slots = { edited: await makeDue(edited.id), disabled: await makeDue(disabled.id) };
+    hook.answers.push(503, 503);
+    expect(await ctx.services.enqueueDueDeliveries()).toBe(2);
+    await startWorker();
+    // Both first attempts failed for now: their rows are `starting` and their jobs wait for a retry (1-2 s away).
+    await waitFor(() => hook.received.length === 2);
+    ok(await owner.call('PATCH', `${base()}/${edited.id}/`, { frequency: 'weekly' }));
+    ok(await owner.call('PATCH', `${base()}/${disabled.id}/`, { enabled: false }));
+
+    const [skippedEdit] = await finished(edited.id);
+    expect(skippedEdit).toMatchObject({ status: 'skipped', error: { message: "The subscription's schedule changed before this delivery was sent" }, recipient_results: [] });
+    expect(skippedEdit!.finished_at).not.toBeNull();
+    const [skippedOff] = await finished(disabled.id);
+    expect(skippedOff).toMatchObject({ status: 'skipped', error: { message: 'The subscription is disabled' } });
+    expect(hook.received.map((r) => r.path).sort()).toEqual(['/disabled', '/edited']);
+    // The edit moved the schedule, and nothing moved it again; a disabled subscription's slot stays.
+    expect(ok<Sub>(await owner.call('GET', `${base()}/${edited.id}/`)).next_delivery_date).toBe('2030-01-07T09:00:00Z');
+    const [stored] = await queryRows<{ next: string }>(ctx.database.db, sql`select next_delivery_date::text as next from subscriptions where id = ${disabled.id}`);
+    expect(stored!.next).toBe(slots.disabled);
+    for (const sub of [edited, disabled]) ok(await owner.call('PATCH', `${base()}/${sub.id}/`, { deleted: true }));
+  });
+
+  it("a job whose worker died on its last attempt leaves its delivery to the scheduler's next pass, which fails it (and moves a slot on)", async () => {
+    const scheduled = await create({ target_value: `${hook.url}/scheduled` });
+    const manual = await create({ target_value: `${hook.url}/manual` });
+    const slot = await makeDue(scheduled.id);
+    // No scheduler pass while the first worker runs (it would queue a job of four attempts for the slot, which could
+    // hold the delivery instead): the queued pass waits, and a new one would wait for the two jobs below.
+    await ctx.database.db.execute(sql`update jobs set run_at = now() + interval '1 hour' where kind = 'subscriptions.schedule' and status = 'queued'`);
+    // One attempt each, and a target that never answers: the worker is stopped mid-send and does not come back.
+    hook.answers.push(0, 0);
+    const jobIds = [
+      (await ctx.services.queue.enqueue('subscription.deliver', { subscriptionId: scheduled.id, slot }, { maxAttempts: 1 })).id,
+      (await ctx.services.queue.enqueue('subscription.deliver', { subscriptionId: manual.id, manual: { key: 'dies' } }, { maxAttempts: 1 })).id,
+    ];
+    const dying = await startWorker({ concurrency: 2, leaseMs: 1000 });
+    await waitFor(() => hook.received.length === 2);
+    await dying.stop({ timeoutMs: 50 });
+    workers = workers.filter((w) => w !== dying);
+    expect((await deliveries(scheduled.id)).results.map((d) => d.status)).toEqual(['starting']);
+    const busy = await owner.call('POST', `${base()}/${manual.id}/test-delivery/`);
+    expect(busy.statusCode).toBe(409);
+
+    // Past the lease, the next worker's claim fails the jobs (their last attempt) without running them again.
+    await startWorker();
+    await waitFor(async () => {
+      await sleep(100);
+      const jobs = await queryRows<{ status: string }>(ctx.database.db, sql`select status from jobs where id in (${jobIds[0]}, ${jobIds[1]})`);
+      return jobs.every((j) => j.status === 'failed');
+    }, 20_000);
+    await ctx.services.enqueueDueDeliveries();
+    const [failed] = await finished(scheduled.id);
+    expect(failed).toMatchObject({ status: 'failed', trigger_type: 'scheduled' });
+    expect((failed!.error as { message: string }).message).toMatch(/^The delivery was not finished: Worker .+ stopped responding; its lease expired at /);
+    const [failedManual] = await finished(manual.id);
+    expect(failedManual).toMatchObject({ status: 'failed', trigger_type: 'manual' });
+    // The pass queued the slot again; that job found the delivery finished and moved the schedule on.
+    expect((await movedOn(scheduled.id, slot)).next_delivery_date).toBe('2030-01-07T09:00:00Z');
+    expect((await deliveries(scheduled.id)).results).toHaveLength(1);
+    // A test delivery is no longer blocked by the dead one.
+    expect((await owner.call('POST', `${base()}/${manual.id}/test-delivery/`)).statusCode).toBe(202);
+    expect((await finished(manual.id, 2)).map((d) => d.status)).toEqual(['completed', 'failed']);
+    expect(hook.received.map((r) => r.status)).toEqual([null, null, 200]);
+    for (const sub of [scheduled, manual]) ok(await owner.call('PATCH', `${base()}/${sub.id}/`, { deleted: true }));
   });
 
   it('deliveries/: newest first in cursor pages of 50, ?status= filters, one by id; another team sees 404', async () => {

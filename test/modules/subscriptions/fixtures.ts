@@ -9,9 +9,14 @@ export interface Received {
   path: string;
   body: string;
   signature: string | undefined;
+  /** The status it was answered with; null while it is held open (an answer of 0). */
+  status: number | null;
 }
 
-/** A local webhook receiver: answers each POST with the next status of `answers` (200 once they run out). */
+/**
+ * A local webhook receiver: answers each POST with the next status of `answers` (200 once they run out); an answer of
+ * 0 holds the request open, unanswered, until the receiver closes.
+ */
 export async function receiver() {
   const received: Received[] = [];
   const answers: number[] = [];
@@ -27,13 +32,19 @@ export async function receiver() {
         res.writeHead(307, { location: `http://localhost:${(server.address() as AddressInfo).port}/hook` }).end();
         return;
       }
-      received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString(), signature: req.headers['x-burrow-signature'] as string | undefined });
-      res.writeHead(answers.shift() ?? 200).end('ok');
+      const status = answers.shift() ?? 200;
+      received.push({ path: req.url ?? '', body: Buffer.concat(chunks).toString(), signature: req.headers['x-burrow-signature'] as string | undefined, status: status || null });
+      if (status !== 0) res.writeHead(status).end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, received, answers, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { url, received, answers, close };
 }
 
 
