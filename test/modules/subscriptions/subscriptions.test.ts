@@ -219,7 +219,7 @@ describe('subscriptions', () => {
       await refused(payload({ width: 50 }), 'Ensure this value is greater than or equal to 100.', 'width', 'min_value');
     });
 
-    it('checks targets: Slack needs an integration Burrow does not have; webhooks go through the URL guard', async () => {
+    it('checks targets: Slack needs an integration of the project; webhooks go through the URL guard', async () => {
       await refused(payload({ target_type: 'slack', target_value: 'C123|#general' }), 'A Slack integration is required for Slack subscriptions.', 'integration_id');
       await refused(payload({ target_type: 'slack', integration_id: 3 }), 'This integration does not exist or does not belong to your team.', 'integration_id');
       await refused(payload({ target_type: 'webhook', target_value: 'http://127.0.0.1:8000/hook' }), 'Invalid webhook URL: Local/Loopback host not allowed', 'target_value');
