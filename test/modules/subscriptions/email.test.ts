@@ -11,7 +11,7 @@ import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
 import { savedHeatmap } from '../exports/fixtures.js';
-import type { Sub } from './fixtures.js';
+import { deliveriesOf, type Sub } from './fixtures.js';
 
 const SITE = 'https://burrow.example.com';
 const PAGE = 'http://93.184.215.14/pricing';
@@ -82,14 +82,8 @@ describe('subscription emails over SMTP', { timeout: 60_000 }, () => {
     await mailbox?.close();
   });
 
-  const deliveries = async (id: number) => ok<{ results: Sub[] }>(await owner.call('GET', `${base}/${id}/deliveries/`)).results;
-  // Polled every 200 ms: a delivery that retries takes seconds, and the key's request rate is limited.
-  const finished = (id: number, n: number) =>
-    waitFor(async () => {
-      await sleep(200);
-      const rows = await deliveries(id);
-      return rows.filter((d) => d.status !== 'starting').length >= n && rows;
-    }, 30_000);
+  const deliveries = (id: number) => deliveriesOf(owner, base).list(id);
+  const finished = (id: number, n: number) => deliveriesOf(owner, base).finished(id, n);
   const mailsTo = (address: string) => mailbox.mails.filter((m) => m.to.includes(address));
   const unsubscribeToken = (mail: Mail) => /\/api\/unsubscribe\?token=([\w.-]+)/.exec(mail.decoded)?.[1];
 

@@ -1,7 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
+import { ok } from '../../helpers/api.js';
 import type { TestContext } from '../../helpers/context.js';
+import type { Body, Tenant } from '../../helpers/factories.js';
+import { sleep, waitFor } from '../../helpers/jobs.js';
 
 export type Sub = Record<string, any> & { id: number };
 
@@ -54,3 +57,18 @@ export const insertRecording = (ctx: TestContext, teamId: number, sessionId: str
       click_count, keypress_count, mouse_activity_count, console_error_count, first_url, urls, snapshot_source, snapshot_library, retention_period_days)
     values (${teamId}, ${sessionId}, ${distinctId}, now() - ${minutesAgo} * interval '1 minute', now() - ${minutesAgo} * interval '1 minute' + interval '90 seconds',
       5000, 4, 2, 10, 1, 'https://shop.example.com/checkout', '[]'::jsonb, 'web', 'web', 30)`);
+
+/**
+ * A subscription's deliveries as `caller` reads them, and a wait until `n` of them have finished (polled every 200 ms:
+ * a delivery that retries takes seconds, and the key's request rate is limited).
+ */
+export function deliveriesOf(caller: Pick<Tenant, 'call'>, subscriptionsUrl: string) {
+  const list = async (id: number) => ok<{ results: Body[] }>(await caller.call('GET', `${subscriptionsUrl}/${id}/deliveries/`)).results;
+  const finished = (id: number, n: number) =>
+    waitFor(async () => {
+      await sleep(200);
+      const rows = await list(id);
+      return rows.filter((d) => d.status !== 'starting').length >= n && rows;
+    }, 30_000);
+  return { list, finished };
+}

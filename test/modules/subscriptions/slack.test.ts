@@ -10,7 +10,7 @@ import { type Body, factories, type Tenant } from '../../helpers/factories.js';
 import { sleep, waitFor } from '../../helpers/jobs.js';
 import { type PostedMessage, type SlackServer, slackServer } from '../../helpers/slack-server.js';
 import { savedHeatmap } from '../exports/fixtures.js';
-import { insertRecording, type Sub } from './fixtures.js';
+import { deliveriesOf, insertRecording, type Sub } from './fixtures.js';
 
 const SITE = 'https://burrow.example.com';
 const PAGE = 'http://93.184.215.14/pricing';
@@ -60,14 +60,7 @@ describe('Slack subscriptions (a local server speaking Slack Web API)', { timeou
       }),
       201,
     );
-  const deliveries = async (id: number) => ok<{ results: Body[] }>(await owner.call('GET', `${base}/${id}/deliveries/`)).results;
-  // Polled every 200 ms: a delivery that retries takes seconds, and the key's request rate is limited.
-  const finished = (id: number, n: number) =>
-    waitFor(async () => {
-      await sleep(200);
-      const rows = await deliveries(id);
-      return rows.filter((d) => d.status !== 'starting').length >= n && rows;
-    }, 30_000);
+  const finished = (id: number, n: number) => deliveriesOf(owner, base).finished(id, n);
   const makeDue = (id: number) => ctx.database.db.execute(sql`update subscriptions set next_delivery_date = date_trunc('second', now()) - interval '1 minute' where id = ${id}`);
   const deliverNow = async (id: number, n: number) => {
     await makeDue(id);
