@@ -5,7 +5,6 @@ import { createSharingRepository } from './repository.js';
 import { sharingRoutes } from './routes.js';
 import { createSharingService, type SharingServiceDeps } from './service.js';
 
-/** Share links of recordings (their settings, token rotation, passwords and public pages) and the recording player. */
 export interface SharingModuleOptions {
   /** Where Burrow's own pages live (config.ts pagesBasePath): the signed-in player is mounted under it. */
   pagesBasePath: string;
@@ -13,6 +12,7 @@ export interface SharingModuleOptions {
   staticFallback?: StaticFallback | undefined;
 }
 
+/** Share links of recordings (their settings, token rotation, passwords and public pages) and the recording player. */
 export function createSharingModule({ db, signingKey, pagesBasePath, staticFallback, ...deps }: { db: Db } & Omit<SharingServiceDeps, 'sharing'> & SharingModuleOptions) {
   // The key is the same for the life of the process; a failed read is tried again next time.
   let key: Promise<string> | undefined;

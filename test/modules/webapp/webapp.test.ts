@@ -296,6 +296,15 @@ describe('the PostHog web app from POSTHOG_FRONTEND_DIR', { timeout: 120_000 }, 
       await tab.context().close();
     });
 
+    it('lists subscriptions by resource and polls exports from the page', async () => {
+      const tab = await signedIn();
+      const subscriptions = await call(tab, 'GET', `/api/environments/${owner.teamId}/subscriptions/?resource_type=heatmap`);
+      expect(subscriptions).toEqual({ status: 200, body: expect.objectContaining({ count: 0, results: [] }) });
+      expect((await call(tab, 'GET', `/api/projects/${owner.teamId}/exports/`)).status).toBe(200);
+      expect((await call(tab, 'GET', `/api/projects/${owner.teamId}/exports/999999/`)).status).toBe(404);
+      await tab.context().close();
+    });
+
     it('answers the legacy GET /api/heatmap/ in the current project, as …/heatmaps/', async () => {
       const token = await factories(ctx).projectToken(owner);
       const url = 'https://shop.example.com/pricing';
