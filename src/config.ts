@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { S3Settings } from './storage/s3-blob-store.js';
@@ -103,6 +104,12 @@ export const ConfigSchema = z.object({
   LLM_TIMEOUT_SECONDS: int(30, 1),
   SESSION_REPLAY_AI_REGEX_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
   SESSION_REPLAY_AI_FILTERS_MODEL: z.string().trim().min(1).default('gpt-4.1'),
+  POSTHOG_FRONTEND_DIR: optionalString.refine((v) => v === undefined || existsSync(path.join(path.resolve(v), 'index.html')), {
+    message: "must be a directory holding PostHog's built index.html (frontend/dist after `pnpm build`)",
+  }),
+  POSTHOG_FRONTEND_URL: optionalString.refine((v) => v === undefined || (/^https?:\/\/[^/]/.test(v) && URL.canParse(v)), {
+    message: 'must be the http(s) URL of a running PostHog frontend dev server, such as http://localhost:8234',
+  }),
 });
 
 /** Settings that only make sense together. */
@@ -112,7 +119,13 @@ const CheckedConfigSchema = ConfigSchema.superRefine((e, context) => {
     const missing = e.S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
     context.addIssue({ code: 'custom', path: [missing], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
   }
+  if (e.POSTHOG_FRONTEND_DIR && e.POSTHOG_FRONTEND_URL) {
+    context.addIssue({ code: 'custom', path: ['POSTHOG_FRONTEND_URL'], message: 'set POSTHOG_FRONTEND_DIR or POSTHOG_FRONTEND_URL, not both' });
+  }
 });
+
+/** Where the PostHog web app Burrow serves comes from: a built frontend directory, or a frontend dev server. */
+export type PosthogFrontend = Readonly<{ kind: 'dir'; dir: string } | { kind: 'url'; url: string }>;
 
 export type Config = Readonly<{
   port: number;
@@ -169,7 +182,17 @@ export type Config = Readonly<{
   /** The OpenAI-compatible chat-completions API of the AI helpers; unset baseUrl turns them off. */
   llm: Readonly<{ baseUrl: string | undefined; apiKey: string | undefined; timeoutMs: number }>;
   replayAi: Readonly<{ regexModel: string; filtersModel: string }>;
+  /**
+   * POSTHOG_FRONTEND_DIR or POSTHOG_FRONTEND_URL (experimental): when set, PostHog's web app owns the browser paths
+   * (/, /login, /project/...) and Burrow's own pages move under /burrow (pagesBasePath).
+   */
+  posthogFrontend: PosthogFrontend | undefined;
 }>;
+
+/** Where Burrow's own pages live: under /burrow when the PostHog web app owns the browser paths, else at the root. */
+export function pagesBasePath(config: Pick<Config, 'posthogFrontend'>): '' | '/burrow' {
+  return config.posthogFrontend ? '/burrow' : '';
+}
 
 export class ConfigError extends Error {}
 
@@ -255,5 +278,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     llm: Object.freeze({ baseUrl: e.LLM_BASE_URL?.replace(/\/+$/, ''), apiKey: e.LLM_API_KEY, timeoutMs: e.LLM_TIMEOUT_SECONDS * 1000 }),
     replayAi: Object.freeze({ regexModel: e.SESSION_REPLAY_AI_REGEX_MODEL, filtersModel: e.SESSION_REPLAY_AI_FILTERS_MODEL }),
+    posthogFrontend: e.POSTHOG_FRONTEND_DIR
+      ? Object.freeze({ kind: 'dir' as const, dir: path.resolve(e.POSTHOG_FRONTEND_DIR) })
+      : e.POSTHOG_FRONTEND_URL
+        ? Object.freeze({ kind: 'url' as const, url: e.POSTHOG_FRONTEND_URL.replace(/\/+$/, '') })
+        : undefined,
   });
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createBrowserPool } from './browser/pool.js';
-import type { Config } from './config.js';
+import { type Config, pagesBasePath } from './config.js';
 import type { Database } from './db/client.js';
 import { createMaintenanceJobs, maintenanceJobDefinitions } from './jobs/maintenance.js';
 import { createJobQueue } from './jobs/queue.js';
@@ -24,6 +24,7 @@ import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
 import { createMailer, createSubscriptionsModule, subscriptionJobDefinitions } from './modules/subscriptions/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
+import { createWebappModule } from './modules/webapp/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
 import { VERSION } from './version.js';
@@ -52,6 +53,15 @@ export function createContainer(database: Database, config: Config, log: Logger)
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
   const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
   const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis, signingKey: () => instance.service.secretKey() });
+  const webapp = createWebappModule({
+    config,
+    auth: auth.auth,
+    users: identity.users,
+    projects: identity.projects,
+    ping: () => instance.service.ping(),
+    countUsers: () => identity.directory.countUsers(),
+    version: VERSION,
+  });
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
   const heatmaps = createHeatmapsModule({ db, queue, guard, browser, renderSettings: config.render, tree: fileSystem.tree });
@@ -64,6 +74,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     recordingOf: (team, id) => recordings.sharedView({ team }, id),
     signingKey: () => instance.service.secretKey(),
     log,
+    pagesBasePath: pagesBasePath(config),
+    staticFallback: webapp.staticFallback,
   });
   const sessions = createSessionsModule({ db });
   const exports = createExportsModule({
@@ -141,6 +153,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
       integrations.routes,
       subscriptions.routes,
       subscriptions.publicRoutes,
+      // Last: with a configured frontend, its shell answers the browser paths no other route has.
+      ...webapp.routes,
     ],
     jobs: mergeJobs([createMaintenanceJobs({ purgeExpiredSessions: () => identity.sessions.deleteExpired(), queue }), heatmaps.jobs, capture.jobs, exports.jobs, subscriptions.jobs]),
   };

@@ -15,13 +15,14 @@ export type KeyScope = RequiredScope | 'unsupported' | 'sessions-only' | 'any';
 
 /**
  * What a route acts on, which decides the team and organization checks:
- * - team: a team id (or @current) in the named path parameter;
+ * - team: a team id (or @current) in the named path parameter, or the user's current team (param null: PostHog's
+ *   viewsets whose team is derived from the user only, such as the legacy /api/heatmap/);
  * - organization: an organization id (or @current) in the named path parameter, or the user's current one;
  * - none: neither (lists across the user's organizations);
  * - user: the caller's own account, exempt from the key's team and organization restrictions.
  */
 export type AccessTarget =
-  | { kind: 'team'; param: string }
+  | { kind: 'team'; param: string | null }
   | { kind: 'organization'; param: string | null }
   | { kind: 'none' }
   | { kind: 'user' };

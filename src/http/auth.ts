@@ -120,7 +120,7 @@ export const authPlugin = fp(
 
     async function resolveTarget(actor: Actor, target: AccessTarget, request: FastifyRequest): Promise<KeyCheckSubject> {
       if (target.kind === 'team') {
-        const access = await auth.resolveTeam(actor, paramOf(request, target.param));
+        const access = await auth.resolveTeam(actor, target.param === null ? '@current' : paramOf(request, target.param));
         request.teamAccess = access;
         return { team: access.team, organization: access.organization, membershipLevel: access.membershipLevel };
       }
@@ -152,7 +152,7 @@ export const authPlugin = fp(
 
     /** The link's own recording in its own team, and nothing else, for a share credential. */
     function openShare(request: FastifyRequest, shared: SharedRecording, target: AccessTarget): void {
-      const team = target.kind === 'team' ? paramOf(request, target.param) : '';
+      const team = target.kind === 'team' ? (target.param === null ? '@current' : paramOf(request, target.param)) : '';
       if ((team !== String(shared.team.id) && team !== '@current') || paramOf(request, 'session_id') !== shared.recordingId) {
         throw new PermissionDeniedError('You do not have permission to perform this action.');
       }

@@ -1,4 +1,4 @@
-import { teamOf } from '../../http/route.js';
+import { type RoutePlugin, teamOf } from '../../http/route.js';
 import { ErrorSchema } from '../../http/schemas.js';
 import { teamRoutes } from '../../http/team-routes.js';
 import { z } from 'zod';
@@ -9,8 +9,41 @@ import type { HeatmapDataService } from './service.js';
 
 const read = { object: 'heatmap', action: 'read' } as const;
 
+/**
+ * PostHog's LegacyHeatmapViewSet: GET /api/heatmap/, the same points as …/heatmaps/ in the user's current project
+ * (the web app's heatmap scenes and the toolbar still call it).
+ */
+const legacyHeatmapRoutes =
+  (heatmapData: HeatmapDataService): RoutePlugin =>
+  async (app) => {
+    app.get(
+      '/api/heatmap/',
+      {
+        config: { access: { scope: read, target: { kind: 'team', param: null } } },
+        schema: {
+          operationId: 'heatmap_list',
+          tags: ['heatmaps'],
+          summary: "The legacy path of …/heatmaps/: the points of a page in the caller's current project",
+          querystring: HeatmapsQuery,
+          response: { 200: HeatmapsResponseSchema, 400: ErrorSchema },
+        },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'max-age=30').header('vary', 'Accept, Accept-Encoding, Query-String');
+        return heatmapData.points(teamOf(request), request.query);
+      },
+    );
+  };
+
 /** Where people clicked, moved and scrolled (/heatmaps/, /heatmaps/events/), under both prefixes: PostHog's HeatmapViewSet. */
-export const heatmapDataRoutes = (heatmapData: HeatmapDataService) =>
+export const heatmapDataRoutes =
+  (heatmapData: HeatmapDataService): RoutePlugin =>
+  async (app) => {
+    await app.register(legacyHeatmapRoutes(heatmapData));
+    await app.register(teamHeatmapDataRoutes(heatmapData));
+  };
+
+const teamHeatmapDataRoutes = (heatmapData: HeatmapDataService) =>
   teamRoutes(async (app, { team }) => {
     const tags = ['heatmaps'];
 

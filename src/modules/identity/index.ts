@@ -18,6 +18,8 @@ export { hashPassword, UNUSABLE_PASSWORD, validatePassword, verifyPassword } fro
 export type { OrganizationWithLevel, TeamAccess } from './repository.js';
 export type { ProjectSettings } from './contract.js';
 export { projectSettings, testAccountFilters, toUserBasic } from './serializers.js';
+export type { UsersService } from './users-service.js';
+export type { ProjectsService } from './projects-service.js';
 
 export interface IdentityModuleDeps {
   db: Db;
@@ -39,6 +41,9 @@ export function createIdentityModule({ db, identityChanged }: IdentityModuleDeps
     routes: identityRoutes({ users, organizations, projects }),
     accounts,
     admin: createAdminService({ identity, accounts }),
+    /** users/@me and the project shapes, for the web app's preloaded context (modules/webapp). */
+    users,
+    projects,
     /** Lookups other areas need about users, teams and organizations. */
     directory: identity as Pick<
       typeof identity,

@@ -12,7 +12,7 @@ export interface InstanceModuleDeps {
   database: Database;
   identity: Pick<IdentityModule, 'directory' | 'accounts'>;
   apiKeys: Pick<ApiKeysModule, 'service'>;
-  config: Pick<Config, 'secretKey' | 'adminEmail' | 'dataDir' | 'bootstrap'>;
+  config: Pick<Config, 'secretKey' | 'adminEmail' | 'dataDir' | 'bootstrap' | 'posthogFrontend'>;
   version: string;
 }
 
@@ -26,7 +26,7 @@ export function createInstanceModule({ database, identity, apiKeys, config, vers
     database,
     config,
   });
-  return { routes: instanceRoutes(service, version), service };
+  return { routes: instanceRoutes(service, version, !config.posthogFrontend), service };
 }
 
 export type InstanceModule = ReturnType<typeof createInstanceModule>;

@@ -9,33 +9,36 @@ import type { InstanceService } from './service.js';
 const Health = z.object({ status: z.enum(['ok', 'unavailable']) });
 
 /** The health check, and the page a browser opening the server's address gets. */
-export const instanceRoutes = (instance: Pick<InstanceService, 'ping'>, version: string): RoutePlugin => async (app) => {
+export const instanceRoutes = (instance: Pick<InstanceService, 'ping'>, version: string, servesHome = true): RoutePlugin => async (app) => {
   const healthy = () =>
     instance.ping().then(
       () => true,
       () => false,
     );
 
-  app.get(
-    '/',
-    {
-      config: { access: 'public' },
-      schema: {
-        operationId: 'home',
-        tags: ['health'],
-        summary: 'For a browser (Accept: text/html), a page saying what this server is, with its health and links; API clients get 404',
-        response: {
-          200: z.string().meta({ description: 'text/html' }),
-          404: ErrorSchema,
+  // When Burrow serves PostHog's web app, the app owns / (modules/webapp).
+  if (servesHome) {
+    app.get(
+      '/',
+      {
+        config: { access: 'public' },
+        schema: {
+          operationId: 'home',
+          tags: ['health'],
+          summary: 'For a browser (Accept: text/html), a page saying what this server is, with its health and links; API clients get 404',
+          response: {
+            200: z.string().meta({ description: 'text/html' }),
+            404: ErrorSchema,
+          },
         },
       },
-    },
-    async (request, reply) => {
-      if (!prefersHtml(request.headers.accept)) throw new NotFoundError('Endpoint not found.');
-      const origin = new URL(request.absoluteUrl()).origin;
-      return reply.type('text/html; charset=utf-8').send(homePage({ version, healthy: await healthy(), origin }));
-    },
-  );
+      async (request, reply) => {
+        if (!prefersHtml(request.headers.accept)) throw new NotFoundError('Endpoint not found.');
+        const origin = new URL(request.absoluteUrl()).origin;
+        return reply.type('text/html; charset=utf-8').send(homePage({ version, healthy: await healthy(), origin }));
+      },
+    );
+  }
 
   app.get(
     '/_health',

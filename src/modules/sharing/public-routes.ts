@@ -11,6 +11,9 @@ import { recordingPlayerPage } from './player-page.js';
 import { contentSecurityPolicy, notFoundPage, unlockPage } from './public-pages.js';
 import { SHARE_TOKEN_TTL_SECONDS, type SharingService } from './service.js';
 
+/** Answers a /static/<file> that is not one of the player's (the PostHog web app's files, when Burrow serves it). */
+export type StaticFallback = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+
 /** PostHog's cookie of an unlocked password share, scoped to the share's path. */
 const SHARE_COOKIE = 'posthog_sharing_token';
 /** Password attempts per link and client address in a minute, before 429s. */
@@ -39,7 +42,7 @@ const pagePath = (request: FastifyRequest) => request.url.split('?')[0]!.replace
  * password-protected one shows its unlock form until a POST of a right password.
  */
 export const sharingPublicRoutes =
-  (sharing: SharingService): RoutePlugin =>
+  (sharing: SharingService, staticFallback?: StaticFallback): RoutePlugin =>
   async (app) => {
     const tags = ['sharing'];
     const unlockAttempts = app.createRateLimit({
@@ -139,6 +142,7 @@ export const sharingPublicRoutes =
       },
       async (request, reply) => {
         const asset = Object.hasOwn(PLAYER_ASSETS, request.params.file) ? PLAYER_ASSETS[request.params.file] : undefined;
+        if (!asset && staticFallback) return staticFallback(request, reply);
         if (!asset) throw new NotFoundError();
         return reply.type(asset.type).header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').send(asset.body);
       },

@@ -13,15 +13,16 @@ const HtmlPage = z.string().meta({ description: 'text/html' });
 /**
  * The player for signed-in users, at the path of PostHog's web app (/project/<id>/replay/<session_id>, the recording
  * JSON's player_url); /replay/<session_id> opens it in the user's current project. Session cookies only: the page's
- * player reads the snapshots with the same session.
+ * player reads the snapshots with the same session. When Burrow serves PostHog's web app, that app owns these paths
+ * (and plays player_url itself), so this player moves under `basePath` (/burrow).
  */
 export const replayRoutes =
-  (sharing: SharingService): RoutePlugin =>
+  (sharing: SharingService, basePath = ''): RoutePlugin =>
   async (app) => {
     const tags = ['session_recordings'];
 
     app.get(
-      '/project/:team_id/replay/:session_id',
+      `${basePath}/project/:team_id/replay/:session_id`,
       {
         config: { access: { scope: 'sessions-only', target: { kind: 'team', param: 'team_id' } } },
         schema: {
@@ -44,7 +45,7 @@ export const replayRoutes =
     );
 
     app.get(
-      '/replay/:session_id',
+      `${basePath}/replay/:session_id`,
       {
         config: { access: 'public' },
         schema: {
@@ -57,7 +58,7 @@ export const replayRoutes =
       },
       async (request, reply) => {
         const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
-        return reply.redirect(`/project/@current/replay/${encodeURIComponent(request.params.session_id)}${query}`, 302);
+        return reply.redirect(`${basePath}/project/@current/replay/${encodeURIComponent(request.params.session_id)}${query}`, 302);
       },
     );
   };
