@@ -24,15 +24,21 @@ import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
 import { createMailer, createSubscriptionsModule, subscriptionJobDefinitions } from './modules/subscriptions/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
+import { createWebModule } from './modules/web/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
 import { VERSION } from './version.js';
+
+export interface ContainerOptions {
+  /** Where Burrow's own pages live: '' (/, /heatmaps, ...) by default, '/burrow' beside the PostHog web app. */
+  webBasePath?: string;
+}
 
 /**
  * Composes the areas once: the shared machinery (queue, browser, URL guard), then each area's module with what it
  * needs from the others. Everything the app, the workers and the command line use comes from here.
  */
-export function createContainer(database: Database, config: Config, log: Logger) {
+export function createContainer(database: Database, config: Config, log: Logger, options: ContainerOptions = {}) {
   const { db } = database;
   const queue = createJobQueue({ db, listen: database.listen, definitions: { ...maintenanceJobDefinitions, ...heatmapJobDefinitions, ...captureJobDefinitions, ...exportJobDefinitions, ...subscriptionJobDefinitions }, log });
   const guard = createUrlGuard({ allowedHosts: config.render.allowedHosts });
@@ -50,7 +56,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
 
   const identity = createIdentityModule({ db, identityChanged });
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
-  const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
+  const instance = createInstanceModule({ database, identity, apiKeys, config });
   const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis, signingKey: () => instance.service.secretKey() });
   const shortcuts = createShortcutsModule({ db });
   const fileSystem = createFileSystemModule({ db, shortcuts });
@@ -93,6 +99,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     siteUrl: config.siteUrl ?? `http://localhost:${config.port}`,
   });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
+  const web = createWebModule({ basePath: options.webBasePath ?? '', siteUrl: config.siteUrl, port: config.port, version: VERSION });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 
   return {
@@ -122,6 +129,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     /** Every area's routes, in the order they are registered (the OpenAPI document follows it). */
     routes: [
       instance.routes,
+      web.routes,
       auth.routes,
       identity.routes,
       apiKeys.routes,

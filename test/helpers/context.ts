@@ -3,7 +3,7 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { type Container, createContainer } from '../../src/container.js';
+import { type Container, type ContainerOptions, createContainer } from '../../src/container.js';
 import type { Database } from '../../src/db/client.js';
 import type { UserRow } from '../../src/db/schema/index.js';
 import type { Actor } from '../../src/modules/identity/index.js';
@@ -36,11 +36,14 @@ export type TestApp = Awaited<ReturnType<typeof buildApp>>;
  * The real app on a real database (PGlite per file, or Postgres with DATABASE_URL), with factories for test data.
  * `database` shares another context's database, as several server processes share one Postgres; that context closes it.
  */
-export async function createTestContext(env: Record<string, string> = {}, options: { captureLogs?: boolean; database?: Database } = {}) {
+export async function createTestContext(
+  env: Record<string, string> = {},
+  options: { captureLogs?: boolean; database?: Database; container?: ContainerOptions } = {},
+) {
   const database: Database = options.database ?? (await openTestDatabase());
   const config = loadConfig({ DATA_DIR: '/tmp/burrow-test', LOG_LEVEL: 'info', WORKERS: 'off', ...env });
   const logs = options.captureLogs ? new LogCapture() : undefined;
-  const services: Container = createContainer(database, config, logs ? createLogger(config, logs) : pino({ level: 'silent' }));
+  const services: Container = createContainer(database, config, logs ? createLogger(config, logs) : pino({ level: 'silent' }), options.container);
   const app = await buildApp(services);
   await app.ready();
   let emails = 0;
