@@ -80,8 +80,10 @@
   /** @param {HTMLElement} table @param {HTMLElement[]} rows @param {string} empty */
   function fill(table, rows, empty) {
     const body = /** @type {HTMLTableSectionElement} */ (table.querySelector('tbody'));
-    const columns = table.querySelectorAll('thead th').length;
-    body.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: String(columns) }, empty))]));
+    const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+    // Each cell names its column: on a narrow screen the rows stack and show it (web.css).
+    for (const row of rows) [...row.children].forEach((cell, i) => cell.setAttribute('data-label', headers[i] ?? ''));
+    body.replaceChildren(...(rows.length ? rows : [h('tr', {}, h('td', { colspan: String(headers.length) }, empty))]));
   }
 
   /** @param {number} ms */

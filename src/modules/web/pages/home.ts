@@ -32,7 +32,7 @@ export function homePage(paths: WebPaths, user: string, apiHost: string): string
 <p>A key calls the API as you: <code>Authorization: Bearer &lt;key&gt;</code>. Its value is shown once, when it is created or rolled.</p>
 <div id="key-value" class="reveal" role="status" aria-live="polite" hidden></div>
 ${messages('keys-message')}
-<div class="table-wrap"><table id="keys"><caption class="visually-hidden">Your personal API keys</caption>
+<div class="table-wrap"><table class="stack" id="keys"><caption class="visually-hidden">Your personal API keys</caption>
 <thead><tr><th scope="col">Label</th><th scope="col">Key</th><th scope="col">Scopes</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody><tr><td colspan="5">Loading…</td></tr></tbody></table></div>
 <form id="key-form">

@@ -39,7 +39,7 @@ export function replayPage(paths: WebPaths, user: string, filters: ReplayFilters
 </form>
 ${messages()}
 <div id="share-link" class="reveal" role="status" aria-live="polite" hidden></div>
-<div class="table-wrap"><table id="recordings"><caption class="visually-hidden">Recordings</caption>
+<div class="table-wrap"><table class="stack" id="recordings"><caption class="visually-hidden">Recordings</caption>
 <thead><tr><th scope="col">Started</th><th scope="col">Person</th><th scope="col">Duration</th><th scope="col">First URL</th><th scope="col">Errors</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
 <tbody><tr><td colspan="6">Loading…</td></tr></tbody></table></div>
 <p><button type="button" id="more" hidden>Load more</button></p>`,
