@@ -187,8 +187,11 @@ describe("Burrow's pages", () => {
 
     await card.locator('a').click();
     await page.waitForURL(`${origin}/heatmaps/${heatmap.shortId}`);
-    expect(await imageLoaded(page, '#heatmap-image')).toBe(375);
-    expect(await page.locator('#heatmap-image').getAttribute('src')).toContain(`/saved/${heatmap.shortId}/overlay/?width=375&type=click`);
+    expect(await imageLoaded(page, '#heatmap-image')).toBe(1024);
+    expect(await page.locator('#heatmap-image').getAttribute('src')).toContain(`/saved/${heatmap.shortId}/overlay/?width=1024&type=click`);
+    await page.selectOption('#width', '375');
+    await expect.poll(() => naturalWidth(page)).toBe(375);
+    expect(await page.locator('#heatmap-image').getAttribute('src')).toContain('width=375');
     await page.selectOption('#width', '1024');
     await expect.poll(() => naturalWidth(page)).toBe(1024);
     for (const type of ['rageclick', 'mousemove', 'scrolldepth']) {
@@ -296,6 +299,16 @@ describe("Burrow's pages", () => {
       frequency: 'daily',
       recordings_query: { date_from: '-7d', having_predicates: [{ type: 'recording', key: 'visited_page', operator: 'icontains', value: 'checkout' }] },
     });
+  });
+
+  it('renders a heatmap’s screenshots again on request', async () => {
+    // The worker is stopped: the render stays queued and the page shows the heatmap as processing.
+    await page.goto(`${origin}/heatmaps/${heatmap.shortId}`);
+    await imageLoaded(page, '#heatmap-image');
+    await page.click('#regenerate');
+    await expect.poll(() => page.locator('#heatmap-status').textContent()).toBe('processing');
+    expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/saved/${heatmap.shortId}/`)).status).toBe('processing');
+    expect(await page.locator('#message').textContent()).toBe('Rendering the screenshots again…');
   });
 
   it('signs out', async () => {

@@ -236,8 +236,9 @@
     await loadKeys().catch((error) => say(messageOf(error), true, 'keys-message'));
   }
 
-  /** The first width with a stored screenshot. @param {any} heatmap */
-  const storedWidth = (heatmap) => heatmap.snapshots.find((/** @type {any} */ s) => s.has_content)?.width;
+  /** The widest stored screenshot's width, if any. @param {any} heatmap @returns {number | undefined} */
+  const storedWidth = (heatmap) =>
+    heatmap.snapshots.filter((/** @type {any} */ s) => s.has_content).reduce((/** @type {number | undefined} */ widest, /** @type {any} */ s) => Math.max(widest ?? 0, s.width), undefined);
 
   // The saved heatmaps, as cards with a thumbnail of their screenshot.
   async function heatmaps() {

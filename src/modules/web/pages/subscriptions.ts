@@ -13,8 +13,8 @@ export function subscriptionsPage(paths: WebPaths, user: string): string {
 <p>Reports delivered on a schedule by email or webhook: a saved heatmap's image, or the recordings matching a query.</p>
 ${messages()}
 <div class="table-wrap"><table class="stack" id="subscriptions"><caption class="visually-hidden">Subscriptions</caption>
-<thead><tr><th scope="col">Title</th><th scope="col">Reports on</th><th scope="col">Sent to</th><th scope="col">Schedule</th><th scope="col">Next delivery</th><th scope="col"><span class="visually-hidden">Last report</span></th></tr></thead>
-<tbody><tr><td colspan="6">Loading…</td></tr></tbody></table></div>
+<thead><tr><th scope="col">Title</th><th scope="col">Reports on</th><th scope="col">Sent to</th><th scope="col">Schedule</th><th scope="col">Next delivery</th></tr></thead>
+<tbody><tr><td colspan="5">Loading…</td></tr></tbody></table></div>
 <form id="subscription-form" class="card">
 <h2>New subscription</h2>
 <p><label for="title">Title</label><input id="title" name="title" maxlength="100" required></p>
