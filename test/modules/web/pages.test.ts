@@ -290,6 +290,8 @@ describe("Burrow's pages", () => {
     await page.click('#subscription-form button[type=submit]');
     await expect.poll(() => page.locator('#subscriptions tbody tr[data-subscription-id]').count()).toBe(2);
     expect(await page.locator('#subscriptions').textContent()).not.toContain('Secret report');
+    expect(await page.getByRole('link', { name: 'Heatmap: Pricing page' }).getAttribute('href')).toBe(`/heatmaps/${heatmap.shortId}`);
+    expect(await page.getByRole('link', { name: 'Recordings visiting “checkout”' }).getAttribute('href')).toBe('/replay?date_from=-7d&url=checkout');
 
     const { results } = ok(await owner.call('GET', `/api/projects/${owner.teamId}/subscriptions/`));
     const byTitle = Object.fromEntries(results.map((s: any) => [s.title, s]));

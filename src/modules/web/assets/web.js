@@ -473,6 +473,20 @@
     );
   }
 
+  /** What a subscription reports on, linked to the page that shows it now. @param {any} row */
+  function reportsOn(row) {
+    if (row.resource_type === 'heatmap' && row.saved_heatmap) {
+      return h('a', { href: `${base}/heatmaps/${encodeURIComponent(row.saved_heatmap)}` }, `Heatmap: ${row.resource_name ?? row.saved_heatmap}`);
+    }
+    if (row.resource_type !== 'recordings') return row.resource_name ?? '—';
+    const query = row.recordings_query ?? {};
+    const params = new URLSearchParams();
+    if (typeof query.date_from === 'string') params.set('date_from', query.date_from);
+    const visited = (query.having_predicates ?? []).find((/** @type {any} */ p) => p.key === 'visited_page' && p.operator === 'icontains');
+    if (visited) params.set('url', String(visited.value));
+    return h('a', { href: `${base}/replay?${params}` }, visited ? `Recordings visiting “${visited.value}”` : 'Recordings');
+  }
+
   // The subscriptions and the form to add one.
   async function subscriptions() {
     async function loadList() {
@@ -484,7 +498,7 @@
             'tr',
             { 'data-subscription-id': String(row.id) },
             h('td', {}, row.title ?? '—'),
-            h('td', { class: 'url' }, row.resource_type === 'recordings' ? 'Recordings' : `Heatmap: ${row.resource_name ?? row.saved_heatmap ?? '—'}`),
+            h('td', { class: 'url' }, reportsOn(row)),
             h('td', { class: 'url' }, `${row.target_type}: ${row.target_value}`),
             h('td', {}, row.summary),
             h('td', {}, when(row.next_delivery_date)),
