@@ -22,17 +22,20 @@ const HTML = 'text/html,application/xhtml+xml,*/*;q=0.8';
 
 let browser: Browser;
 
+/** expect.poll with room for a loaded machine (its default gives up after a second). */
+const poll = <T>(probe: () => Promise<T> | T) => expect.poll(probe, { timeout: 45_000, interval: 100 });
+
 beforeAll(async () => {
   const location = findChromium();
   if (!location.found) throw new Error(location.problem);
   browser = await chromium.launch({ executablePath: location.path, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
-}, 60_000);
+}, 180_000);
 afterAll(() => browser?.close());
 
 /** Signs in through the form with the keyboard only, starting from `path` (a page that sends the visitor there). */
 async function signInWithKeyboard(page: Page, origin: string, path: string, email: string) {
   await page.goto(`${origin}${path}`);
-  await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('email');
+  await poll(() => page.evaluate('document.activeElement?.id')).toBe('email');
   await page.keyboard.type(email);
   await page.keyboard.press('Tab');
   await page.keyboard.type(STRONG_PASSWORD);
@@ -42,12 +45,12 @@ async function signInWithKeyboard(page: Page, origin: string, path: string, emai
 /** Waits for the image to be shown and loaded; answers its natural width. (Page code is a string: no DOM types here.) */
 async function imageLoaded(page: Page, selector: string): Promise<number> {
   const width = () => page.evaluate<number>(`(() => { const img = document.querySelector(${JSON.stringify(selector)}); return img && !img.hidden && img.complete ? img.naturalWidth : 0; })()`);
-  await expect.poll(width, { timeout: 30_000 }).toBeGreaterThan(0);
+  await poll(width).toBeGreaterThan(0);
   return width();
 }
 const naturalWidth = (page: Page) => page.evaluate<number>("document.querySelector('#heatmap-image').naturalWidth");
 
-describe("Burrow's pages", () => {
+describe("Burrow's pages", { timeout: 180_000 }, () => {
   let ctx: TestContext;
   let owner: Tenant;
   let stranger: Tenant;
@@ -81,9 +84,10 @@ describe("Burrow's pages", () => {
     worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log: pino({ level: 'silent' }), settings: { concurrency: 1, pollIntervalMs: 50, leaseMs: 30_000 } });
     origin = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    context.setDefaultTimeout(60_000);
     page = await context.newPage();
     page.on('dialog', (dialog) => void dialog.accept());
-  }, 120_000);
+  }, 180_000);
 
   afterAll(async () => {
     await context?.close();
@@ -123,7 +127,7 @@ describe("Burrow's pages", () => {
 
   it('signs in with the keyboard only and comes back to the page asked for', async () => {
     await signInWithKeyboard(page, origin, '/replay?url=checkout', 'wrong@example.com');
-    await expect.poll(() => page.locator('#login-error').textContent()).not.toBe('');
+    await poll(() => page.locator('#login-error').textContent()).not.toBe('');
     await page.fill('#email', '');
     await page.focus('#email');
     await page.keyboard.type(owner.user.email);
@@ -137,7 +141,7 @@ describe("Burrow's pages", () => {
   it('shows the project with its posthog-js snippet, and creates, rolls and deletes a key whose value shows once', async () => {
     const token = await factories(ctx).projectToken(owner);
     await page.goto(`${origin}/`);
-    await expect.poll(() => page.locator('#project-token').textContent()).toBe(token);
+    await poll(() => page.locator('#project-token').textContent()).toBe(token);
     const snippet = await page.locator('#snippet').textContent();
     expect(snippet).toContain(`posthog.init("${token}"`);
     expect(snippet).toContain('api_host: "http://localhost:8000"');
@@ -149,21 +153,21 @@ describe("Burrow's pages", () => {
     expect(value).toMatch(/^phx_/);
     expect((await ctx.client(value)('GET', '/api/users/@me/')).statusCode).toBe(200);
     const row = page.locator('#keys tr', { hasText: 'from the page' });
-    await expect.poll(() => row.count()).toBe(1);
+    await poll(() => row.count()).toBe(1);
 
     await page.reload();
-    await expect.poll(() => row.count()).toBe(1);
+    await poll(() => row.count()).toBe(1);
     expect(await page.content()).not.toContain(value);
 
     await row.getByRole('button', { name: 'Roll from the page' }).click();
-    await expect.poll(() => page.locator('#new-key-value').textContent()).toMatch(/^phx_/);
+    await poll(() => page.locator('#new-key-value').textContent()).toMatch(/^phx_/);
     const rolled = (await page.locator('#new-key-value').textContent())!;
     expect(rolled).not.toBe(value);
     expect((await ctx.client(value)('GET', '/api/users/@me/')).statusCode).toBe(401);
     expect((await ctx.client(rolled)('GET', '/api/users/@me/')).statusCode).toBe(200);
 
     await row.getByRole('button', { name: 'Delete from the page' }).click();
-    await expect.poll(() => row.count()).toBe(0);
+    await poll(() => row.count()).toBe(0);
     expect((await ctx.client(rolled)('GET', '/api/users/@me/')).statusCode).toBe(401);
 
     // A key with chosen scopes.
@@ -171,7 +175,7 @@ describe("Burrow's pages", () => {
     await page.check('input[name=access][value=scoped]');
     await page.selectOption('#scope-heatmap', 'read');
     await page.click('#key-form button[type=submit]');
-    await expect.poll(() => page.locator('#keys tr', { hasText: 'read heatmaps' }).textContent()).toContain('heatmap:read');
+    await poll(() => page.locator('#keys tr', { hasText: 'read heatmaps' }).textContent()).toContain('heatmap:read');
     const session = await ctx.login(owner.user.email);
     const keys = ok<any[]>(await ctx.app.inject({ url: '/api/personal_api_keys/', headers: sessionHeaders(session) }));
     expect(keys.find((k) => k.label === 'read heatmaps')?.scopes).toEqual(['heatmap:read']);
@@ -180,7 +184,7 @@ describe("Burrow's pages", () => {
   it('lists the saved heatmaps with thumbnails, and draws one over its screenshot at the width picked', async () => {
     await page.goto(`${origin}/heatmaps`);
     const card = page.locator('#heatmaps li', { hasText: 'Pricing page' });
-    await expect.poll(() => card.count()).toBe(1);
+    await poll(() => card.count()).toBe(1);
     expect(await page.locator('#heatmaps').textContent()).not.toContain('Secret page');
     expect(await imageLoaded(page, '#heatmaps img.thumb')).toBeGreaterThan(0);
     expect(await card.locator('.status').textContent()).toBe('completed');
@@ -190,10 +194,10 @@ describe("Burrow's pages", () => {
     expect(await imageLoaded(page, '#heatmap-image')).toBe(1024);
     expect(await page.locator('#heatmap-image').getAttribute('src')).toContain(`/saved/${heatmap.shortId}/overlay/?width=1024&type=click`);
     await page.selectOption('#width', '375');
-    await expect.poll(() => naturalWidth(page)).toBe(375);
+    await poll(() => naturalWidth(page)).toBe(375);
     expect(await page.locator('#heatmap-image').getAttribute('src')).toContain('width=375');
     await page.selectOption('#width', '1024');
-    await expect.poll(() => naturalWidth(page)).toBe(1024);
+    await poll(() => naturalWidth(page)).toBe(1024);
     for (const type of ['rageclick', 'mousemove', 'scrolldepth']) {
       await page.selectOption('#type', type);
       expect(await page.locator('#heatmap-image').getAttribute('src')).toContain(`type=${type}`);
@@ -208,61 +212,61 @@ describe("Burrow's pages", () => {
 
     await page.click('#export-png');
     const link = page.locator('#export-link');
-    await expect.poll(async () => (await link.count()) || (await page.locator('#message').textContent()), { timeout: 90_000 }).toBe(1);
+    await poll(async () => (await link.count()) || (await page.locator('#message').textContent())).toBe(1);
     const download = await page.request.get(`${origin}${await link.getAttribute('href')}`);
     expect(download.status()).toBe(200);
     expect(download.headers()['content-type']).toBe('image/png');
 
     // Another team's heatmap: the page opens, the API says it is not there.
     await page.goto(`${origin}/heatmaps/${otherHeatmap.shortId}`);
-    await expect.poll(() => page.locator('#message').textContent()).toBe('Not found.');
+    await poll(() => page.locator('#message').textContent()).toBe('Not found.');
     expect(await page.locator('#heatmap-image').isHidden()).toBe(true);
-  }, 120_000);
+  }, 180_000);
 
   it('lists the exports with working download links, and only the user’s own', async () => {
     ok(await stranger.call('POST', `/api/projects/${stranger.teamId}/exports/`, { export_format: 'image/png', export_context: { heatmap_url: OTHER_PAGE } }), 201);
     await page.goto(`${origin}/exports`);
     const rows = page.locator('#exports tbody tr[data-export-id]');
-    await expect.poll(() => rows.count()).toBe(1);
+    await poll(() => rows.count()).toBe(1);
     const href = await rows.first().getByRole('link', { name: /^Download / }).getAttribute('href');
     const [download] = await Promise.all([page.waitForEvent('download'), rows.first().getByRole('link', { name: /^Download / }).click()]);
     expect(download.suggestedFilename()).toMatch(/\.png$/);
     expect((await page.request.get(`${origin}${href}`)).status()).toBe(200);
-  }, 60_000);
+  }, 180_000);
 
   it('lists recordings, narrows them with the filters, plays, shares and exports one', async () => {
     await worker.stop();
     await page.goto(`${origin}/replay`);
     const rows = page.locator('#recordings tbody tr[data-session-id]');
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => rows.count()).toBe(2);
     expect(await page.locator('#recordings').textContent()).not.toContain(OTHER_PAGE);
 
     await page.fill('#url', 'checkout');
     await page.click('#replay-filters button[type=submit]');
     await page.waitForURL(/url=checkout/);
-    await expect.poll(() => rows.count()).toBe(1);
+    await poll(() => rows.count()).toBe(1);
     expect(await rows.first().getAttribute('data-session-id')).toBe('rec-checkout');
 
     await page.goto(`${origin}/replay?min_duration=100`);
-    await expect.poll(() => page.locator('#message').textContent()).toBe('1 recording.');
+    await poll(() => page.locator('#message').textContent()).toBe('1 recording.');
     expect(await rows.first().getAttribute('data-session-id')).toBe('rec-checkout');
     await page.goto(`${origin}/replay?console_errors=1`);
-    await expect.poll(() => page.locator('#message').textContent()).toBe('1 recording.');
+    await poll(() => page.locator('#message').textContent()).toBe('1 recording.');
     expect(await rows.first().getAttribute('data-session-id')).toBe('rec-checkout');
     await page.goto(`${origin}/replay?url=nowhere`);
-    await expect.poll(() => page.locator('#recordings tbody').textContent()).toBe('No recordings match these filters.');
+    await poll(() => page.locator('#recordings tbody').textContent()).toBe('No recordings match these filters.');
 
     await page.goto(`${origin}/replay`);
-    await expect.poll(() => rows.count()).toBe(2);
+    await poll(() => rows.count()).toBe(2);
     const pricing = page.locator('tr[data-session-id="rec-pricing"]');
     await pricing.getByRole('button', { name: 'Share recording rec-pricing' }).click();
-    const shared = await page.locator('#shared-link').getAttribute('href', { timeout: 10_000 });
+    const shared = await page.locator('#shared-link').getAttribute('href');
     expect(shared).toMatch(new RegExp(`^${origin}/shared/`));
     expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/session_recordings/rec-pricing/sharing/`)).enabled).toBe(true);
     expect((await page.request.get(shared!)).status()).toBe(200);
 
     await pricing.getByRole('button', { name: 'Export recording rec-pricing as video' }).click();
-    await expect.poll(() => page.locator('#message').textContent(), { timeout: 15_000 }).toMatch(/^Export \d+ of recording rec-pricing started/);
+    await poll(() => page.locator('#message').textContent()).toMatch(/^Export \d+ of recording rec-pricing started/);
     const exports = ok(await owner.call('GET', `/api/projects/${owner.teamId}/exports/?session_recording_id=rec-pricing`));
     expect(exports.results.map((e: any) => e.export_format)).toEqual(['video/mp4']);
 
@@ -270,17 +274,17 @@ describe("Burrow's pages", () => {
     expect(await play.getAttribute('href')).toBe(`/project/${owner.teamId}/replay/rec-pricing`);
     const [response] = await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/project/${owner.teamId}/replay/rec-pricing`)), play.click()]);
     expect(response.status()).toBe(200);
-  }, 60_000);
+  }, 180_000);
 
   it('creates a subscription for a heatmap and one for a recordings query, and lists only the project’s', async () => {
     await page.goto(`${origin}/subscriptions`);
-    await expect.poll(() => page.locator('#subscriptions tbody').textContent()).toBe('No subscriptions yet.');
-    await expect.poll(() => page.locator('#saved_heatmap option').count()).toBe(1);
+    await poll(() => page.locator('#subscriptions tbody').textContent()).toBe('No subscriptions yet.');
+    await poll(() => page.locator('#saved_heatmap option').count()).toBe(1);
 
     await page.fill('#title', 'Weekly pricing heatmap');
     await page.fill('#target_value', 'me@example.com');
     await page.click('#subscription-form button[type=submit]');
-    await expect.poll(() => page.locator('#subscriptions tbody tr[data-subscription-id]').count()).toBe(1);
+    await poll(() => page.locator('#subscriptions tbody tr[data-subscription-id]').count()).toBe(1);
 
     await page.fill('#title', 'Checkout recordings');
     await page.check('input[name=resource][value=recordings]');
@@ -288,7 +292,7 @@ describe("Burrow's pages", () => {
     await page.selectOption('#frequency', 'daily');
     await page.fill('#target_value', 'me@example.com');
     await page.click('#subscription-form button[type=submit]');
-    await expect.poll(() => page.locator('#subscriptions tbody tr[data-subscription-id]').count()).toBe(2);
+    await poll(() => page.locator('#subscriptions tbody tr[data-subscription-id]').count()).toBe(2);
     expect(await page.locator('#subscriptions').textContent()).not.toContain('Secret report');
     expect(await page.getByRole('link', { name: 'Heatmap: Pricing page' }).getAttribute('href')).toBe(`/heatmaps/${heatmap.shortId}`);
     expect(await page.getByRole('link', { name: 'Recordings visiting “checkout”' }).getAttribute('href')).toBe('/replay?date_from=-7d&url=checkout');
@@ -308,7 +312,7 @@ describe("Burrow's pages", () => {
     await page.goto(`${origin}/heatmaps/${heatmap.shortId}`);
     await imageLoaded(page, '#heatmap-image');
     await page.click('#regenerate');
-    await expect.poll(() => page.locator('#heatmap-status').textContent()).toBe('processing');
+    await poll(() => page.locator('#heatmap-status').textContent()).toBe('processing');
     expect(ok(await owner.call('GET', `/api/projects/${owner.teamId}/saved/${heatmap.shortId}/`)).status).toBe('processing');
     expect(await page.locator('#message').textContent()).toBe('Rendering the screenshots again…');
   });
@@ -322,7 +326,7 @@ describe("Burrow's pages", () => {
   });
 });
 
-describe("Burrow's pages under the base path '/burrow' (beside the PostHog web app)", () => {
+describe("Burrow's pages under the base path '/burrow' (beside the PostHog web app)", { timeout: 180_000 }, () => {
   let ctx: TestContext;
   let owner: Tenant;
   let origin: string;
@@ -332,7 +336,7 @@ describe("Burrow's pages under the base path '/burrow' (beside the PostHog web a
     owner = await factories(ctx).tenant();
     await insertRecording(ctx.database, owner.teamId, { id: 'rec-base', minutesAgo: 5, seconds: 90, url: 'https://shop.example.com/' });
     origin = await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-  }, 60_000);
+  }, 180_000);
   afterAll(() => ctx?.close());
 
   it('serves every page, asset and link under the base path, and leaves the root alone', async () => {
@@ -342,10 +346,11 @@ describe("Burrow's pages under the base path '/burrow' (beside the PostHog web a
     expect((await ctx.app.inject({ url: '/login', headers: { accept: HTML } })).statusCode).toBe(404);
 
     const context = await browser.newContext({ viewport: { width: 375, height: 800 } });
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     await signInWithKeyboard(page, origin, '/burrow/replay', owner.user.email);
     await page.waitForURL(`${origin}/burrow/replay`);
-    await expect.poll(() => page.locator('#recordings tbody tr[data-session-id]').count()).toBe(1);
+    await poll(() => page.locator('#recordings tbody tr[data-session-id]').count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Play recording rec-base' }).getAttribute('href')).toBe(`/burrow/project/${owner.teamId}/replay/rec-base`);
     const links = await page.locator('nav a, header a.brand').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
     expect(links.filter((href) => href !== '/docs').every((href) => href!.startsWith('/burrow/'))).toBe(true);
@@ -354,7 +359,7 @@ describe("Burrow's pages under the base path '/burrow' (beside the PostHog web a
     // Nothing is wider than the 375-px screen.
     expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(375);
     await page.goto(`${origin}/burrow/`);
-    await expect.poll(() => page.locator('#project-id').textContent()).toBe(String(owner.teamId));
+    await poll(() => page.locator('#project-id').textContent()).toBe(String(owner.teamId));
     await context.close();
-  }, 60_000);
+  }, 180_000);
 });
