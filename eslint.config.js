@@ -41,6 +41,8 @@ export default tseslint.config(
   },
   // The player's in-page scripts are classic scripts sharing the page's global scope: window-switch.js declares what recording-player.js calls.
   { files: ['src/modules/sharing/page-scripts/*.js'], languageOptions: { sourceType: 'script' } },
+  // Burrow's pages' one script (src/modules/web/assets/web.js) is a classic script too.
+  { files: ['src/modules/web/assets/*.js'], languageOptions: { sourceType: 'script' } },
   // Tests and benchmarks read JSON bodies loosely; `any` stays out of src/.
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
   ...boundaries.map(({ files, patterns }) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })),

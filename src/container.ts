@@ -24,6 +24,7 @@ import { createSessionsModule } from './modules/sessions/index.js';
 import { createSharingModule } from './modules/sharing/index.js';
 import { createMailer, createSubscriptionsModule, subscriptionJobDefinitions } from './modules/subscriptions/index.js';
 import { createShortcutsModule } from './modules/shortcuts/index.js';
+import { createWebModule } from './modules/web/index.js';
 import { createWebappModule } from './modules/webapp/index.js';
 import { createUrlGuard } from './net/url-guard.js';
 import { createBlobStore } from './storage/index.js';
@@ -51,7 +52,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
 
   const identity = createIdentityModule({ db, identityChanged });
   const apiKeys = createApiKeysModule({ db, identity: identity.directory, users: identity.admin, identityChanged });
-  const instance = createInstanceModule({ database, identity, apiKeys, config, version: VERSION });
+  const instance = createInstanceModule({ database, identity, apiKeys, config });
   const auth = createAuthModule({ identity, apiKeys, config, identityChanged, redis, signingKey: () => instance.service.secretKey() });
   const webapp = createWebappModule({
     config,
@@ -105,6 +106,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     siteUrl: config.siteUrl ?? `http://localhost:${config.port}`,
   });
   const replayAi = createReplayAiModule({ llm: config.llm, models: config.replayAi, log });
+  const web = createWebModule({ basePath: pagesBasePath(config), siteUrl: config.siteUrl, port: config.port, version: VERSION });
   const capture = createCaptureModule({ db, blobs, log, queue, identity, identityChanged, eventsRetentionDays: config.eventsRetentionDays, capture: config.capture });
 
   return {
@@ -134,6 +136,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     /** Every area's routes, in the order they are registered (the OpenAPI document follows it). */
     routes: [
       instance.routes,
+      web.routes,
       auth.routes,
       identity.routes,
       apiKeys.routes,

@@ -3,10 +3,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/process.js';
 
-/** The project's own documents: the README, docs/ and every bench README. */
+/** The project's own documents: the README, docs/*.md (docs/screenshots/ holds the README's pictures) and every bench README. */
 const documents = [
   'README.md',
-  ...readdirSync(path.join(ROOT, 'docs')).map((name) => `docs/${name}`),
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `docs/${name}`),
   ...readdirSync(path.join(ROOT, 'bench'))
     .map((name) => `bench/${name}/README.md`)
     .filter((file) => existsSync(path.join(ROOT, file))),

@@ -12,12 +12,11 @@ export interface InstanceModuleDeps {
   database: Database;
   identity: Pick<IdentityModule, 'directory' | 'accounts'>;
   apiKeys: Pick<ApiKeysModule, 'service'>;
-  config: Pick<Config, 'secretKey' | 'adminEmail' | 'dataDir' | 'bootstrap' | 'posthogFrontend'>;
-  version: string;
+  config: Pick<Config, 'secretKey' | 'adminEmail' | 'dataDir' | 'bootstrap'>;
 }
 
 /** The instance itself: its health, its shared secret and its first account. */
-export function createInstanceModule({ database, identity, apiKeys, config, version }: InstanceModuleDeps) {
+export function createInstanceModule({ database, identity, apiKeys, config }: InstanceModuleDeps) {
   const service = createInstanceService({
     instance: createInstanceRepository(database.db),
     identity: identity.directory,
@@ -26,7 +25,7 @@ export function createInstanceModule({ database, identity, apiKeys, config, vers
     database,
     config,
   });
-  return { routes: instanceRoutes(service, version, !config.posthogFrontend), service };
+  return { routes: instanceRoutes(service), service };
 }
 
 export type InstanceModule = ReturnType<typeof createInstanceModule>;

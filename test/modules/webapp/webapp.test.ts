@@ -401,10 +401,10 @@ describe('the PostHog web app from POSTHOG_FRONTEND_URL (a Vite dev server)', { 
     const plain = await createTestContext({ EMAIL_HOST: 'smtp.example.com' });
     try {
       expect(ok(await plain.app.inject({ method: 'GET', url: '/_preflight/' }))).toMatchObject({ realm: 'hobby', email_service_available: true });
-      // Without a frontend, / is Burrow's home page and the signed-in player is at the root.
-      expect((await plain.app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).body).toContain('<h1>Burrow</h1>');
+      // Without a frontend, / and /login are Burrow's own pages (modules/web) and the signed-in player is at the root.
+      expect((await plain.app.inject({ method: 'GET', url: '/', headers: { accept: 'text/html' } })).headers.location).toBe('/login?next=%2F');
+      expect((await plain.app.inject({ method: 'GET', url: '/login', headers: { accept: 'text/html' } })).body).not.toContain('POSTHOG_APP_CONTEXT');
       expect((await plain.app.inject({ method: 'GET', url: '/replay/s1' })).headers.location).toBe('/project/@current/replay/s1');
-      expect((await plain.app.inject({ method: 'GET', url: '/login' })).statusCode).toBe(404);
     } finally {
       await plain.close();
     }
