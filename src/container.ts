@@ -122,6 +122,8 @@ export function createContainer(database: Database, config: Config, log: Logger)
     auth: auth.auth,
     /** What a share link's token opens (the auth plugin's sharing token authentication). */
     sharedRecordingOf: sharing.sharedRecordingOf,
+    /** Subscription emails' SMTP connections (pooled): closed at shutdown. */
+    mailer,
     /** One pass of the subscriptions' scheduler (tests, the command line). */
     enqueueDueDeliveries: subscriptions.enqueueDueDeliveries,
     /** Exports: public links' tokens (subscriptions). */

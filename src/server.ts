@@ -27,6 +27,7 @@ closeWithGrace({ delay: 15_000 }, async ({ signal, err }) => {
   await app.close();
   await worker?.stop();
   await services.browser.close();
+  services.mailer.close();
   await database.close();
 });
 

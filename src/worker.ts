@@ -22,5 +22,6 @@ closeWithGrace({ delay: 30_000 }, async ({ signal, err }) => {
   await worker.stop();
   await app.close();
   await services.browser.close();
+  services.mailer.close();
   await database.close();
 });

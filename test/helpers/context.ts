@@ -98,6 +98,7 @@ export async function createTestContext(env: Record<string, string> = {}, option
     async close(): Promise<void> {
       await app.close();
       await services.browser.close();
+      services.mailer.close();
       if (!options.database) await database.close();
     },
   };

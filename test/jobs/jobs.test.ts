@@ -223,6 +223,44 @@ describe('dedupe', () => {
     expect(b).toEqual({ id: a!.id, deduped: true });
   });
 
+  it('enqueueMany queues many jobs at once, leaving out a key whose twin is queued (not one whose twin runs), and wakes a worker', async () => {
+    const queue = newQueue();
+    const running = await queue.enqueue('test.record', { n: 1 }, { dedupeKey: 'runs' });
+    await queue.claim('w', KINDS, 1, 5000);
+    const queued = await queue.enqueue('test.record', { n: 2 }, { dedupeKey: 'queued' });
+    expect(await queue.enqueueMany('test.record', [])).toBe(0);
+    await expect(queue.enqueueMany('test.record', [{ payload: { n: 3 } }, { payload: { n: 1.5 } }])).rejects.toThrow();
+    expect(await countJobs()).toBe(2);
+
+    const items = [
+      { payload: { n: 10 }, dedupeKey: 'queued' },
+      { payload: { n: 11 }, dedupeKey: 'runs' },
+      { payload: { n: 12 }, dedupeKey: 'new' },
+      { payload: { n: 13 } },
+    ];
+    expect(await queue.enqueueMany('test.record', items, { maxAttempts: 2, priority: 3 })).toBe(3);
+    const rows = await database.db.select().from(jobs).where(eq(jobs.status, 'queued'));
+    expect(rows.map((r) => [r.dedupeKey, r.payload]).sort()).toEqual([
+      ['new', { n: 12 }],
+      ['queued', { n: 2 }],
+      ['runs', { n: 11 }],
+      [null, { n: 13 }],
+    ].sort());
+    expect(rows.filter((r) => r.id !== queued.id).every((r) => r.maxAttempts === 2 && r.priority === 3 && r.id !== running.id)).toBe(true);
+    expect(await queue.enqueueMany('test.record', items.slice(0, 3))).toBe(0);
+
+    // One NOTIFY for the lot wakes a sleeping worker.
+    await database.db.delete(jobs);
+    const ran: number[] = [];
+    await startWorker({ pollIntervalMs: 60_000, handlers: { 'test.record': async ({ payload }) => void ran.push(payload.n) } });
+    await sleep(100);
+    const producer = newQueue({ on: await secondConnection() });
+    const enqueuedAt = Date.now();
+    await producer.enqueueMany('test.record', [{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    await waitFor(() => ran.length === 2, 5000);
+    expect(Date.now() - enqueuedAt).toBeLessThan(1000);
+  });
+
   it('closes a retry as superseded when a twin with its dedupe key is already queued', async () => {
     const queue = newQueue();
     await queue.enqueue('test.record', { n: 1 }, { dedupeKey: 'k' });

@@ -28,6 +28,8 @@ export const CREDENTIALS_FILE = 'initial-credentials.json';
 
 /** Instance-wide set-up: the shared secret key and the first-run account. */
 export function createInstanceService({ instance, identity, accounts, apiKeys, database, config }: InstanceServiceDeps) {
+  /** The stored key, read once: it is written once (setIfAbsent) and never changes after. */
+  let storedKey: Promise<string> | undefined;
   return {
     /** Answers when the database does; throws otherwise. */
     ping: () => database.ping(),
@@ -48,7 +50,12 @@ export function createInstanceService({ instance, identity, accounts, apiKeys, d
     /** SECRET_KEY when set; otherwise one generated on first start and kept in the database, so every process agrees. */
     async secretKey(): Promise<string> {
       if (config.secretKey) return config.secretKey;
-      return String(await instance.setIfAbsent('secret_key', randomBytes(48).toString('base64url')));
+      storedKey ??= instance.setIfAbsent('secret_key', randomBytes(48).toString('base64url')).then(String, (error: unknown) => {
+        // Read again next time (the database was unreachable, say).
+        storedKey = undefined;
+        throw error;
+      });
+      return storedKey;
     },
 
     /**

@@ -23,8 +23,8 @@ const MAX_ATTEMPTS = 4;
 export const UNSUBSCRIBE_TTL_SECONDS = 30 * 24 * 60 * 60;
 const SCHEDULER_DEDUPE_KEY = 'subscriptions.schedule';
 const SCHEDULER_INTERVAL_MS = 60_000;
-/** Subscriptions enqueued per scheduler run; the rest wait a minute. */
-const DUE_BATCH = 500;
+/** Due subscriptions read per query; a scheduler run reads page after page until it has queued every due one. */
+export const DUE_BATCH = 500;
 /** Job statuses in which a job will still run (so the delivery it holds is not abandoned). */
 const LIVE_JOB_STATUSES = new Set(['queued', 'running']);
 /** The error of a scheduled delivery that its slot's rule change left unsent. */
@@ -55,7 +55,7 @@ export const manualDedupeKey = (subscriptionId: number) => `manual:${subscriptio
 export type DeliverPayload = z.output<(typeof subscriptionJobDefinitions)['subscription.deliver']>;
 export type Invite = NonNullable<DeliverPayload['invite']>;
 
-export type SubscriptionJobQueue = JobEnqueuer<typeof subscriptionJobDefinitions> & Pick<JobQueue<typeof subscriptionJobDefinitions>, 'get'>;
+export type SubscriptionJobQueue = JobEnqueuer<typeof subscriptionJobDefinitions> & Pick<JobQueue<typeof subscriptionJobDefinitions>, 'enqueueMany' | 'get'>;
 
 export interface SubscriptionJobsDeps {
   subscriptions: Pick<
@@ -85,24 +85,28 @@ export interface SubscriptionJobsDeps {
 }
 
 /**
- * A scheduler pass: one job per due subscription and slot; a slot already queued is not queued twice (the dedupe key).
- * First, the deliveries whose job gave up on them (its worker died on its last attempt, and the queue failed it without
- * running it again) end failed: no job would finish them. A slot's row ended so has its schedule moved on by the job
- * this pass queues for it.
+ * A scheduler pass: one job per due subscription and slot, for every due subscription (DUE_BATCH of them read and
+ * queued in one statement at a time); a slot already queued is not queued twice (the dedupe key). First, the
+ * deliveries whose job gave up on them (its worker died on its last attempt, and the queue failed it without running
+ * it again) end failed: no job would finish them. A slot's row ended so has its schedule moved on by the job this pass
+ * queues for it.
  */
 export async function enqueueDueDeliveries(deps: Pick<SubscriptionJobsDeps, 'subscriptions' | 'queue'>, now = new Date()): Promise<number> {
   await deps.subscriptions.failAbandonedDeliveries('subscription.deliver', fromDate(new Date(now.getTime() - ABANDONED_LOOKBACK_MS)));
-  const due = await deps.subscriptions.due(fromDate(new Date(now.getTime() + LOOK_AHEAD_MS)), DUE_BATCH);
+  const horizon = fromDate(new Date(now.getTime() + LOOK_AHEAD_MS));
   let queued = 0;
-  for (const sub of due) {
-    const { deduped } = await deps.queue.enqueue(
+  let after: { nextDeliveryDate: string; id: number } | undefined;
+  for (;;) {
+    const due = await deps.subscriptions.due(horizon, DUE_BATCH, after);
+    queued += await deps.queue.enqueueMany(
       'subscription.deliver',
-      { subscriptionId: sub.id, slot: sub.nextDeliveryDate },
-      { dedupeKey: `${sub.id}:${epochMs(sub.nextDeliveryDate)}`, maxAttempts: MAX_ATTEMPTS },
+      due.map((sub) => ({ payload: { subscriptionId: sub.id, slot: sub.nextDeliveryDate }, dedupeKey: `${sub.id}:${epochMs(sub.nextDeliveryDate)}` })),
+      { maxAttempts: MAX_ATTEMPTS },
     );
-    if (!deduped) queued += 1;
+    if (due.length < DUE_BATCH) return queued;
+    const last = due[due.length - 1]!;
+    after = { nextDeliveryDate: last.nextDeliveryDate, id: last.id };
   }
-  return queued;
 }
 
 async function scheduleScheduler(queue: SubscriptionJobQueue, delayMs: number): Promise<void> {

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, gte, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, getTableColumns, gt, gte, isNotNull, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { escapeLike } from '../../db/like.js';
 import {
@@ -127,12 +127,19 @@ export function createSubscriptionsRepository(db: Db) {
       return row;
     },
 
-    /** Live, enabled subscriptions whose next delivery is at or before `horizon` (the scheduler's look-ahead). */
-    async due(horizon: string, limit: number): Promise<{ id: number; teamId: number; nextDeliveryDate: string }[]> {
+    /**
+     * Live, enabled subscriptions whose next delivery is at or before `horizon` (the scheduler's look-ahead), in
+     * (next_delivery_date, id) order; `after` is the last one of the previous page.
+     */
+    async due(horizon: string, limit: number, after?: { nextDeliveryDate: string; id: number }): Promise<{ id: number; teamId: number; nextDeliveryDate: string }[]> {
+      const conditions: SQL[] = [eq(subscriptions.deleted, false), eq(subscriptions.enabled, true), lte(subscriptions.nextDeliveryDate, horizon)];
+      if (after) {
+        conditions.push(or(gt(subscriptions.nextDeliveryDate, after.nextDeliveryDate), and(eq(subscriptions.nextDeliveryDate, after.nextDeliveryDate), gt(subscriptions.id, after.id)))!);
+      }
       const rows = await db
         .select({ id: subscriptions.id, teamId: subscriptions.teamId, nextDeliveryDate: subscriptions.nextDeliveryDate })
         .from(subscriptions)
-        .where(and(eq(subscriptions.deleted, false), eq(subscriptions.enabled, true), lte(subscriptions.nextDeliveryDate, horizon)))
+        .where(and(...conditions))
         .orderBy(asc(subscriptions.nextDeliveryDate), asc(subscriptions.id))
         .limit(limit);
       return rows.map((row) => ({ ...row, nextDeliveryDate: row.nextDeliveryDate! }));
