@@ -163,8 +163,7 @@ function variants(op: Operation, url: (overrides?: Record<string, string>) => st
   return out;
 }
 
-// Every operation of the document with every variant, twice: minutes on a loaded machine (the web app's allow-list
-// added some fifty GET operations).
+// Every operation of the document with every variant, twice: minutes on a loaded machine.
 describe('malformed input on every operation', { timeout: 600_000 }, () => {
   let ctx: TestContext;
   let operations: Operation[];
@@ -207,19 +206,29 @@ describe('malformed input on every operation', { timeout: 600_000 }, () => {
     expect((await ctx.app.inject({ method: 'GET', url: projectUrl(tenant.teamId, '/file_system/?limit=1'), headers: keyHeaders })).json()).toHaveProperty('next');
 
     const document = ctx.app.swagger() as unknown as {
-      paths: Record<string, Record<string, { parameters?: { in: string; name: string }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
+      paths: Record<string, Record<string, { operationId?: string; parameters?: { in: string; name: string }[]; requestBody?: { content: Record<string, { schema: Schema }> } }>>;
       components: { schemas: Record<string, Schema> };
     };
     resolve = (schema) => (schema.$ref ? document.components.schemas[schema.$ref.split('/').pop()!]! : (schema.anyOf?.find((s) => s.type !== 'null') ?? schema));
+    // The web app's allow-list (operation ids ending in _empty) is one handler answering some fifty paths: one path of
+    // each kind (projects, environments, users, organizations …) exercises it, and all of them doubled this test's time.
+    const emptyKinds = new Set<string>();
+    const firstOfItsKind = (url: string, operationId: string | undefined) => {
+      if (!operationId?.endsWith('_empty')) return true;
+      const kind = url.split('/').slice(0, 3).join('/');
+      return !emptyKinds.has(kind) && Boolean(emptyKinds.add(kind));
+    };
     operations = Object.entries(document.paths)
       .flatMap(([url, item]) =>
-        Object.entries(item).map(([method, op]) => ({
-          method: method.toUpperCase() as Method,
-          url,
-          pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
-          queryParams: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
-          body: op.requestBody?.content['application/json']?.schema ?? null,
-        })),
+        Object.entries(item)
+          .filter(([, op]) => firstOfItsKind(url, op.operationId))
+          .map(([method, op]) => ({
+            method: method.toUpperCase() as Method,
+            url,
+            pathParams: (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+            queryParams: (op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name),
+            body: op.requestBody?.content['application/json']?.schema ?? null,
+          })),
       )
       // Deletes last, so the objects the other operations need are still there.
       .sort((a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'));
