@@ -55,3 +55,6 @@ export function uuidLookup(value: string): string {
   const h = hex.toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
+
+/** A serial (int4) primary key from a URL segment: digits only, within int4; null for anything else (a 404). */
+export const serialId = (raw: string): number | null => (/^\d+$/.test(raw) && Number(raw) <= 2_147_483_647 ? Number(raw) : null);

@@ -1,3 +1,4 @@
+import { serialId } from '../../lib/ids.js';
 import type { Db } from '../../db/client.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import { decodeJwt, encodeJwt, JwtAudience } from '../../lib/jwt.js';
@@ -70,7 +71,7 @@ export function createExportsService(deps: ExportsServiceDeps) {
   const { exports } = deps;
 
   async function findOwn(team: TeamAccess, actor: Actor, rawId: string): Promise<ExportedAssetRow> {
-    const id = /^\d+$/.test(rawId) && Number(rawId) <= 2_147_483_647 ? Number(rawId) : null;
+    const id = serialId(rawId);
     const row = id === null ? undefined : await exports.findOwn(team.team.id, actor.user.id, id);
     if (!row) throw new NotFoundError();
     return row;

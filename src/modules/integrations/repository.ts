@@ -38,10 +38,6 @@ export function createIntegrationsRepository(db: Db) {
       return row!.id;
     },
 
-    async setErrors(id: number, errors: string): Promise<void> {
-      await db.update(integrations).set({ errors }).where(eq(integrations.id, id));
-    },
-
     async delete(teamId: number, id: number): Promise<boolean> {
       const rows = await db
         .delete(integrations)

@@ -1,3 +1,4 @@
+import { serialId } from '../../lib/ids.js';
 import { BurrowError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { seal, unseal } from '../../lib/secret-box.js';
 import { isoZ } from '../../lib/time.js';
@@ -57,7 +58,7 @@ export function createIntegrationsService(deps: IntegrationsServiceDeps) {
   const channelCache = new TtlCache<number, { channels: SlackChannel[]; at: string }>(CHANNELS_CACHE_MS, 1000);
 
   async function find(team: TeamAccess, rawId: string): Promise<IntegrationWithCreator> {
-    const id = /^\d+$/.test(rawId) && Number(rawId) <= 2_147_483_647 ? Number(rawId) : null;
+    const id = serialId(rawId);
     const row = id === null ? undefined : await integrations.find(team.team.id, id);
     if (!row) throw new NotFoundError();
     return row;
@@ -164,9 +165,6 @@ export function createIntegrationsService(deps: IntegrationsServiceDeps) {
       const row = await integrations.find(teamId, id);
       return row?.kind === 'slack' ? tokenOf(row) : null;
     },
-
-    /** Delivery found the token dead: the integration shows it (errors), as PostHog's does after a failed refresh. */
-    markBroken: (id: number, code: string) => integrations.setErrors(id, code),
   };
 }
 

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
 import type { JobEnqueuer } from '../../jobs/queue.js';
-import { newUuid, uuidLookup } from '../../lib/ids.js';
+import { newUuid, serialId, uuidLookup } from '../../lib/ids.js';
 import { decodeJwt, JwtAudience } from '../../lib/jwt.js';
 import { epochMs, fromDate, isoZ } from '../../lib/time.js';
 import type { PageParams } from '../../lib/wire.js';
@@ -138,7 +138,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
   const { subscriptions } = deps;
 
   async function find(team: TeamAccess, rawId: string, filters: { insight?: number; dashboard?: number } = {}): Promise<SubscriptionWithRefs> {
-    const id = /^\d+$/.test(rawId) && Number(rawId) <= 2_147_483_647 ? Number(rawId) : null;
+    const id = serialId(rawId);
     const row = id === null ? undefined : await subscriptions.find(team.team.id, id);
     if (!row || (filters.insight !== undefined && row.insightId !== filters.insight) || (filters.dashboard !== undefined && row.dashboardId !== filters.dashboard)) {
       throw new NotFoundError();
