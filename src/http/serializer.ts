@@ -1,6 +1,6 @@
 import type { FastifySerializerCompiler } from 'fastify';
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { JsonText } from '../lib/json-text.js';
 
 type Projection = (value: unknown) => unknown;
@@ -77,8 +77,10 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
       };
     }
     case 'union': {
-      const options = (def as z.core.$ZodUnionDef).options.map(projectionOf);
-      return options.every((option) => option === AS_IS) ? AS_IS : null;
+      const options = (def as z.core.$ZodUnionDef).options;
+      const projected = options.map(projectionOf);
+      if (projected.every((option) => option === AS_IS)) return AS_IS;
+      return unionOfObjects(schema, options, projected);
     }
     case 'object': {
       const { shape, catchall } = def as z.core.$ZodObjectDef;
@@ -115,6 +117,27 @@ function buildProjection(schema: z.core.$ZodType): Projection | null {
     default:
       return null;
   }
+}
+
+/**
+ * A union of objects whose options declare different keys (a list's page or its scroll-depth variant): a value with
+ * exactly one option's keys, in order, is projected as that option; anything else is left to zod's encode.
+ */
+function unionOfObjects(schema: z.core.$ZodType, options: readonly z.core.$ZodType[], projected: (Projection | null)[]): Projection | null {
+  const keyLists: string[][] = [];
+  for (const [i, option] of options.entries()) {
+    const def = option._zod.def;
+    if (def.type !== 'object' || projected[i] === null) return null;
+    keyLists.push(Object.keys((def as z.core.$ZodObjectDef).shape));
+  }
+  if (new Set(keyLists.map((keys) => keys.join(','))).size < keyLists.length) return null;
+  return (value) => {
+    if (value !== null && typeof value === 'object') {
+      const i = keyLists.findIndex((keys) => hasExactly(value as Record<string, unknown>, keys));
+      if (i >= 0) return projected[i]!(value);
+    }
+    return z.encode(schema, value);
+  };
 }
 
 /** JSON.stringify, except that a JsonText, as the value or as a field of the value, prints as its text. */

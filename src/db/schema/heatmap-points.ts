@@ -5,6 +5,13 @@ import { timestamptz } from './columns.js';
 import { teams } from './teams.js';
 
 /**
+ * A coordinate in CSS pixels on the 16-px grid, rounded half away from zero as Postgres's round of the quotient would
+ * (PostHog's ingestion rounds x / 16 with Math.round), in integer arithmetic.
+ */
+const onGrid = (column: string) =>
+  sql.raw(`(case when ${column} < 0 then (${column}::int8 - 8) / 16 else (${column}::int8 + 8) / 16 end)::int`);
+
+/**
  * Where people clicked, moved and dead-clicked: one row per point of a `$heatmap_data` property (posthog-js's
  * `$$heatmap` events), as the page reported it, in CSS pixels of the document (x = clientX + scrollX, y likewise;
  * fixed elements without the scroll), with the viewport it was seen in. The heatmap queries scale them as PostHog.
@@ -35,6 +42,18 @@ export const heatmapPoints = pgTable(
     urlKey: uuid('url_key')
       .notNull()
       .generatedAlwaysAs(sql`md5(rtrim(url, '/'))::uuid`),
+    /**
+     * x, y and the viewport on PostHog's 16-px grid (its ingestion stores only these), computed by Postgres: the heatmap
+     * queries read them from the page index instead of working them out for every point of every request.
+     */
+    gridX: integer('grid_x')
+      .notNull()
+      .generatedAlwaysAs(onGrid('x')),
+    gridY: integer('grid_y')
+      .notNull()
+      .generatedAlwaysAs(onGrid('y')),
+    gridWidth: integer('grid_width').generatedAlwaysAs(onGrid('viewport_width')),
+    gridHeight: integer('grid_height').generatedAlwaysAs(onGrid('viewport_height')),
   },
   (t) => [
     index('heatmap_points_team_type_time').on(t.teamId, t.type, t.timestamp),
@@ -45,10 +64,10 @@ export const heatmapPoints = pgTable(
       t.type,
       t.urlKey,
       t.timestamp,
-      t.x,
-      t.y,
-      t.viewportWidth,
-      t.viewportHeight,
+      t.gridX,
+      t.gridY,
+      t.gridWidth,
+      t.gridHeight,
       t.targetFixed,
       t.distinctId,
     ),

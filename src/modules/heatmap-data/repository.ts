@@ -18,18 +18,15 @@ export interface PointFilter {
   hideZeroCoordinates: boolean;
 }
 
-// The stored points are CSS pixels; PostHog's are on a 16-px grid, rounded half up as its ingestion's Math.round. In
-// integers (bigint: a coordinate may be any integer), as Postgres's round of the numeric quotient would give them (half
-// away from zero) at a fraction of the cost.
+// PostHog's points are on a 16-px grid; the table keeps the reported CSS pixels and, computed by Postgres, their place on
+// the grid (schema/heatmap-points.ts), which the page index holds.
 const SCALE = sql.raw(String(SCALE_FACTOR));
-const HALF = sql.raw(String(SCALE_FACTOR / 2));
-const grid = (column: SQL) => sql`(case when ${column} < 0 then (${column}::int8 - ${HALF}) / ${SCALE} else (${column}::int8 + ${HALF}) / ${SCALE} end)`;
-const X = grid(sql`p.x`);
-const Y = grid(sql`p.y`);
-const WIDTH = grid(sql`p.viewport_width`);
-const HEIGHT = grid(sql`p.viewport_height`);
-/** round(x / width, 2) in hundredths, as an integer; the width is never 0 where the queries read it (width > 0). */
-const relativeXCents = (x: SQL, width: SQL) => sql`(case when ${x} < 0 then 200 * ${x} - ${width} else 200 * ${x} + ${width} end) / nullif(2 * ${width}, 0)`;
+const X = sql`p.grid_x`;
+const Y = sql`p.grid_y`;
+const WIDTH = sql`p.grid_width`;
+const HEIGHT = sql`p.grid_height`;
+/** round(x / width, 2) in hundredths, as an integer (in bigint: 200 x may not fit an int); the width is never 0 where the queries read it (width > 0). */
+const relativeXCents = (x: SQL, width: SQL) => sql`(case when ${x} < 0 then 200 * ${x}::int8 - ${width} else 200 * ${x}::int8 + ${width} end) / nullif(2 * ${width}, 0)`;
 /** The same double as round(X / WIDTH, 2)::float8: the division of two exact doubles rounds to the nearest one. */
 const RELATIVE_X = sql`((${relativeXCents(X, WIDTH)})::float8 / 100)`;
 const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
@@ -83,19 +80,14 @@ function where(teamId: number, filter: PointFilter, options: { zeroFilter: boole
 }
 
 /**
- * The points the grid queries read (the hidden zero point left out), each on the grid once: gx, gy, gh (the viewport's
- * height), cx (x across the viewport, in hundredths), fixed and distinct_id (null unless counted). `offset 0` keeps
- * Postgres from merging the inner select into the queries that use it, which would compute the grid again at every
- * use of a column.
+ * The points the grid queries read (the hidden zero point left out): gx, gy, gh (the viewport's height), cx (x across
+ * the viewport, in hundredths), fixed and distinct_id (null unless counted).
  */
 function onGrid(teamId: number, filter: PointFilter, aggregation: Aggregation): SQL {
-  const at = { x: sql`g.gx`, y: sql`g.gy`, width: sql`g.gw` };
-  // The visitor only when they are counted: a row fewer to read and keep.
+  // The visitor only when they are counted: a column fewer to read and keep.
   const visitor = aggregation === 'unique_visitors' ? sql`p.distinct_id` : sql`null::text`;
-  return sql`select g.gx, g.gy, g.gh, g.fixed, g.distinct_id, ${relativeXCents(at.x, at.width)} as cx
-    from (select ${X} as gx, ${Y} as gy, ${WIDTH} as gw, ${HEIGHT} as gh, p.target_fixed as fixed, ${visitor} as distinct_id
-          from heatmap_points p where ${and(rowConditions(teamId, filter))} offset 0) g
-    where ${and(gridConditions(at, filter, { zeroFilter: true }))}`;
+  return sql`select ${X} as gx, ${Y} as gy, ${HEIGHT} as gh, p.target_fixed as fixed, ${visitor} as distinct_id, ${relativeXCents(X, WIDTH)} as cx
+    from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}`;
 }
 
 const counted = (aggregation: Aggregation, distinctId: SQL) => (aggregation === 'unique_visitors' ? sql`count(distinct ${distinctId})` : sql`count(*)`);
@@ -124,14 +116,15 @@ export function createHeatmapDataRepository(db: Db) {
     },
 
     /**
-     * The points as points() answers them and, from the same scan, the fold: how many of the points that are not on
-     * fixed elements lie below the first screen, and the median viewport height.
+     * The points as points() answers them and, in the same statement, the fold: how many of the points that are not on
+     * fixed elements lie below the first screen, and the median viewport height. The two read the page's index range
+     * each (`not materialized`): cheaper than one scan kept in a work table for both.
      */
     async pointsAndFold(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
       // One row per cell, each with the fold; one row without a cell when there is none.
       const rows = await queryRows<{ total: number; below: number; median: number | null } & { [K in keyof Cell]: Cell[K] | null }>(
         db,
-        sql`with g as materialized (${onGrid(teamId, filter, aggregation)}),
+        sql`with g as not materialized (${onGrid(teamId, filter, aggregation)}),
             fold as (select count(*) filter (where not g.fixed)::int as total, count(*) filter (where g.gy > g.gh and not g.fixed)::int as below,
                        round(percentile_cont(0.5) within group (order by g.gh * ${SCALE}))::int as median
                      from g)

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { TeamRow } from '../../db/schema/index.js';
 import { ValidationError } from '../../lib/errors.js';
-import { relativeDateWallClock } from '../../lib/relative-date.js';
+import { relativeDateWallClock, wallClock } from '../../lib/relative-date.js';
 import { isoZ } from '../../lib/time.js';
 import { testAccountFilters } from '../identity/index.js';
 import type { Logger } from 'pino';
@@ -26,7 +26,7 @@ const ISO_DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(
 type TeamRef = { team: TeamRow };
 
 /** The calendar day (YYYY-MM-DD) an instant falls on in timeZone. */
-const dayIn = (instant: Date, timeZone: string) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(instant);
+const dayIn = (instant: Date, timeZone: string) => wallClock(instant, timeZone).toISOString().slice(0, 10);
 
 /**
  * heatmaps_api.py's validate_date: an ISO date or date-time (one with an offset is moved to the project's time zone),
