@@ -65,7 +65,7 @@ export const ConfigSchema = z.object({
   RENDER_JPEG_QUALITY: int(70, 1).pipe(z.number().max(100)),
   EVENTS_RETENTION_DAYS: int(0),
   CAPTURE_EVENTS_PER_SECOND: int(0),
-  CAPTURE_CONCURRENT_WRITES: int(3, 1),
+  CAPTURE_CONCURRENT_WRITES: int(1, 1),
   RECORDINGS_QUOTA_PER_MONTH: int(0),
   RECORDINGS_API_TIER: z.enum(['free', 'paid', 'enterprise']).default('paid'),
   SHARING_TOKEN_GRACE_PERIOD_SECONDS: int(300),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, index, integer, pgTable, text, uuid, varchar } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, primaryKey, text, uuid, varchar } from 'drizzle-orm/pg-core';
 import { HEATMAP_POINT_TYPES } from '../enums.js';
 import { timestamptz } from './columns.js';
 import { teams } from './teams.js';
@@ -11,15 +11,21 @@ import { teams } from './teams.js';
 const onGrid = (column: string) =>
   sql.raw(`(case when ${column} < 0 then (${column}::int8 - 8) / 16 else (${column}::int8 + 8) / 16 end)::int`);
 
+/** The page a url_exact query compares: the URL without its trailing slashes, as md5 in a uuid (16 bytes however long the URL). */
+const pageKey = sql`md5(rtrim(url, '/'))::uuid`;
+
 /**
  * Where people clicked, moved and dead-clicked: one row per point of a `$heatmap_data` property (posthog-js's
  * `$$heatmap` events), as the page reported it, in CSS pixels of the document (x = clientX + scrollX, y likewise;
  * fixed elements without the scroll), with the viewport it was seen in. The heatmap queries scale them as PostHog.
+ *
+ * Capture writes a dozen of these per `$$heatmap` event, so the table keeps one index the queries need (every query
+ * reads pages: a URL pattern, or no URL, through heatmap_pages) and a BRIN range index on time for retention: no
+ * key of its own, nor a second b-tree, to maintain per point.
  */
 export const heatmapPoints = pgTable(
   'heatmap_points',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
     teamId: integer('team_id')
       .notNull()
       .references(() => teams.id, { onDelete: 'cascade' }),
@@ -35,13 +41,8 @@ export const heatmapPoints = pgTable(
     targetFixed: boolean('target_fixed').notNull(),
     viewportWidth: integer('viewport_width'),
     viewportHeight: integer('viewport_height'),
-    /**
-     * The page a url_exact query compares: the URL without its trailing slashes, as md5 in a uuid (16 bytes however
-     * long the URL). Postgres computes it; inserts leave it out.
-     */
-    urlKey: uuid('url_key')
-      .notNull()
-      .generatedAlwaysAs(sql`md5(rtrim(url, '/'))::uuid`),
+    /** The page (pageKey); Postgres computes it; inserts leave it out. */
+    urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKey),
     /**
      * x, y and the viewport on PostHog's 16-px grid (its ingestion stores only these), computed by Postgres: the heatmap
      * queries read them from the page index instead of working them out for every point of every request.
@@ -56,7 +57,7 @@ export const heatmapPoints = pgTable(
     gridHeight: integer('grid_height').generatedAlwaysAs(onGrid('viewport_height')),
   },
   (t) => [
-    index('heatmap_points_team_type_time').on(t.teamId, t.type, t.timestamp),
+    index('heatmap_points_time').using('brin', t.timestamp),
     // One page's points of a type over a time range, with every column the heatmap queries read: an index-only scan
     // whose cost is the page's points, not the team's.
     index('heatmap_points_team_type_page').on(
@@ -72,4 +73,22 @@ export const heatmapPoints = pgTable(
       t.distinctId,
     ),
   ],
+);
+
+/**
+ * Every URL a team's heatmap points were reported on, added by capture with the points: a URL pattern, or a query
+ * without a URL, finds its pages here and reads each page's range of heatmap_points_team_type_page.
+ */
+export const heatmapPages = pgTable(
+  'heatmap_pages',
+  {
+    teamId: integer('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    url: text('url').notNull(),
+    /** The URL's own key (a URL may be longer than a b-tree entry can hold). */
+    urlHash: uuid('url_hash').notNull().generatedAlwaysAs(sql`md5(url)::uuid`),
+    urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKey),
+  },
+  (t) => [primaryKey({ name: 'heatmap_pages_pkey', columns: [t.teamId, t.urlHash] })],
 );

@@ -9,9 +9,10 @@ import { sessionFields } from './session-fields.js';
 
 /**
  * The events of one or more requests of a team stored in one statement, so that the common request costs at most one
- * round trip: the events (each uuid once per team), then, for the events that were new only, their heatmap points,
- * their sessions' aggregates and, when asked, an empty person for each distinct id that has none. A batch sent again,
- * or twice at once, finds its events stored and adds nothing; a single statement is stored all or nothing.
+ * round trip: the events (each uuid once per team), then, for the events that were new only, their heatmap points
+ * (and the pages they were on), their sessions' aggregates and, when asked, an empty person for each distinct id that
+ * has none. A batch sent again, or twice at once, finds its events stored and adds nothing; a single statement is
+ * stored all or nothing.
  */
 
 /** One event as the statement reads it (jsonb_to_recordset): its columns and what it gives its session and heatmap. */
@@ -143,10 +144,16 @@ function statement(options: StoreOptions): SQL {
     returning uuid
   ),
   fresh as (select input.* from input join inserted using (uuid)),
+  fresh_points as (
+    select fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, p.url, p.type, p.x, p.y, p."targetFixed" as target_fixed, fresh.viewport_width, fresh.viewport_height
+    from fresh cross join lateral jsonb_to_recordset(fresh.points) as p(url text, type text, x int, y int, "targetFixed" boolean)
+  ),
   points as (
     insert into heatmap_points (team_id, event_uuid, timestamp, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height)
-    select ${TEAM}, fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, p.url, p.type, p.x, p.y, p."targetFixed", fresh.viewport_width, fresh.viewport_height
-    from fresh cross join lateral jsonb_to_recordset(fresh.points) as p(url text, type text, x int, y int, "targetFixed" boolean)
+    select ${TEAM}, uuid, at, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height from fresh_points
+  ),
+  pages as (
+    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2 on conflict do nothing
   ),
   session_totals as (
     select

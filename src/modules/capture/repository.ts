@@ -68,7 +68,7 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
       const at = cutoff.toISOString();
       const deletions = [
         deleteOldest(events, [events.teamId, events.uuid], sql`${events.timestamp} < ${at}`),
-        deleteOldest(heatmapPoints, [heatmapPoints.id], sql`${heatmapPoints.timestamp} < ${at}`),
+        deleteOldest(heatmapPoints, [sql`ctid`], sql`${heatmapPoints.timestamp} < ${at}`),
         deleteOldest(rawSessions, [rawSessions.teamId, rawSessions.sessionId], sql`${rawSessions.endTimestamp} < ${at}`),
       ];
       let deleted = 0;
@@ -77,8 +77,8 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
     },
   };
 
-  /** Deletes up to `limit` rows matching `condition`, picked by their key; answers how many. */
-  function deleteOldest(table: PgTable, key: PgColumn[], condition: SQL) {
+  /** Deletes up to `limit` rows matching `condition`, picked by their key (heatmap points have none: their ctid); answers how many. */
+  function deleteOldest(table: PgTable, key: (PgColumn | SQL)[], condition: SQL) {
     const columns = sql.join(key, sql`, `);
     return async (limit: number) => {
       const picked = sql`select ${columns} from ${table} where ${condition} limit ${limit}`;

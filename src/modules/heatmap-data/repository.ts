@@ -56,9 +56,14 @@ function rowConditions(teamId: number, filter: PointFilter): SQL[] {
     sql`p.timestamp >= ${dayStart(filter.from, filter.timeZone)}`,
     sql`p.timestamp <= ${dayStart(filter.to, filter.timeZone)} + interval '1 day'`,
   ];
-  // url_key is md5(rtrim(url, '/')): the page's points are one range of heatmap_points_team_type_page.
+  // url_key is md5(rtrim(url, '/')): a page's points are one range of heatmap_points_team_type_page. A pattern, or no
+  // URL, reads the range of each of the team's pages (heatmap_pages) that can hold its points.
   if (filter.url && 'exact' in filter.url) conditions.push(sql`p.url_key = md5(rtrim(${filter.url.exact}, '/'))::uuid`);
-  if (filter.url && 'pattern' in filter.url) conditions.push(sql`p.url ~ ${filter.url.pattern}`);
+  else {
+    const pattern = filter.url ? sql`and url ~ ${filter.url.pattern}` : sql``;
+    conditions.push(sql`p.url_key = any(array(select distinct url_key from heatmap_pages where team_id = ${teamId} ${pattern}))`);
+    if (filter.url) conditions.push(sql`p.url ~ ${filter.url.pattern}`);
+  }
   if (filter.testAccounts) conditions.push(testAccountCondition(filter.testAccounts, filter));
   return conditions;
 }
@@ -160,7 +165,7 @@ export function createHeatmapDataRepository(db: Db) {
           db,
           sql`select p.session_id, p.distinct_id, p.timestamp::text as timestamp, ${RELATIVE_X} as pointer_relative_x, ${POINTER_Y} as pointer_y,
               p.url as current_url, p.type
-            from heatmap_points p where ${matching} order by p.timestamp desc, p.id desc limit ${page.limit} offset ${page.offset}`,
+            from heatmap_points p where ${matching} order by p.timestamp desc, p.event_uuid desc, p.type, p.x, p.y, p.target_fixed limit ${page.limit} offset ${page.offset}`,
         ),
         queryRows<{ n: number }>(db, sql`select count(*)::int as n from heatmap_points p where ${matching}`),
       ]);

@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
-import { asc, eq } from 'drizzle-orm';
+import { asc, desc, eq } from 'drizzle-orm';
 import LZString from 'lz-string';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, heatmapPoints } from '../../../src/db/schema/index.js';
+import { events, heatmapPages, heatmapPoints } from '../../../src/db/schema/index.js';
 import { expectError, ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Factories, type Tenant } from '../../helpers/factories.js';
@@ -126,16 +126,19 @@ describe('capture: events from posthog-js', () => {
         .select()
         .from(heatmapPoints)
         .where(eq(heatmapPoints.eventUuid, uuid(35)))
-        .orderBy(asc(heatmapPoints.id));
+        .orderBy(asc(heatmapPoints.url), desc(heatmapPoints.x));
       expect(points.map(({ url, type, x, y, targetFixed, viewportWidth, viewportHeight, sessionId, distinctId, teamId }) => ({
         url, type, x, y, targetFixed, viewportWidth, viewportHeight, sessionId, distinctId, teamId,
       }))).toEqual([
-        { url: 'https://shop.example.com/a', type: 'click', x: 640, y: 336, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
         { url: 'https://shop.example.com/a', type: 'rageclick', x: 641, y: 336, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
+        { url: 'https://shop.example.com/a', type: 'click', x: 640, y: 336, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
         { url: 'https://shop.example.com/a', type: 'mousemove', x: 10, y: 20, targetFixed: true, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
         { url: 'https://shop.example.com/b', type: 'deadclick', x: 5, y: 6, targetFixed: false, viewportWidth: 1280, viewportHeight: 720, sessionId: 'session-1', distinctId: 'visitor-1', teamId: tenant.teamId },
       ]);
       expect((await storedUuid(tenant.teamId, uuid(35)))!.properties).not.toHaveProperty('$heatmap_data');
+      // The pages the team has points on, which URL patterns read.
+      const pages = await ctx.database.db.select({ url: heatmapPages.url }).from(heatmapPages).where(eq(heatmapPages.teamId, tenant.teamId)).orderBy(asc(heatmapPages.url));
+      expect(pages.map((page) => page.url)).toEqual(expect.arrayContaining(['https://shop.example.com/a', 'https://shop.example.com/b']));
     });
 
     it('stores a batch sent again once, and answers 200 both times', async () => {

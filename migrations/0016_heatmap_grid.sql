@@ -1,6 +1,0 @@
-DROP INDEX "heatmap_points_team_type_page";--> statement-breakpoint
-ALTER TABLE "heatmap_points" ADD COLUMN "grid_x" integer GENERATED ALWAYS AS ((case when x < 0 then (x::int8 - 8) / 16 else (x::int8 + 8) / 16 end)::int) STORED NOT NULL;--> statement-breakpoint
-ALTER TABLE "heatmap_points" ADD COLUMN "grid_y" integer GENERATED ALWAYS AS ((case when y < 0 then (y::int8 - 8) / 16 else (y::int8 + 8) / 16 end)::int) STORED NOT NULL;--> statement-breakpoint
-ALTER TABLE "heatmap_points" ADD COLUMN "grid_width" integer GENERATED ALWAYS AS ((case when viewport_width < 0 then (viewport_width::int8 - 8) / 16 else (viewport_width::int8 + 8) / 16 end)::int) STORED;--> statement-breakpoint
-ALTER TABLE "heatmap_points" ADD COLUMN "grid_height" integer GENERATED ALWAYS AS ((case when viewport_height < 0 then (viewport_height::int8 - 8) / 16 else (viewport_height::int8 + 8) / 16 end)::int) STORED;--> statement-breakpoint
-CREATE INDEX "heatmap_points_team_type_page" ON "heatmap_points" USING btree ("team_id","type","url_key","timestamp","grid_x","grid_y","grid_width","grid_height","target_fixed","distinct_id");
