@@ -1,5 +1,5 @@
 /**
- * Heatmap points straight into heatmap_points (as capture leaves them), for a team: `count` points over the last 30
+ * Heatmap points straight into heatmap_points, and their pages into heatmap_pages (as capture leaves them), for a team: `count` points over the last 30
  * days in time order (the heap is in capture's order), spread evenly over 200 pages of a shop, one in ten of them
  * reported with a trailing slash. 80% clicks, 12% mouse moves, 5% scroll depth, 2% dead clicks and 1% rage clicks;
  * 5% on fixed elements. Viewports are the common ones (375, 390, 768, 1024, 1280, 1440 and 1920 px wide, desktops
@@ -43,6 +43,8 @@ export async function seedPoints(url: string, teamId: number, count: number): Pr
         [teamId, from, count],
       );
     }
+    // The pages, as capture adds them with the points.
+    await client.query('insert into heatmap_pages (team_id, url) select distinct team_id, url from heatmap_points where team_id = $1 on conflict do nothing', [teamId]);
   } finally {
     await client.end();
   }
