@@ -3,6 +3,7 @@ CREATE TABLE "heatmap_pages" (
 	"url" text NOT NULL,
 	"url_hash" uuid GENERATED ALWAYS AS (md5(url)::uuid) STORED NOT NULL,
 	"url_key" uuid GENERATED ALWAYS AS (md5(rtrim(url, '/'))::uuid) STORED NOT NULL,
+	"last_seen_at" timestamp(6) with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "heatmap_pages_pkey" PRIMARY KEY("team_id","url_hash")
 );
 --> statement-breakpoint

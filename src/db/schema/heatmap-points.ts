@@ -77,7 +77,8 @@ export const heatmapPoints = pgTable(
 
 /**
  * Every URL a team's heatmap points were reported on, added by capture with the points: a URL pattern, or a query
- * without a URL, finds its pages here and reads each page's range of heatmap_points_team_type_page.
+ * without a URL, finds its pages here and reads each page's range of heatmap_points_team_type_page. Retention
+ * deletes a page a day after the points' cutoff passed its last_seen_at.
  */
 export const heatmapPages = pgTable(
   'heatmap_pages',
@@ -89,6 +90,8 @@ export const heatmapPages = pgTable(
     /** The URL's own key (a URL may be longer than a b-tree entry can hold). */
     urlHash: uuid('url_hash').notNull().generatedAlwaysAs(sql`md5(url)::uuid`),
     urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKey),
+    /** When capture last stored points on it, to the day (it is written at most once a day); retention goes by it. */
+    lastSeenAt: timestamptz('last_seen_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ name: 'heatmap_pages_pkey', columns: [t.teamId, t.urlHash] })],
 );

@@ -153,7 +153,8 @@ function statement(options: StoreOptions): SQL {
     select ${TEAM}, uuid, at, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height from fresh_points
   ),
   pages as (
-    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2 on conflict do nothing
+    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2
+    on conflict (team_id, url_hash) do update set last_seen_at = now() where heatmap_pages.last_seen_at < now() - interval '1 day'
   ),
   session_totals as (
     select

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { type Db, queryRows } from '../../db/client.js';
-import { events, heatmapPoints, rawSessions } from '../../db/schema/index.js';
+import { events, heatmapPages, heatmapPoints, rawSessions } from '../../db/schema/index.js';
 import { createWriteBatcher } from '../../lib/write-batcher.js';
 import type { CapturedEvent } from './events.js';
 import { peopleWriter } from './people-repository.js';
@@ -63,13 +63,15 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
       });
     },
 
-    /** Deletes up to `limit` events, heatmap points and sessions from before `cutoff` each; answers how many in all. */
+    /** Deletes up to `limit` events, heatmap points, sessions and heatmap pages from before `cutoff` each; answers how many in all. */
     async deleteBefore(cutoff: Date, limit: number): Promise<number> {
       const at = cutoff.toISOString();
       const deletions = [
         deleteOldest(events, [events.teamId, events.uuid], sql`${events.timestamp} < ${at}`),
         deleteOldest(heatmapPoints, [sql`ctid`], sql`${heatmapPoints.timestamp} < ${at}`),
         deleteOldest(rawSessions, [rawSessions.teamId, rawSessions.sessionId], sql`${rawSessions.endTimestamp} < ${at}`),
+        // A page seen a day before the cutoff has no point left (its last_seen_at is kept to the day).
+        deleteOldest(heatmapPages, [heatmapPages.teamId, heatmapPages.urlHash], sql`${heatmapPages.lastSeenAt} < ${at}::timestamptz - interval '1 day'`),
       ];
       let deleted = 0;
       for (const deletion of deletions) deleted += await deletion(limit);

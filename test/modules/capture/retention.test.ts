@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, heatmapPoints, jobs, rawSessions, recordingBlocks, sessionRecordings } from '../../../src/db/schema/index.js';
+import { events, heatmapPages, heatmapPoints, jobs, rawSessions, recordingBlocks, sessionRecordings } from '../../../src/db/schema/index.js';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import { RETENTION_DEDUPE_KEY, RETENTION_INTERVAL_MS } from '../../../src/modules/capture/jobs.js';
 import { ok } from '../../helpers/api.js';
@@ -65,6 +65,9 @@ describe('capture: retention', () => {
       { days: 90 },
     ]);
 
+    // A page whose points all went past the cutoff long ago, beside the one the visits above keep seeing.
+    await ctx.database.db.insert(heatmapPages).values({ teamId: shortLived.teamId, url: 'https://shop.example.com/gone', lastSeenAt: new Date(Date.now() - 40 * DAY).toISOString() });
+
     const { log, lines } = capturingLogger();
     const worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log, settings: { concurrency: 1, pollIntervalMs: 20, leaseMs: 5000 } });
     try {
@@ -83,6 +86,8 @@ describe('capture: retention', () => {
     expect(eventSessions).toEqual(['new-30d']);
     const pointSessions = (await ctx.database.db.select({ s: heatmapPoints.sessionId }).from(heatmapPoints).where(inArray(heatmapPoints.sessionId, sessionIds))).map((r) => r.s);
     expect(pointSessions).toEqual(['new-30d']);
+    const pages = (await ctx.database.db.select({ url: heatmapPages.url }).from(heatmapPages).where(eq(heatmapPages.teamId, shortLived.teamId))).map((p) => p.url);
+    expect(pages).toEqual(['https://shop.example.com/']);
     const visits = (await ctx.database.db.select({ s: rawSessions.sessionId }).from(rawSessions).where(inArray(rawSessions.sessionId, sessionIds))).map((r) => r.s);
     expect(visits).toEqual(['new-30d']);
 
