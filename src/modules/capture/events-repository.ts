@@ -153,8 +153,13 @@ function statement(options: StoreOptions): SQL {
     select ${TEAM}, uuid, at, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height from fresh_points
   ),
   pages as (
-    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2
-    on conflict (team_id, url_hash) do update set last_seen_at = now() where heatmap_pages.last_seen_at < now() - interval '1 day'
+    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2 on conflict do nothing
+  ),
+  -- A known page's sighting, to the day: its row is locked and written once a day, not by every statement (an upsert
+  -- would lock it even when it changes nothing).
+  pages_seen as (
+    update heatmap_pages set last_seen_at = now()
+    where team_id = ${TEAM} and url_hash in (select md5(url)::uuid from fresh_points) and last_seen_at < now() - interval '1 day'
   ),
   session_totals as (
     select

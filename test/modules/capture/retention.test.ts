@@ -65,8 +65,16 @@ describe('capture: retention', () => {
       { days: 90 },
     ]);
 
-    // A page whose points all went past the cutoff long ago, beside the one the visits above keep seeing.
-    await ctx.database.db.insert(heatmapPages).values({ teamId: shortLived.teamId, url: 'https://shop.example.com/gone', lastSeenAt: new Date(Date.now() - 40 * DAY).toISOString() });
+    // A page whose points all went past the cutoff long ago; and the visits' page, last seen as long ago until a new
+    // point on it today.
+    const longAgo = new Date(Date.now() - 40 * DAY).toISOString();
+    await ctx.database.db.insert(heatmapPages).values({ teamId: shortLived.teamId, url: 'https://shop.example.com/gone', lastSeenAt: longAgo });
+    await ctx.database.db.update(heatmapPages).set({ lastSeenAt: longAgo }).where(eq(heatmapPages.url, 'https://shop.example.com/'));
+    const seenAgain = {
+      api_key: await make.projectToken(shortLived),
+      batch: [{ uuid: nextUuid(), event: '$$heatmap', distinct_id: 'v', timestamp: new Date().toISOString(), properties: { $session_id: 'seen-again', $heatmap_data: { 'https://shop.example.com/': [{ x: 3, y: 4, type: 'click' }] } } }],
+    };
+    expect((await ctx.app.inject({ method: 'POST', url: '/e/', payload: seenAgain })).statusCode).toBe(200);
 
     const { log, lines } = capturingLogger();
     const worker = await startAppWorker({ queue: ctx.services.queue, jobs: ctx.services.jobs, log, settings: { concurrency: 1, pollIntervalMs: 20, leaseMs: 5000 } });
