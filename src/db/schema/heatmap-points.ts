@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, primaryKey, text, uuid, varchar } from 'drizzle-orm/pg-core';
 import { HEATMAP_POINT_TYPES } from '../enums.js';
 import { timestamptz } from './columns.js';
@@ -12,7 +12,12 @@ const onGrid = (column: string) =>
   sql.raw(`(case when ${column} < 0 then (${column}::int8 - 8) / 16 else (${column}::int8 + 8) / 16 end)::int`);
 
 /** The page a url_exact query compares: the URL without its trailing slashes, as md5 in a uuid (16 bytes however long the URL). */
-const pageKey = sql`md5(rtrim(url, '/'))::uuid`;
+export const pageKeyOf = (url: SQL) => sql`md5(rtrim(${url}, '/'))::uuid`;
+
+/** A URL's own key, as md5 in a uuid (a URL may be longer than a b-tree entry can hold). */
+export const urlHashOf = (url: SQL) => sql`md5(${url})::uuid`;
+
+const URL_COLUMN = sql.raw('url');
 
 /**
  * Where people clicked, moved and dead-clicked: one row per point of a `$heatmap_data` property (posthog-js's
@@ -41,8 +46,8 @@ export const heatmapPoints = pgTable(
     targetFixed: boolean('target_fixed').notNull(),
     viewportWidth: integer('viewport_width'),
     viewportHeight: integer('viewport_height'),
-    /** The page (pageKey); Postgres computes it; inserts leave it out. */
-    urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKey),
+    /** The page (pageKeyOf); Postgres computes it; inserts leave it out. */
+    urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKeyOf(URL_COLUMN)),
     /**
      * x, y and the viewport on PostHog's 16-px grid (its ingestion stores only these), computed by Postgres: the heatmap
      * queries read them from the page index instead of working them out for every point of every request.
@@ -87,9 +92,8 @@ export const heatmapPages = pgTable(
       .notNull()
       .references(() => teams.id, { onDelete: 'cascade' }),
     url: text('url').notNull(),
-    /** The URL's own key (a URL may be longer than a b-tree entry can hold). */
-    urlHash: uuid('url_hash').notNull().generatedAlwaysAs(sql`md5(url)::uuid`),
-    urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKey),
+    urlHash: uuid('url_hash').notNull().generatedAlwaysAs(urlHashOf(URL_COLUMN)),
+    urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKeyOf(URL_COLUMN)),
     /** When capture last stored points on it, to the day (it is written at most once a day); retention goes by it. */
     lastSeenAt: timestamptz('last_seen_at').notNull().defaultNow(),
   },

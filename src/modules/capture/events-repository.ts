@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
+import { urlHashOf } from '../../db/schema/index.js';
 import { type NamedStatement, namedStatement, preparedByShape } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
@@ -159,7 +160,7 @@ function statement(options: StoreOptions): SQL {
   -- would lock it even when it changes nothing).
   pages_seen as (
     update heatmap_pages set last_seen_at = now()
-    where team_id = ${TEAM} and url_hash in (select md5(url)::uuid from fresh_points) and last_seen_at < now() - interval '1 day'
+    where team_id = ${TEAM} and url_hash in (select ${urlHashOf(sql`url`)} from fresh_points) and last_seen_at < now() - interval '1 day'
   ),
   session_totals as (
     select

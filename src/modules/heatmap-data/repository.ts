@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
+import { pageKeyOf } from '../../db/schema/index.js';
 import { assertPatternsCompile, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
 import { type Aggregation, SCALE_FACTOR } from './contract.js';
 
@@ -58,7 +59,7 @@ function rowConditions(teamId: number, filter: PointFilter): SQL[] {
   ];
   // url_key is md5(rtrim(url, '/')): a page's points are one range of heatmap_points_team_type_page. A pattern, or no
   // URL, reads the range of each of the team's pages (heatmap_pages) that can hold its points.
-  if (filter.url && 'exact' in filter.url) conditions.push(sql`p.url_key = md5(rtrim(${filter.url.exact}, '/'))::uuid`);
+  if (filter.url && 'exact' in filter.url) conditions.push(sql`p.url_key = ${pageKeyOf(sql`${filter.url.exact}`)}`);
   else {
     const pattern = filter.url ? sql`and url ~ ${filter.url.pattern}` : sql``;
     conditions.push(sql`p.url_key = any(array(select distinct url_key from heatmap_pages where team_id = ${teamId} ${pattern}))`);
