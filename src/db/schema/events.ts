@@ -1,6 +1,5 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, uuid, varchar } from 'drizzle-orm/pg-core';
-import { timestamptz } from './columns.js';
-import { teams } from './teams.js';
+import { index, jsonb, pgTable, primaryKey, text, uuid, varchar } from 'drizzle-orm/pg-core';
+import { captureTeamId, timestamptz } from './columns.js';
 
 /**
  * Every event posthog-js (or any PostHog SDK) sent to the capture endpoints, as PostHog's events table holds them:
@@ -10,9 +9,7 @@ import { teams } from './teams.js';
 export const events = pgTable(
   'events',
   {
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     uuid: uuid('uuid').notNull(),
     event: varchar('event', { length: 400 }).notNull(),
     distinctId: varchar('distinct_id', { length: 200 }).notNull(),

@@ -1,8 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { boolean, index, integer, pgTable, primaryKey, text, uuid, varchar } from 'drizzle-orm/pg-core';
 import { HEATMAP_POINT_TYPES } from '../enums.js';
-import { timestamptz } from './columns.js';
-import { teams } from './teams.js';
+import { captureTeamId, timestamptz } from './columns.js';
 
 /**
  * A coordinate in CSS pixels on the 16-px grid, rounded half away from zero as Postgres's round of the quotient would
@@ -31,9 +30,7 @@ const URL_COLUMN = sql.raw('url');
 export const heatmapPoints = pgTable(
   'heatmap_points',
   {
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     /** The event that carried it. */
     eventUuid: uuid('event_uuid').notNull(),
     timestamp: timestamptz('timestamp').notNull(),
@@ -88,9 +85,7 @@ export const heatmapPoints = pgTable(
 export const heatmapPages = pgTable(
   'heatmap_pages',
   {
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     url: text('url').notNull(),
     urlHash: uuid('url_hash').notNull().generatedAlwaysAs(urlHashOf(URL_COLUMN)),
     urlKey: uuid('url_key').notNull().generatedAlwaysAs(pageKeyOf(URL_COLUMN)),

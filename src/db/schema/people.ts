@@ -1,5 +1,5 @@
 import { boolean, index, integer, jsonb, pgTable, primaryKey, serial, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAt, timestamptz } from './columns.js';
+import { captureTeamId, createdAt, timestamptz } from './columns.js';
 import { teams } from './teams.js';
 
 /** A person, as much of PostHog's as recordings show: the properties `$set` and `$set_once` gave them. */
@@ -42,9 +42,7 @@ export const personDistinctIds = pgTable(
 export const rawSessions = pgTable(
   'raw_sessions',
   {
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     sessionId: varchar('session_id', { length: 200 }).notNull(),
     distinctId: varchar('distinct_id', { length: 200 }).notNull(),
     startTimestamp: timestamptz('start_timestamp').notNull(),

@@ -1,5 +1,5 @@
 import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAt, timestamptz } from './columns.js';
+import { captureTeamId, createdAt, timestamptz } from './columns.js';
 import { teams } from './teams.js';
 import { users } from './users.js';
 
@@ -10,9 +10,7 @@ import { users } from './users.js';
 export const sessionRecordings = pgTable(
   'session_recordings',
   {
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     sessionId: varchar('session_id', { length: 200 }).notNull(),
     distinctId: varchar('distinct_id', { length: 400 }).notNull(),
     startTime: timestamptz('start_time').notNull(),
@@ -52,9 +50,7 @@ export const recordingBlocks = pgTable(
   'recording_blocks',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     sessionId: varchar('session_id', { length: 200 }).notNull(),
     windowId: varchar('window_id', { length: 200 }).notNull(),
     /** The `$snapshot` event's uuid. */
@@ -74,9 +70,7 @@ export const recordingBlocks = pgTable(
 export const recordingConsoleLogs = pgTable(
   'recording_console_logs',
   {
-    teamId: integer('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: captureTeamId(),
     sessionId: varchar('session_id', { length: 200 }).notNull(),
     level: varchar('level', { length: 10 }).notNull(),
     message: text('message').notNull(),

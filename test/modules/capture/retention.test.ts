@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { and, eq, inArray } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, heatmapPages, heatmapPoints, jobs, rawSessions, recordingBlocks, sessionRecordings } from '../../../src/db/schema/index.js';
+import { events, heatmapPages, heatmapPoints, jobs, rawSessions, recordingBlocks, recordingConsoleLogs, sessionRecordings, teams } from '../../../src/db/schema/index.js';
 import { startAppWorker } from '../../../src/jobs/app-worker.js';
 import { RETENTION_DEDUPE_KEY, RETENTION_INTERVAL_MS } from '../../../src/modules/capture/jobs.js';
 import { ok } from '../../helpers/api.js';
@@ -50,7 +50,15 @@ describe('capture: retention', () => {
       {
         uuid: nextUuid(),
         event: '$snapshot',
-        properties: { token, distinct_id: 'v', $session_id: sessionId, $snapshot_data: [{ type: 4, timestamp: at, data: { href: 'https://shop.example.com/' } }] },
+        properties: {
+          token,
+          distinct_id: 'v',
+          $session_id: sessionId,
+          $snapshot_data: [
+            { type: 4, timestamp: at, data: { href: 'https://shop.example.com/' } },
+            { type: 6, timestamp: at + 1, data: { plugin: 'rrweb/console@1', payload: { level: 'error', payload: ['"boom"'], trace: [] } } },
+          ],
+        },
       },
     ];
     const response = await ctx.app.inject({ method: 'POST', url: '/s/', headers: { 'content-type': 'text/plain' }, payload: gzipSync(JSON.stringify(snapshot)) });
@@ -106,5 +114,24 @@ describe('capture: retention', () => {
     expect(next).toHaveLength(1);
     expect(next[0]!.dedupeKey).toBe(RETENTION_DEDUPE_KEY);
     expect(Date.parse(next[0]!.runAt) - Date.now()).toBeGreaterThan(RETENTION_INTERVAL_MS - 60_000);
+  });
+
+  it('deletes a project’s captured rows with the project (they keep no foreign key to it), and no other project’s', async () => {
+    const gone = await make.tenant();
+    const kept = await make.tenant();
+    for (const owner of [gone, kept]) {
+      ok(await owner.call('PATCH', `/api/projects/${owner.teamId}/`, { capture_console_log_opt_in: true }));
+      await visit(owner, `visit-${owner.teamId}`, 0);
+    }
+    const tables = [events, heatmapPoints, heatmapPages, rawSessions, sessionRecordings, recordingBlocks, recordingConsoleLogs];
+    const rowsOf = (teamId: number) =>
+      Promise.all(tables.map(async (table) => (await ctx.database.db.select({ teamId: table.teamId }).from(table).where(eq(table.teamId, teamId))).length));
+    expect((await rowsOf(gone.teamId)).every((count) => count > 0)).toBe(true);
+    const keptBefore = await rowsOf(kept.teamId);
+
+    await ctx.database.db.delete(teams).where(eq(teams.id, gone.teamId));
+
+    expect(await rowsOf(gone.teamId)).toEqual(tables.map(() => 0));
+    expect(await rowsOf(kept.teamId)).toEqual(keptBefore);
   });
 });
