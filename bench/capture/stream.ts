@@ -6,6 +6,8 @@ import { mulberry32 } from '../lib/random.js';
  * the spec describe it. Body `i` is the same in every run (its random numbers are seeded by `i`) and has its own event
  * uuids, so nothing is deduplicated. Bodies are made as they are sent, so a run never runs out of fresh ones.
  *
+ * Ids are UUIDv7, as posthog-js makes them (time-ordered: each index gets its entries at its end).
+ *
  * - `/e/`: `{api_key, sent_at, batch}` of 10 events (a `$pageview`, six `$autocapture`s, a `$$heatmap` with 12
  *   points, a `$pageleave`, a custom event) with posthog-js's usual properties, gzip; each body is a new anonymous
  *   visitor, whose events posthog-js marks `$process_person_profile: false` (its default `person_profiles:
@@ -27,19 +29,22 @@ const START = Date.now();
 export function streamBody(token: string, i: number): StreamBody {
   const random = mulberry32(i + 1);
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join('');
-  // The index in the uuid keeps bodies apart whatever the generator does.
-  const uuid = () => `${hex(8)}-${hex(4)}-7${hex(3)}-8${hex(3)}-${(i * 1000 + Math.floor(random() * 1000)).toString(16).padStart(12, '0')}`;
-  const start = START;
+  const at = START + i * 50;
+  // UUIDv7, as posthog-js makes its event uuids, session, window and anonymous ids: the time in milliseconds first.
+  // The body's index in the last group keeps bodies apart whatever the generator does.
+  const uuid = (ms = at) => {
+    const time = ms.toString(16).padStart(12, '0');
+    return `${time.slice(0, 8)}-${time.slice(8)}-7${hex(3)}-8${hex(3)}-${(i * 1000 + Math.floor(random() * 1000)).toString(16).padStart(12, '0')}`;
+  };
   {
     const session = uuid();
     const distinctId = uuid();
-    const at = start + i * 50;
     const url = `https://shop.example.com/products/${i % 97}?utm_source=news`;
     const common = { token, distinct_id: distinctId, $session_id: session, $window_id: session, $current_url: url, $lib: 'web', $lib_version: '1.449.2', $viewport_width: 1280, $viewport_height: 720, $browser: 'Chrome', $os: 'Linux', $referring_domain: 'mail.example.org', $process_person_profile: false };
     if (i % 4 !== 3) {
       const names = ['$pageview', ...Array(6).fill('$autocapture'), '$$heatmap', '$pageleave', 'added_to_cart'];
       const batch = names.map((event, n) => ({
-        uuid: uuid(),
+        uuid: uuid(at + n * 100),
         event,
         timestamp: new Date(at + n * 100).toISOString(),
         properties: {
