@@ -101,7 +101,8 @@ function distinctIdOf(event: Json, properties: Json): string {
   if (value === undefined || value === null) throw new CaptureError('event submitted without a distinct_id');
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   if (text === '') throw new CaptureError('event submitted with an empty distinct_id');
-  return [...text].slice(0, MAX_DISTINCT_ID).join('');
+  // Cut at 200 characters (code points); a text of 200 UTF-16 units or fewer has no more than that.
+  return text.length <= MAX_DISTINCT_ID ? text : [...text].slice(0, MAX_DISTINCT_ID).join('');
 }
 
 function captured(event: Json, now: Date, sentAt: unknown): CapturedEvent {
