@@ -75,6 +75,24 @@ describe('heatmap data: /heatmaps/ and /heatmaps/events/ over captured points', 
       expect(ok(await get({ url_exact: page, hide_zero_coordinates: false })).results.some((r: { pointer_y: number }) => r.pointer_y === 0)).toBe(true);
     });
 
+    it('takes the fold’s median viewport height as percentile_cont does, between the two middle points', async () => {
+      const url = 'https://shop.example.com/heights';
+      // Viewport heights on the 16-px grid: 700 → 704, 800 → 800, 900 → 896, 1000 → 1008.
+      await heatmap(url, [{ x: 10, y: 10 }, { x: 20, y: 750 }], { height: 700 });
+      await heatmap(url, [{ x: 30, y: 30 }], { height: 800 });
+      await heatmap(url, [{ x: 40, y: 40 }], { height: 900 });
+      expect(ok(await get({ url_exact: url })).fold).toEqual({ total_count: 4, below_fold_count: 1, pct_below_fold: 25, median_viewport_height: 752 });
+      // A point on a fixed element counts for the median, not for the fold's counts.
+      await heatmap(url, [{ x: 50, y: 50, fixed: true }], { height: 1000 });
+      expect(ok(await get({ url_exact: url })).fold).toEqual({ total_count: 4, below_fold_count: 1, pct_below_fold: 25, median_viewport_height: 800 });
+      expect(ok(await get({ url_exact: 'https://shop.example.com/nothing-here' })).fold).toEqual({
+        total_count: 0,
+        below_fold_count: 0,
+        pct_below_fold: 0,
+        median_viewport_height: null,
+      });
+    });
+
     it('keeps types apart, counts unique visitors, and pages with has_more', async () => {
       expect(ok(await get({ url_exact: page, type: 'mousemove' })).results).toEqual([{ count: 1, pointer_y: 304, pointer_relative_x: 0.24, pointer_target_fixed: false }]);
       expect(ok(await get({ url_exact: page, type: 'rageclick' })).results).toEqual([]);
