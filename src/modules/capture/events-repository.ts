@@ -157,10 +157,11 @@ function statement(options: StoreOptions): SQL {
     insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2 on conflict do nothing
   ),
   -- A known page's sighting, to the day: its row is locked and written once a day, not by every statement (an upsert
-  -- would lock it even when it changes nothing).
+  -- would lock it even when it changes nothing). The pages are probed by their key (= any), whatever the plan: a
+  -- prepared statement planned on a young table would scan all the team's pages.
   pages_seen as (
     update heatmap_pages set last_seen_at = now()
-    where team_id = ${TEAM} and url_hash in (select ${urlHashOf(sql`url`)} from fresh_points) and last_seen_at < now() - interval '1 day'
+    where team_id = ${TEAM} and url_hash = any(array(select distinct ${urlHashOf(sql`url`)} from fresh_points)) and last_seen_at < now() - interval '1 day'
   ),
   session_totals as (
     select
