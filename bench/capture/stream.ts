@@ -3,8 +3,9 @@ import { mulberry32 } from '../lib/random.js';
 
 /**
  * A posthog-js-like stream, generated rather than recorded: what a browser sends during a visit, as the wire notes in
- * the spec describe it. Body `i` is the same in every run (its random numbers are seeded by `i`) and has its own event
- * uuids, so nothing is deduplicated. Bodies are made as they are sent, so a run never runs out of fresh ones.
+ * the spec describe it. Body `i` is the same in every run but for its times (its random numbers are seeded by `i`) and
+ * has its own event uuids, so nothing is deduplicated. Bodies are made as they are sent, so a run never runs out of
+ * fresh ones.
  *
  * Ids are UUIDv7, as posthog-js makes them (time-ordered: each index gets its entries at its end).
  *
