@@ -228,7 +228,9 @@ const prepared = (options: StoreOptions) =>
  */
 export async function storeEvents(db: Db, teamId: number, requests: CapturedEvent[][], options: StoreOptions): Promise<StoredEvents[]> {
   const { inputs, requestOf } = eventInputs(requests, options);
-  const rows = await prepared(options)(db, { team: teamId, input: JSON.stringify(inputs) });
+  // The statement's person part only when an event asks for a person (posthog-js's anonymous visitors do not).
+  const shape = { ...options, ensurePersons: inputs.some((input) => input.person_uuid !== undefined) };
+  const rows = await prepared(shape)(db, { team: teamId, input: JSON.stringify(inputs) });
   const stored = requests.map((_, i): StoredEvents => ({ uuids: [], firstForTeam: i === 0 && rows[0]!.first_for_team }));
   for (const uuid of rows[0]!.uuids) stored[requestOf.get(uuid)!]!.uuids.push(uuid);
   return stored;

@@ -15,7 +15,7 @@ const EVENTS_PER_STATEMENT = 2_000;
 interface EventsWrite {
   teamId: number;
   captured: CapturedEvent[];
-  options: Omit<StoreOptions, 'ensurePersons'>;
+  options: StoreOptions;
 }
 
 /**
@@ -27,9 +27,7 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
     maxInFlight: concurrentWrites,
     maxWeight: EVENTS_PER_STATEMENT,
     weight: (write) => write.captured.length,
-    // The statement's person part only when an event asks for a person (posthog-js's anonymous visitors do not).
-    write: (writes) =>
-      storeEvents(db, writes[0]!.teamId, writes.map((w) => w.captured), { ...writes[0]!.options, ensurePersons: writes.some((w) => w.captured.some(processesPerson)) }),
+    write: (writes) => storeEvents(db, writes[0]!.teamId, writes.map((w) => w.captured), writes[0]!.options),
   });
 
   return {
@@ -50,7 +48,7 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
     ): Promise<{ inserted: number; firstForTeam: boolean }> {
       const flagTeam = !options.alreadyIngested;
       if (!captured.some(changesPerson)) {
-        const write = { teamId, captured, options: { flagTeam, keepHeatmaps: options.keepHeatmaps } };
+        const write = { teamId, captured, options: { ensurePersons: true, flagTeam, keepHeatmaps: options.keepHeatmaps } };
         const { uuids, firstForTeam } = await batcher.write(`${teamId}:${flagTeam}:${options.keepHeatmaps}`, write);
         return { inserted: uuids.length, firstForTeam };
       }
