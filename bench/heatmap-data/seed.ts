@@ -1,11 +1,11 @@
 /**
- * Heatmap points straight into heatmap_points, and their pages into heatmap_pages (as capture leaves them), for a team: `count` points over the last 30
- * days in time order (the heap is in capture's order), spread evenly over 200 pages of a shop, one in ten of them
- * reported with a trailing slash. 80% clicks, 12% mouse moves, 5% scroll depth, 2% dead clicks and 1% rage clicks;
- * 5% on fixed elements. Viewports are the common ones (375, 390, 768, 1024, 1280, 1440 and 1920 px wide, desktops
- * most), and each page has 12 hot spots (at a fraction of the width and a depth of up to 3,000 px) that the points
- * scatter around (about 40 px either way). A session has 20 points, a visitor three sessions. Deterministic: the same
- * count gives the same rows (setseed).
+ * Heatmap points straight into heatmap_points, and their pages into heatmap_pages (as capture leaves them), for a team:
+ * `count` points over the last 30 days in time order (the heap is in capture's order), spread evenly over 200 pages of
+ * a shop, one in ten of them reported with a trailing slash. 80% clicks, 12% mouse moves, 5% scroll depth, 2% dead
+ * clicks and 1% rage clicks; 5% on fixed elements. Viewports are the common ones (375, 390, 768, 1024, 1280, 1440 and
+ * 1920 px wide, desktops most), and each page has 12 hot spots (at a fraction of the width and a depth of up to 3,000
+ * px) that the points scatter around (about 40 px either way). A session has 20 points, a visitor three sessions.
+ * Deterministic: the same count gives the same rows (setseed).
  */
 import pg from 'pg';
 
