@@ -35,6 +35,19 @@ const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
 const gridBound = (value: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.sign(value) * Math.round(Math.abs(value) / SCALE_FACTOR)));
 
 const dayStart = (day: string, timeZone: string) => sql`(${day}::date::timestamp at time zone ${timeZone})`;
+const rangeEnd = (filter: PointFilter) => sql`${dayStart(filter.to, filter.timeZone)} + interval '1 day'`;
+
+/**
+ * The filter's days, or one of them (`day`, a date): a day runs from its start to the next day's, and the range's
+ * last instant (the start of the day after `to`) belongs to its last day, as it belongs to the range.
+ */
+function timeConditions(filter: PointFilter, day: SQL | null): SQL[] {
+  if (day === null) return [sql`p.timestamp >= ${dayStart(filter.from, filter.timeZone)}`, sql`p.timestamp <= ${rangeEnd(filter)}`];
+  return [
+    sql`p.timestamp >= (${day}::timestamp at time zone ${filter.timeZone})`,
+    sql`p.timestamp < case when ${day} = ${filter.to}::date then ${rangeEnd(filter)} + interval '1 microsecond' else ((${day} + 1)::timestamp at time zone ${filter.timeZone}) end`,
+  ];
+}
 
 function testAccountCondition(filters: PropertyFilter[], filter: PointFilter): SQL {
   const conditions = filters.map((f) =>
@@ -45,18 +58,13 @@ function testAccountCondition(filters: PropertyFilter[], filter: PointFilter): S
   );
   // $$heatmap events are left out: PostHog's ingestion never stores them with the others.
   return sql`p.session_id in (select e.session_id from events e where e.team_id = p.team_id and e.session_id is not null and e.event <> '$$heatmap'
-    and e.timestamp >= ${dayStart(filter.from, filter.timeZone)} and e.timestamp <= ${dayStart(filter.to, filter.timeZone)} + interval '1 day'
+    and e.timestamp >= ${dayStart(filter.from, filter.timeZone)} and e.timestamp <= ${rangeEnd(filter)}
     ${sql.join(conditions.map((c) => sql`and ${c}`), sql` `)})`;
 }
 
-/** The conditions on a point's stored columns: its team, type, time, page and session. */
-function rowConditions(teamId: number, filter: PointFilter): SQL[] {
-  const conditions = [
-    sql`p.team_id = ${teamId}`,
-    sql`p.type = ${filter.type}`,
-    sql`p.timestamp >= ${dayStart(filter.from, filter.timeZone)}`,
-    sql`p.timestamp <= ${dayStart(filter.to, filter.timeZone)} + interval '1 day'`,
-  ];
+/** The conditions on a point's stored columns: its team, type, time (one `day` of the filter's when given), page and session. */
+function rowConditions(teamId: number, filter: PointFilter, day: SQL | null): SQL[] {
+  const conditions = [sql`p.team_id = ${teamId}`, sql`p.type = ${filter.type}`, ...timeConditions(filter, day)];
   // url_key is md5(rtrim(url, '/')): a page's points are one range of heatmap_points_team_type_page. A pattern, or no
   // URL, reads the range of each of the team's pages (heatmap_pages) that can hold its points.
   if (filter.url && 'exact' in filter.url) conditions.push(sql`p.url_key = ${pageKeyOf(sql`${filter.url.exact}`)}`);
@@ -81,28 +89,32 @@ function gridConditions(at: { x: SQL; y: SQL; width: SQL }, filter: PointFilter,
 
 const and = (conditions: SQL[]) => sql.join(conditions, sql` and `);
 
-function where(teamId: number, filter: PointFilter, options: { zeroFilter: boolean }): SQL {
-  return and([...rowConditions(teamId, filter), ...gridConditions({ x: X, y: Y, width: WIDTH }, filter, options)]);
+function where(teamId: number, filter: PointFilter, options: { zeroFilter: boolean; day?: SQL }): SQL {
+  return and([...rowConditions(teamId, filter, options.day ?? null), ...gridConditions({ x: X, y: Y, width: WIDTH }, filter, options)]);
 }
 
 /**
  * The points the grid queries read (the hidden zero point left out): gx, gy, gh (the viewport's height), cx (x across
  * the viewport, in hundredths), fixed and distinct_id (null unless counted).
  */
-function onGrid(teamId: number, filter: PointFilter, aggregation: Aggregation): SQL {
+function onGrid(teamId: number, filter: PointFilter, options: { visitors: boolean; day?: SQL }): SQL {
   // The visitor only when they are counted: a column fewer to read and keep.
-  const visitor = aggregation === 'unique_visitors' ? sql`p.distinct_id` : sql`null::text`;
+  const visitor = options.visitors ? sql`p.distinct_id` : sql`null::text`;
   return sql`select ${X} as gx, ${Y} as gy, ${HEIGHT} as gh, p.target_fixed as fixed, ${visitor} as distinct_id, ${relativeXCents(X, WIDTH)} as cx
-    from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}`;
+    from heatmap_points p where ${where(teamId, filter, { zeroFilter: true, ...(options.day && { day: options.day }) })}`;
 }
 
 const counted = (aggregation: Aggregation, distinctId: SQL) => (aggregation === 'unique_visitors' ? sql`count(distinct ${distinctId})` : sql`count(*)`);
 
-/** The cells of `g` (onGrid) with their counts, hottest first; `limit` from `offset`. */
-const cells = (aggregation: Aggregation, page: { limit: number; offset: number }) =>
-  sql`select ${counted(aggregation, sql`g.distinct_id`)}::int as count, (g.gy * ${SCALE})::int as pointer_y, g.cx::float8 / 100 as pointer_relative_x,
-      g.fixed as pointer_target_fixed
-    from g group by g.fixed, g.cx, g.gy order by 1 desc, g.cx, g.gy, g.fixed limit ${page.limit} offset ${page.offset}`;
+/**
+ * The points travel to Node packed, 16 bytes each: cx as a float8 (exact: an integer well within 2^53), gy * 2 + fixed
+ * as an int4 (so the cells' order, x then y then fixed, is the two numbers' order), and gh as an int4. Node counts the
+ * cells and works out the fold: a page's points cost it a fraction of Postgres's hash aggregate, top-N sort and
+ * aggregates over them. One value per day of the range, so that no value outgrows what Postgres and Node can hold.
+ */
+const PACKED_POINT = sql`float8send(g.cx::float8) || int4send(g.gy * 2 + g.fixed::int) || int4send(g.gh)`;
+const PACKED_BYTES = 16;
+const packed = (value: SQL) => sql`coalesce(string_agg(${value}, ''::bytea), ''::bytea)`;
 
 interface Cell {
   count: number;
@@ -111,40 +123,120 @@ interface Cell {
   pointer_target_fixed: boolean;
 }
 
+/**
+ * The cells of packed values (PACKED_BYTES each: cx, gy * 2 + fixed, then the viewport height of a point or, when
+ * `weighted`, the cell's count), hottest first, then by x, y and fixed; `limit` of them from `offset`. The cells are
+ * listed in (x, y, fixed) order, then sorted by count with a counting sort, which keeps that order among equal counts.
+ */
+function rankCells(values: Uint8Array[], weighted: boolean, page: { limit: number; offset: number }): Cell[] {
+  const columns = new Map<number, Map<number, number>>();
+  for (const chunk of values) {
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let offset = 0; offset < chunk.byteLength; offset += PACKED_BYTES) {
+      const cx = view.getFloat64(offset);
+      const yFixed = view.getInt32(offset + 8);
+      let column = columns.get(cx);
+      if (column === undefined) columns.set(cx, (column = new Map()));
+      column.set(yFixed, (column.get(yFixed) ?? 0) + (weighted ? view.getInt32(offset + 12) : 1));
+    }
+  }
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const counts: number[] = [];
+  let most = 0;
+  for (const cx of Float64Array.from(columns.keys()).sort()) {
+    const column = columns.get(cx)!;
+    for (const yFixed of Int32Array.from(column.keys()).sort()) {
+      const count = column.get(yFixed)!;
+      xs.push(cx);
+      ys.push(yFixed);
+      counts.push(count);
+      most = Math.max(most, count);
+    }
+  }
+  // Where each count's cells start in the answer, the highest count first.
+  const next = new Int32Array(most + 2);
+  for (const count of counts) next[most - count + 1]!++;
+  for (let i = 1; i < next.length; i++) next[i]! += next[i - 1]!;
+  const order = new Int32Array(counts.length);
+  counts.forEach((count, i) => (order[next[most - count]!++] = i));
+  return Array.from(order.subarray(page.offset, page.offset + page.limit), (i) => ({
+    count: counts[i]!,
+    pointer_y: (ys[i]! >> 1) * SCALE_FACTOR,
+    pointer_relative_x: xs[i]! / 100,
+    pointer_target_fixed: (ys[i]! & 1) === 1,
+  }));
+}
+
+/**
+ * The fold of packed points: how many of those not on fixed elements lie below the first screen, and the median
+ * viewport height in pixels as percentile_cont(0.5) takes it (between the two middle points), all points counted.
+ */
+function foldOf(points: Uint8Array[]): { total: number; below: number; median: number | null } {
+  const heights = new Map<number, number>();
+  let count = 0;
+  let total = 0;
+  let below = 0;
+  for (const chunk of points) {
+    const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let offset = 0; offset < chunk.byteLength; offset += PACKED_BYTES) {
+      const yFixed = view.getInt32(offset + 8);
+      const gh = view.getInt32(offset + 12);
+      heights.set(gh, (heights.get(gh) ?? 0) + 1);
+      count++;
+      if ((yFixed & 1) === 1) continue;
+      total++;
+      if (yFixed >> 1 > gh) below++;
+    }
+  }
+  if (count === 0) return { total, below, median: null };
+  // The values at ranks floor((n - 1) / 2) and ceil((n - 1) / 2); both multiples of 16, so their mean is whole.
+  const ranks = [Math.floor((count - 1) / 2), Math.ceil((count - 1) / 2)];
+  const atRank: number[] = [];
+  let seen = 0;
+  for (const gh of [...heights.keys()].sort((a, b) => a - b)) {
+    seen += heights.get(gh)!;
+    while (atRank.length < 2 && ranks[atRank.length]! < seen) atRank.push(gh * SCALE_FACTOR);
+  }
+  return { total, below, median: (atRank[0]! + atRank[1]!) / 2 };
+}
+
 export function createHeatmapDataRepository(db: Db) {
+  /**
+   * The points as points() answers them and the fold. Postgres answers the points of each day of the range packed
+   * (one read of each day's part of the page's index range) and, when visitors are counted, the cells with their
+   * visitors; Node counts and ranks.
+   */
+  async function pointsAndFold(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
+    const day = sql`(${filter.from}::date + d.n)`;
+    const [points, visitors] = await Promise.all([
+      queryRows<{ points: Uint8Array }>(
+        db,
+        sql`select s.points from generate_series(0, ${filter.to}::date - ${filter.from}::date) as d(n),
+          lateral (select ${packed(PACKED_POINT)} as points from (${onGrid(teamId, filter, { visitors: false, day })}) g) s`,
+      ),
+      aggregation === 'unique_visitors'
+        ? queryRows<{ cells: Uint8Array }>(
+            db,
+            sql`select ${packed(sql`float8send(g.cx::float8) || int4send(g.gy * 2 + g.fixed::int) || int4send(g.visitors)`)} as cells
+              from (select g.cx, g.gy, g.fixed, count(distinct g.distinct_id)::int as visitors from (${onGrid(teamId, filter, { visitors: true })}) g group by 1, 2, 3) g`,
+          )
+        : null,
+    ]);
+    const chunks = points.map((row) => row.points);
+    return { points: visitors ? rankCells([visitors[0]!.cells], true, page) : rankCells(chunks, false, page), fold: foldOf(chunks) };
+  }
+
   return {
     /** Compiles the URL pattern's regex first, so one Postgres rejects is a 400 rather than a failed query. */
     assertCompiles: (pattern: string) => assertPatternsCompile(db, [pattern]),
 
     /** Points grouped on the grid, hottest first; `limit` rows from `offset`. */
     async points(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
-      return queryRows<Cell>(db, sql`with g as (${onGrid(teamId, filter, aggregation)}) ${cells(aggregation, page)}`);
+      return (await pointsAndFold(teamId, filter, aggregation, page)).points;
     },
 
-    /**
-     * The points as points() answers them and, in the same statement, the fold: how many of the points that are not on
-     * fixed elements lie below the first screen, and the median viewport height. The two read the page's index range
-     * each (`not materialized`): cheaper than one scan kept in a work table for both.
-     */
-    async pointsAndFold(teamId: number, filter: PointFilter, aggregation: Aggregation, page: { limit: number; offset: number }) {
-      // One row per cell, each with the fold; one row without a cell when there is none.
-      const rows = await queryRows<{ total: number; below: number; median: number | null } & { [K in keyof Cell]: Cell[K] | null }>(
-        db,
-        sql`with g as not materialized (${onGrid(teamId, filter, aggregation)}),
-            fold as (select count(*) filter (where not g.fixed)::int as total, count(*) filter (where g.gy > g.gh and not g.fixed)::int as below,
-                       round(percentile_cont(0.5) within group (order by g.gh * ${SCALE}))::int as median
-                     from g)
-          select fold.total, fold.below, fold.median, c.count, c.pointer_y, c.pointer_relative_x, c.pointer_target_fixed
-          from fold left join (${cells(aggregation, page)}) c on true
-          order by c.count desc, c.pointer_relative_x, c.pointer_y, c.pointer_target_fixed`,
-      );
-      const { total, below, median } = rows[0]!;
-      const points: Cell[] = [];
-      for (const row of rows) {
-        if (row.count !== null) points.push({ count: row.count, pointer_y: row.pointer_y!, pointer_relative_x: row.pointer_relative_x!, pointer_target_fixed: row.pointer_target_fixed! });
-      }
-      return { points, fold: { total, below, median } };
-    },
+    pointsAndFold,
 
     /** Scroll depth in 100-px buckets of the viewport's bottom edge, shallowest first, with how many got at least that far. */
     async scrollDepth(teamId: number, filter: PointFilter, aggregation: Aggregation) {

@@ -93,6 +93,20 @@ describe('heatmap data: /heatmaps/ and /heatmaps/events/ over captured points', 
       });
     });
 
+    it('orders cells of the same count by x, then y, then fixed last, negative and far-off coordinates included', async () => {
+      const url = 'https://shop.example.com/ties';
+      const farOff = { x: 2_000_000_000, y: 16 };
+      await heatmap(url, [{ x: 640, y: 320, fixed: true }, { x: 640, y: 320 }, { x: 640, y: -32 }, { x: 128, y: 480 }, { x: -64, y: 16 }, { x: 128, y: 480 }, farOff, farOff]);
+      expect(ok(await get({ url_exact: url })).results).toEqual([
+        { count: 2, pointer_y: 480, pointer_relative_x: 0.1, pointer_target_fixed: false },
+        { count: 2, pointer_y: 16, pointer_relative_x: 1_562_500, pointer_target_fixed: false },
+        { count: 1, pointer_y: 16, pointer_relative_x: -0.05, pointer_target_fixed: false },
+        { count: 1, pointer_y: -32, pointer_relative_x: 0.5, pointer_target_fixed: false },
+        { count: 1, pointer_y: 320, pointer_relative_x: 0.5, pointer_target_fixed: false },
+        { count: 1, pointer_y: 320, pointer_relative_x: 0.5, pointer_target_fixed: true },
+      ]);
+    });
+
     it('keeps types apart, counts unique visitors, and pages with has_more', async () => {
       expect(ok(await get({ url_exact: page, type: 'mousemove' })).results).toEqual([{ count: 1, pointer_y: 304, pointer_relative_x: 0.24, pointer_target_fixed: false }]);
       expect(ok(await get({ url_exact: page, type: 'rageclick' })).results).toEqual([]);
@@ -153,6 +167,32 @@ describe('heatmap data: /heatmaps/ and /heatmaps/events/ over captured points', 
     expect(await total({ date_from: nineDaysAgo, date_to: nineDaysAgo })).toBe(1);
     // An unreadable date is today, as PostHog's parser falls back to now.
     expect(await total({ date_from: 'not a date' })).toBe(await total({ date_from: new Date().toISOString().slice(0, 10) }));
+  });
+
+  it('puts a point at midnight in the day it starts, and the instant after date_to’s last one in date_to', async () => {
+    const tenant = await make.tenant();
+    ok(await tenant.call('PATCH', `/api/projects/${tenant.teamId}/`, { timezone: 'Asia/Calcutta' }));
+    const tenantToken = await make.projectToken(tenant);
+    // Midnight in Kolkata (+05:30) three days ago, as an instant.
+    const day = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
+    const midnight = (offsetDays: number) => Date.parse(`${day}T00:00:00+05:30`) + offsetDays * DAY;
+    const at = [midnight(0) - 1, midnight(0), midnight(0) + 12 * HOUR, midnight(1), midnight(1) + 1];
+    const batch = at.map((ms, i) => ({
+      uuid: nextUuid(),
+      event: '$$heatmap',
+      distinct_id: 'visitor-1',
+      timestamp: new Date(ms).toISOString(),
+      properties: { $viewport_width: 1280, $viewport_height: 800, $heatmap_data: { 'https://midnight.example.com/': [{ x: 160 * (i + 1), y: 100, target_fixed: false, type: 'click' }] } },
+    }));
+    expect((await ctx.app.inject({ method: 'POST', url: '/batch/', payload: { api_key: tenantToken, batch } })).statusCode).toBe(200);
+    const xs = async (from: string, to: string) =>
+      (ok(await tenant.call('GET', `/api/projects/${tenant.teamId}/heatmaps/?url_exact=https://midnight.example.com/&date_from=${from}&date_to=${to}`)).results as { pointer_relative_x: number }[])
+        .map((r) => r.pointer_relative_x)
+        .sort();
+    const shift = (days: number) => new Date(Date.parse(day) + days * DAY).toISOString().slice(0, 10);
+    expect(await xs(day, day)).toEqual([0.25, 0.38, 0.5]);
+    expect(await xs(shift(-1), shift(1))).toEqual([0.13, 0.25, 0.38, 0.5, 0.63]);
+    expect(await xs(shift(-1), shift(-1))).toEqual([0.13, 0.25]);
   });
 
   it('answers scroll depth in 100-px buckets of the viewport’s bottom edge, with how many got at least that far', async () => {
