@@ -8,6 +8,7 @@ import { type AccountService, DEFAULT_PROJECT_NAME } from './accounts.js';
 import { INSUFFICIENT_ORGANIZATION_LEVEL } from './organizations-service.js';
 import type { IdentityRepository, OrganizationWithLevel, TeamAccess } from './repository.js';
 import { toProject, toProjectBasic, toTeamBasic } from './serializers.js';
+import { TIME_ZONES } from '../../lib/time-zones.js';
 
 export interface ProjectsServiceDeps {
   identity: IdentityRepository;
@@ -15,7 +16,6 @@ export interface ProjectsServiceDeps {
   onIdentityChanged: () => void;
 }
 
-const TIME_ZONES = new Set<string>([...Intl.supportedValuesOf('timeZone'), 'UTC']);
 const SETTING_KEYS = Object.keys(PROJECT_SETTING_DEFAULTS) as (keyof typeof PROJECT_SETTING_DEFAULTS)[];
 
 function teamPatch(team: TeamRow | null, input: ProjectInput): Partial<TeamRow> {

@@ -25,6 +25,7 @@ import {
 import type { NewSubscription, SubscriptionDeliveryRow, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { manualDedupeKey, type subscriptionJobDefinitions } from './jobs.js';
 import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, scheduleOf, summaryOf } from './rules.js';
+import { TIME_ZONES } from '../../lib/time-zones.js';
 
 export interface SubscriptionsServiceDeps {
   subscriptions: SubscriptionsRepository;
@@ -72,7 +73,6 @@ export function toDelivery(row: SubscriptionDeliveryRow): SubscriptionDelivery {
   };
 }
 
-const TIME_ZONES = new Set<string>([...Intl.supportedValuesOf('timeZone'), 'UTC']);
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 /** PostHog's str_to_bool. */
 const strToBool = (value: string) => ['y', 'yes', 't', 'true', 'on', '1'].includes(value.toLowerCase());

@@ -136,6 +136,18 @@ describe('/api/projects/ and /api/environments/', () => {
       expectError(await post('/api/projects/', key, { timezone: 'Mars/Olympus' }), 400, invalid('"Mars/Olympus" is not a valid choice.', 'timezone', 'invalid_choice'));
       expect(ok(await get('/api/projects/', key)).count).toBe(1);
     });
+
+    it('takes PostHog’s time zones, the old names and the new (pytz.all_timezones), spelled as it spells them', async () => {
+      const account = await make.tenant();
+      const url = `/api/projects/${account.teamId}/`;
+      // Asia/Kolkata, Europe/Kyiv and US/Pacific are not in Intl.supportedValuesOf; Asia/Calcutta is.
+      for (const timezone of ['Asia/Kolkata', 'Asia/Calcutta', 'Europe/Kyiv', 'US/Pacific', 'Etc/GMT+5', 'UTC']) {
+        expect(ok(await patch(url, account.headers, { timezone })).timezone).toBe(timezone);
+      }
+      for (const timezone of ['asia/kolkata', 'America/Coyhaique', 'utc']) {
+        expectError(await patch(url, account.headers, { timezone }), 400, invalid(`"${timezone}" is not a valid choice.`, 'timezone', 'invalid_choice'));
+      }
+    });
   });
 
   describe('retrieve and update', () => {

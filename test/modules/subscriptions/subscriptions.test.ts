@@ -128,6 +128,8 @@ describe('subscriptions', () => {
       ['Europe/Paris', '2030-10-26T09:00:00+02:00', { frequency: 'weekly', byweekday: ['monday'] }, '2030-10-28T08:00:00Z'],
       ['America/New_York', '2030-03-01T09:00:00-05:00', { frequency: 'monthly', byweekday: ['sunday'], bysetpos: 2 }, '2030-03-10T13:00:00Z'],
       ['America/New_York', '2030-11-02T09:00:00-04:00', { frequency: 'weekly', byweekday: ['friday'] }, '2030-11-08T14:00:00Z'],
+      // A name PostHog takes that Intl.supportedValuesOf does not list (it has Asia/Calcutta).
+      ['Asia/Kolkata', '2030-03-01T09:00:00+05:30', { frequency: 'weekly', byweekday: ['monday'] }, '2030-03-04T03:30:00Z'],
     ])('%s from %s: %j -> %s', async (timezone, start_date, rule, expected) => {
       const made = await create({ timezone, start_date, ...rule });
       expect(made).toMatchObject({ timezone, next_delivery_date: expected });
