@@ -9,7 +9,7 @@ import { createSharedRedis } from './lib/redis.js';
 import { createSignal } from './lib/signal.js';
 import { createApiKeysModule } from './modules/api-keys/index.js';
 import { createAuthModule } from './modules/auth/index.js';
-import { captureJobDefinitions, createCaptureModule } from './modules/capture/index.js';
+import { captureJobDefinitions, createCaptureModule, sdkFiles } from './modules/capture/index.js';
 import { createExportsModule, exportJobDefinitions } from './modules/exports/index.js';
 import { createFileSystemModule } from './modules/file-system/index.js';
 import { createHeatmapDataModule } from './modules/heatmap-data/index.js';
@@ -76,7 +76,7 @@ export function createContainer(database: Database, config: Config, log: Logger)
     signingKey: () => instance.service.secretKey(),
     log,
     pagesBasePath: pagesBasePath(config),
-    staticFallback: webapp.staticFallback,
+    staticFallback: sdkFiles(webapp.staticFallback),
   });
   const sessions = createSessionsModule({ db });
   const exports = createExportsModule({

@@ -12,6 +12,7 @@ import { createCaptureService } from './service.js';
 
 export { captureJobDefinitions } from './jobs.js';
 export { ATTRIBUTION_PROPERTIES, type AttributionProperty } from './session-fields.js';
+export { sdkFiles } from './sdk-files.js';
 
 export interface CaptureModuleDeps {
   db: Db;

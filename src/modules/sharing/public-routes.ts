@@ -135,9 +135,9 @@ export const sharingPublicRoutes =
         schema: {
           operationId: 'player_asset',
           tags,
-          summary: "The player's files (rrweb-player and Burrow's page script)",
+          summary: "The player's files (rrweb-player and Burrow's page script), and posthog-js's own (array.js and the scripts it loads beside it)",
           params: z.object({ file: z.string() }),
-          response: { 200: z.string().meta({ description: 'application/javascript or text/css' }), 404: ErrorSchema },
+          response: { 200: z.string().meta({ description: 'application/javascript or text/css; posthog-js files with access-control-allow-origin *' }), 404: ErrorSchema },
         },
       },
       async (request, reply) => {

@@ -20,6 +20,24 @@ import { ROOT } from '../../helpers/process.js';
 
 const SDK = path.join(ROOT, 'node_modules/posthog-js/dist/array.full.js');
 
+/**
+ * A page with what PostHog's snippet does (written here, not copied): a queue standing in for posthog until
+ * `<api_host>/static/array.js` has loaded, as a crossorigin="anonymous" script, and taken the queued init over.
+ */
+function snippetPage(token: string, apiHost: string): string {
+  const init = [token, { api_host: apiHost, opt_out_useragent_filter: true, request_batching: false }];
+  return `<!doctype html><html><head><title>Snippet</title>
+<script>
+  window.posthog = Object.assign([], { __SV: 1, people: [], _i: [${JSON.stringify(init)}] });
+  const script = document.createElement('script');
+  script.crossOrigin = 'anonymous';
+  script.async = true;
+  script.src = ${JSON.stringify(`${apiHost}/static/array.js`)};
+  document.head.appendChild(script);
+</script></head>
+<body><button id="buy">Buy</button></body></html>`;
+}
+
 function page(token: string, apiHost: string, title: string, next?: string): string {
   return `<!doctype html><html><head><title>${title}</title>
 <script src="/array.full.js"></script>
@@ -62,6 +80,7 @@ describe('posthog-js sending to Burrow', () => {
     const sdk = await readFile(SDK);
     site = http.createServer((request, response) => {
       if (request.url === '/array.full.js') return response.writeHead(200, { 'content-type': 'application/javascript' }).end(sdk);
+      if (request.url === '/snippet') return response.writeHead(200, { 'content-type': 'text/html' }).end(snippetPage(token, apiHost));
       const html = request.url === '/second' ? page(token, apiHost, 'Second', undefined) : page(token, apiHost, 'First', '/second');
       return response.writeHead(200, { 'content-type': 'text/html' }).end(html);
     });
@@ -184,6 +203,32 @@ describe('posthog-js sending to Burrow', () => {
     const served = await tenant.call('GET', `${api}${sessionId}/snapshots/?source=blob_v2&start_blob_key=0&end_blob_key=${sources.length - 1}`);
     expect(served.body.split('\n').map((line) => JSON.parse(line))).toEqual(replayed);
     recordedSession = sessionId;
+  });
+
+  it('serves posthog-js to PostHog’s snippet: array.js from api_host, then the recorder it loads beside it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const tab = await context.newPage();
+    const fromBurrow: { url: string; status: number; allowOrigin: string | undefined }[] = [];
+    tab.on('response', (response) => {
+      if (response.url().startsWith(`${apiHost}/static/`)) fromBurrow.push({ url: response.url(), status: response.status(), allowOrigin: response.headers()['access-control-allow-origin'] });
+    });
+    await tab.goto(`${siteOrigin}/snippet`);
+    await tab.waitForFunction(() => (globalThis as unknown as { posthog: { __loaded?: boolean } }).posthog.__loaded === true);
+    await tab.waitForFunction(() => (globalThis as unknown as { posthog: { sessionRecordingStarted(): boolean } }).posthog.sessionRecordingStarted());
+    const sessionId = await tab.evaluate(() => (globalThis as unknown as { posthog: { get_session_id(): string } }).posthog.get_session_id());
+    await tab.click('#buy');
+    await waitFor('the snippet page’s pageview', async () => (await stored()).find((e) => e.event === '$pageview' && e.currentUrl === `${siteOrigin}/snippet`));
+    await waitFor('its recording', async () => (await ctx.database.db.select({ id: recordingBlocks.id }).from(recordingBlocks).where(eq(recordingBlocks.sessionId, sessionId)))[0]);
+    await context.close();
+
+    // The recorder's file name changes between posthog-js versions (recorder.js, posthog-recorder.js, lazy-recorder.js).
+    const paths = fromBurrow.map(({ url }) => new URL(url).pathname);
+    expect(paths[0]).toBe('/static/array.js');
+    expect(paths.filter((path) => /^\/static\/[a-z-]*recorder\.js$/.test(path))).toHaveLength(1);
+    for (const served of fromBurrow) expect(served).toMatchObject({ status: 200, allowOrigin: '*' });
+    // The SDK's own files only: anything else under /static/ is still a 404.
+    expect((await fetch(`${apiHost}/static/package.json`)).status).toBe(404);
+    expect((await fetch(`${apiHost}/static/..%2Fpackage.json`)).status).toBe(404);
   });
 
   it('plays the recording on its share page, the recorded page as data: its text is shown, its scripts never run', async () => {
