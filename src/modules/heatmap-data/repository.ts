@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { pageKeyOf } from '../../db/schema/index.js';
+import { NO_HEIGHT, pageKeyOf } from '../../db/schema/index.js';
 import { assertPatternsCompile, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
 import { type Aggregation, SCALE_FACTOR } from './contract.js';
 
@@ -93,28 +93,26 @@ function where(teamId: number, filter: PointFilter, options: { zeroFilter: boole
   return and([...rowConditions(teamId, filter, options.day ?? null), ...gridConditions({ x: X, y: Y, width: WIDTH }, filter, options)]);
 }
 
-/**
- * The points the grid queries read (the hidden zero point left out): gx, gy, gh (the viewport's height), cx (x across
- * the viewport, in hundredths), fixed and distinct_id (null unless counted).
- */
-function onGrid(teamId: number, filter: PointFilter, options: { visitors: boolean; day?: SQL }): SQL {
-  // The visitor only when they are counted: a column fewer to read and keep.
-  const visitor = options.visitors ? sql`p.distinct_id` : sql`null::text`;
-  return sql`select ${X} as gx, ${Y} as gy, ${HEIGHT} as gh, p.target_fixed as fixed, ${visitor} as distinct_id, ${relativeXCents(X, WIDTH)} as cx
-    from heatmap_points p where ${where(teamId, filter, { zeroFilter: true, ...(options.day && { day: options.day }) })}`;
+/** Each point's visitor and cell (cx, x across the viewport in hundredths; gy; fixed), the hidden zero point left out. */
+function visitorsOnGrid(teamId: number, filter: PointFilter): SQL {
+  return sql`select ${Y} as gy, p.target_fixed as fixed, p.distinct_id, ${relativeXCents(X, WIDTH)} as cx
+    from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}`;
 }
 
 const counted = (aggregation: Aggregation, distinctId: SQL) => (aggregation === 'unique_visitors' ? sql`count(distinct ${distinctId})` : sql`count(*)`);
 
 /**
- * The points travel to Node packed, 16 bytes each: cx as a float8 (exact: an integer well within 2^53), gy * 2 + fixed
- * as an int4 (so the cells' order, x then y then fixed, is the two numbers' order), and gh as an int4. Node counts the
- * cells and works out the fold: a page's points cost it a fraction of Postgres's hash aggregate, top-N sort and
- * aggregates over them. One value per day of the range, so that no value outgrows what Postgres and Node can hold.
+ * The points travel to Node as heatmap_points.packed holds them, 16 bytes each (schema/heatmap-points.ts): cx as a
+ * float8, then gy * 4 + 2 at (0, 0) + 1 when fixed as an int4, then the viewport height on the grid (or NO_HEIGHT).
+ * Node counts the cells and works out the fold: a page's points cost it a fraction of Postgres's hash aggregate,
+ * top-N sort and aggregates over them. One value per day of the range, so that no value outgrows what Postgres and
+ * Node can hold.
  */
-const PACKED_POINT = sql`float8send(g.cx::float8) || int4send(g.gy * 2 + g.fixed::int) || int4send(g.gh)`;
 const PACKED_BYTES = 16;
 const packed = (value: SQL) => sql`coalesce(string_agg(${value}, ''::bytea), ''::bytea)`;
+/** The cells' order, x then y then fixed, is the order of cx and of this number. */
+const yFixedOf = (yFlags: number) => (yFlags >> 2) * 2 + (yFlags & 1);
+const isZero = (yFlags: number) => (yFlags & 2) === 2;
 
 interface Cell {
   count: number;
@@ -124,20 +122,23 @@ interface Cell {
 }
 
 /**
- * The cells of packed values (PACKED_BYTES each: cx, gy * 2 + fixed, then the viewport height of a point or, when
- * `weighted`, the cell's count), hottest first, then by x, y and fixed; `limit` of them from `offset`. The cells are
- * listed in (x, y, fixed) order, then sorted by count with a counting sort, which keeps that order among equal counts.
+ * The cells of packed values (PACKED_BYTES each: cx, y with its flags, then a point's viewport height or, when
+ * `weighted`, the cell's count), hottest first, then by x, y and fixed; `limit` of them from `offset`; points at
+ * (0, 0) left out when `hideZero`. The cells are listed in (x, y, fixed) order, then sorted by count with a counting
+ * sort, which keeps that order among equal counts.
  */
-function rankCells(values: Uint8Array[], weighted: boolean, page: { limit: number; offset: number }): Cell[] {
+function rankCells(values: Uint8Array[], options: { weighted: boolean; hideZero: boolean }, page: { limit: number; offset: number }): Cell[] {
   const columns = new Map<number, Map<number, number>>();
   for (const chunk of values) {
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     for (let offset = 0; offset < chunk.byteLength; offset += PACKED_BYTES) {
       const cx = view.getFloat64(offset);
-      const yFixed = view.getInt32(offset + 8);
+      const yFlags = view.getInt32(offset + 8);
+      if (options.hideZero && isZero(yFlags)) continue;
+      const yFixed = yFixedOf(yFlags);
       let column = columns.get(cx);
       if (column === undefined) columns.set(cx, (column = new Map()));
-      column.set(yFixed, (column.get(yFixed) ?? 0) + (weighted ? view.getInt32(offset + 12) : 1));
+      column.set(yFixed, (column.get(yFixed) ?? 0) + (options.weighted ? view.getInt32(offset + 12) : 1));
     }
   }
   const xs: number[] = [];
@@ -169,10 +170,11 @@ function rankCells(values: Uint8Array[], weighted: boolean, page: { limit: numbe
 }
 
 /**
- * The fold of packed points: how many of those not on fixed elements lie below the first screen, and the median
- * viewport height in pixels as percentile_cont(0.5) takes it (between the two middle points), all points counted.
+ * The fold of packed points (points at (0, 0) left out when `hideZero`): how many of those not on fixed elements lie
+ * below the first screen, and the median viewport height in pixels as percentile_cont(0.5) takes it (between the two
+ * middle points), all points with a height counted.
  */
-function foldOf(points: Uint8Array[]): { total: number; below: number; median: number | null } {
+function foldOf(points: Uint8Array[], hideZero: boolean): { total: number; below: number; median: number | null } {
   const heights = new Map<number, number>();
   let count = 0;
   let total = 0;
@@ -180,13 +182,16 @@ function foldOf(points: Uint8Array[]): { total: number; below: number; median: n
   for (const chunk of points) {
     const view = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     for (let offset = 0; offset < chunk.byteLength; offset += PACKED_BYTES) {
-      const yFixed = view.getInt32(offset + 8);
+      const yFlags = view.getInt32(offset + 8);
+      if (hideZero && isZero(yFlags)) continue;
       const gh = view.getInt32(offset + 12);
-      heights.set(gh, (heights.get(gh) ?? 0) + 1);
-      count++;
-      if ((yFixed & 1) === 1) continue;
+      if (gh !== NO_HEIGHT) {
+        heights.set(gh, (heights.get(gh) ?? 0) + 1);
+        count++;
+      }
+      if ((yFlags & 1) === 1) continue;
       total++;
-      if (yFixed >> 1 > gh) below++;
+      if (gh !== NO_HEIGHT && yFlags >> 2 > gh) below++;
     }
   }
   if (count === 0) return { total, below, median: null };
@@ -213,18 +218,22 @@ export function createHeatmapDataRepository(db: Db) {
       queryRows<{ points: Uint8Array }>(
         db,
         sql`select s.points from generate_series(0, ${filter.to}::date - ${filter.from}::date) as d(n),
-          lateral (select ${packed(PACKED_POINT)} as points from (${onGrid(teamId, filter, { visitors: false, day })}) g) s`,
+          lateral (select ${packed(sql`p.packed`)} as points from heatmap_points p where ${where(teamId, filter, { zeroFilter: false, day })}) s`,
       ),
       aggregation === 'unique_visitors'
         ? queryRows<{ cells: Uint8Array }>(
             db,
-            sql`select ${packed(sql`float8send(g.cx::float8) || int4send(g.gy * 2 + g.fixed::int) || int4send(g.visitors)`)} as cells
-              from (select g.cx, g.gy, g.fixed, count(distinct g.distinct_id)::int as visitors from (${onGrid(teamId, filter, { visitors: true })}) g group by 1, 2, 3) g`,
+            sql`select ${packed(sql`float8send(g.cx::float8) || int4send(g.gy * 4 + g.fixed::int) || int4send(g.visitors)`)} as cells
+              from (select g.cx, g.gy, g.fixed, count(distinct g.distinct_id)::int as visitors from (${visitorsOnGrid(teamId, filter)}) g group by 1, 2, 3) g`,
           )
         : null,
     ]);
     const chunks = points.map((row) => row.points);
-    return { points: visitors ? rankCells([visitors[0]!.cells], true, page) : rankCells(chunks, false, page), fold: foldOf(chunks) };
+    const hideZero = filter.hideZeroCoordinates;
+    return {
+      points: visitors ? rankCells([visitors[0]!.cells], { weighted: true, hideZero: false }, page) : rankCells(chunks, { weighted: false, hideZero }, page),
+      fold: foldOf(chunks, hideZero),
+    };
   }
 
   return {

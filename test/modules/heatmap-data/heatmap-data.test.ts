@@ -93,6 +93,16 @@ describe('heatmap data: /heatmaps/ and /heatmaps/events/ over captured points', 
       });
     });
 
+    it('counts a point without a viewport height in the fold’s total, not below the fold nor in the median', async () => {
+      const url = 'https://shop.example.com/no-height';
+      await heatmap(url, [{ x: 10, y: 10 }], { height: 700 });
+      await heatmap(url, [{ x: 20, y: 2000 }], { height: 900 });
+      await heatmap(url, [{ x: 30, y: 3000 }], { props: { $viewport_height: null } });
+      const body = ok(await get({ url_exact: url }));
+      expect(body.fold).toEqual({ total_count: 3, below_fold_count: 1, pct_below_fold: 33.3, median_viewport_height: 800 });
+      expect(counts(body)).toEqual([1, 1, 1]);
+    });
+
     it('orders cells of the same count by x, then y, then fixed last, negative and far-off coordinates included', async () => {
       const url = 'https://shop.example.com/ties';
       const farOff = { x: 2_000_000_000, y: 16 };
