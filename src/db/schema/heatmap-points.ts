@@ -18,6 +18,13 @@ export const urlHashOf = (url: SQL) => sql`md5(${url})::uuid`;
 
 const URL_COLUMN = sql.raw('url');
 
+/**
+ * round(x / width, 2) in hundredths, of x and a viewport width on the grid, as an integer (in bigint: 200 x may not fit
+ * an int); null for a width of 0.
+ */
+export const relativeXCentsOf = (x: string, width: string) =>
+  `(case when ${x} < 0 then 200 * ${x}::int8 - ${width} else 200 * ${x}::int8 + ${width} end) / nullif(2 * ${width}, 0)`;
+
 /** The null height's place in `packed`: no viewport height is this small. */
 export const NO_HEIGHT = -(2 ** 31);
 
@@ -29,9 +36,8 @@ export const NO_HEIGHT = -(2 ** 31);
  */
 function packedPoint(): SQL {
   const [x, y, width, height] = ['x', 'y', 'viewport_width', 'viewport_height'].map(gridOf);
-  const relativeX = `(case when ${x} < 0 then 200 * ${x}::int8 - ${width} else 200 * ${x}::int8 + ${width} end) / nullif(2 * ${width}, 0)`;
   return sql.raw(
-    `float8send((${relativeX})::float8) || int4send(${y} * 4 + case when ${x} = 0 and ${y} = 0 then 2 else 0 end + target_fixed::int) || ` +
+    `float8send((${relativeXCentsOf(x!, width!)})::float8) || int4send(${y} * 4 + case when ${x} = 0 and ${y} = 0 then 2 else 0 end + target_fixed::int) || ` +
       `int4send(coalesce(${height}, ${NO_HEIGHT}))`,
   );
 }

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { NO_HEIGHT, pageKeyOf } from '../../db/schema/index.js';
+import { NO_HEIGHT, pageKeyOf, relativeXCentsOf } from '../../db/schema/index.js';
 import { assertPatternsCompile, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
 import { type Aggregation, SCALE_FACTOR } from './contract.js';
 
@@ -26,10 +26,10 @@ const X = sql`p.grid_x`;
 const Y = sql`p.grid_y`;
 const WIDTH = sql`p.grid_width`;
 const HEIGHT = sql`p.grid_height`;
-/** round(x / width, 2) in hundredths, as an integer (in bigint: 200 x may not fit an int); the width is never 0 where the queries read it (width > 0). */
-const relativeXCents = (x: SQL, width: SQL) => sql`(case when ${x} < 0 then 200 * ${x}::int8 - ${width} else 200 * ${x}::int8 + ${width} end) / nullif(2 * ${width}, 0)`;
+/** x across the viewport in hundredths (relativeXCentsOf); the width is never 0 where the queries read it (width > 0). */
+const RELATIVE_X_CENTS = sql.raw(relativeXCentsOf('p.grid_x', 'p.grid_width'));
 /** The same double as round(X / WIDTH, 2)::float8: the division of two exact doubles rounds to the nearest one. */
-const RELATIVE_X = sql`((${relativeXCents(X, WIDTH)})::float8 / 100)`;
+const RELATIVE_X = sql`((${RELATIVE_X_CENTS})::float8 / 100)`;
 const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
 /** A viewport bound on the grid, as Postgres's round(v / 16) gives it, kept within an integer's range. */
 const gridBound = (value: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.sign(value) * Math.round(Math.abs(value) / SCALE_FACTOR)));
@@ -95,7 +95,7 @@ function where(teamId: number, filter: PointFilter, options: { zeroFilter: boole
 
 /** Each point's visitor and cell (cx, x across the viewport in hundredths; gy; fixed), the hidden zero point left out. */
 function visitorsOnGrid(teamId: number, filter: PointFilter): SQL {
-  return sql`select ${Y} as gy, p.target_fixed as fixed, p.distinct_id, ${relativeXCents(X, WIDTH)} as cx
+  return sql`select ${Y} as gy, p.target_fixed as fixed, p.distinct_id, ${RELATIVE_X_CENTS} as cx
     from heatmap_points p where ${where(teamId, filter, { zeroFilter: true })}`;
 }
 
