@@ -1,9 +1,11 @@
+import { ValidationError } from './errors.js';
+
 /**
  * The time zones PostHog accepts for a project (pytz.all_timezones, as its OpenAPI schema's TimezoneEnum lists them):
  * current names and the old ones beside them (Asia/Kolkata and Asia/Calcutta). Node's Intl and Postgres know every one;
  * Intl.supportedValuesOf lists only ICU's canonical names, a fifth of these missing from it.
  */
-export const TIME_ZONES: ReadonlySet<string> = new Set([
+const TIME_ZONES: ReadonlySet<string> = new Set([
   'Africa/Abidjan', 'Africa/Accra', 'Africa/Addis_Ababa', 'Africa/Algiers', 'Africa/Asmara', 'Africa/Asmera',
   'Africa/Bamako', 'Africa/Bangui', 'Africa/Banjul', 'Africa/Bissau', 'Africa/Blantyre', 'Africa/Brazzaville',
   'Africa/Bujumbura', 'Africa/Cairo', 'Africa/Casablanca', 'Africa/Ceuta', 'Africa/Conakry', 'Africa/Dakar',
@@ -106,3 +108,8 @@ export const TIME_ZONES: ReadonlySet<string> = new Set([
   'US/Eastern', 'US/Hawaii', 'US/Indiana-Starke', 'US/Michigan', 'US/Mountain', 'US/Pacific', 'US/Samoa', 'UTC',
   'Universal', 'W-SU', 'WET', 'Zulu',
 ]);
+
+/** Refuses a `timezone` field PostHog would not take, with its serializer's message; undefined (not given) passes. */
+export function checkTimeZone(timezone: string | undefined): void {
+  if (timezone !== undefined && !TIME_ZONES.has(timezone)) throw new ValidationError(`"${timezone}" is not a valid choice.`, 'timezone', 'invalid_choice');
+}

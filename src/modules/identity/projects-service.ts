@@ -1,6 +1,6 @@
 import { MembershipLevel } from '../../db/enums.js';
 import type { TeamRow } from '../../db/schema/index.js';
-import { NotFoundError, PermissionDeniedError, ValidationError } from '../../lib/errors.js';
+import { NotFoundError, PermissionDeniedError } from '../../lib/errors.js';
 import type { PageParams } from '../../lib/wire.js';
 import type { Actor } from './actor.js';
 import { type Project, type ProjectBasic, type ProjectInput, PROJECT_SETTING_DEFAULTS, type TeamBasic } from './contract.js';
@@ -8,7 +8,7 @@ import { type AccountService, DEFAULT_PROJECT_NAME } from './accounts.js';
 import { INSUFFICIENT_ORGANIZATION_LEVEL } from './organizations-service.js';
 import type { IdentityRepository, OrganizationWithLevel, TeamAccess } from './repository.js';
 import { toProject, toProjectBasic, toTeamBasic } from './serializers.js';
-import { TIME_ZONES } from '../../lib/time-zones.js';
+import { checkTimeZone } from '../../lib/time-zones.js';
 
 export interface ProjectsServiceDeps {
   identity: IdentityRepository;
@@ -19,9 +19,7 @@ export interface ProjectsServiceDeps {
 const SETTING_KEYS = Object.keys(PROJECT_SETTING_DEFAULTS) as (keyof typeof PROJECT_SETTING_DEFAULTS)[];
 
 function teamPatch(team: TeamRow | null, input: ProjectInput): Partial<TeamRow> {
-  if (input.timezone !== undefined && !TIME_ZONES.has(input.timezone)) {
-    throw new ValidationError(`"${input.timezone}" is not a valid choice.`, 'timezone', 'invalid_choice');
-  }
+  checkTimeZone(input.timezone);
   const settings: Record<string, unknown> = { ...(team ? team.settings : {}) };
   let settingsChanged = false;
   for (const key of SETTING_KEYS) {

@@ -25,7 +25,7 @@ import {
 import type { NewSubscription, SubscriptionDeliveryRow, SubscriptionsRepository, SubscriptionWithRefs } from './repository.js';
 import { manualDedupeKey, type subscriptionJobDefinitions } from './jobs.js';
 import { EXHAUSTED_MESSAGE, nextDeliveryDate, ruleKey, scheduleOf, summaryOf } from './rules.js';
-import { TIME_ZONES } from '../../lib/time-zones.js';
+import { checkTimeZone } from '../../lib/time-zones.js';
 
 export interface SubscriptionsServiceDeps {
   subscriptions: SubscriptionsRepository;
@@ -209,9 +209,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     }
     if (input.summary_enabled) throw new ValidationError('AI summaries are not available: Burrow has no AI.', 'summary_enabled');
 
-    if (input.timezone !== undefined && !TIME_ZONES.has(input.timezone)) {
-      throw new ValidationError(`"${input.timezone}" is not a valid choice.`, 'timezone', 'invalid_choice');
-    }
+    checkTimeZone(input.timezone);
     return values;
   }
 
