@@ -1,10 +1,10 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import { urlHashOf } from '../../db/schema/index.js';
+import { gridOfNumber, packPoint, pageKeyOfUrl, urlHashOfUrl } from '../../db/schema/index.js';
 import { type NamedStatement, namedStatement, preparedByShape } from '../../db/prepared-by-shape.js';
 import { newUuid } from '../../lib/ids.js';
 import type { CapturedEvent } from './events.js';
-import { type HeatmapPoint, takeHeatmapPoints } from './heatmap-points.js';
+import { type HeatmapPoint, type HeatmapPointType, takeHeatmapPoints } from './heatmap-points.js';
 import { processesPerson } from './person-updates.js';
 import { sessionFields } from './session-fields.js';
 
@@ -15,6 +15,26 @@ import { sessionFields } from './session-fields.js';
  * has none. A batch sent again, or twice at once, finds its events stored and adds nothing; a single statement is
  * stored all or nothing.
  */
+
+/** A page's points of one event as the events statement stores them, with what the page index holds worked out. */
+interface HeatmapPageInput {
+  url: string;
+  url_key: string;
+  url_hash: string;
+  points: { type: HeatmapPointType; x: number; y: number; fixed: boolean; packed: string | null }[];
+}
+
+/** An event's points grouped by page (its URL's keys worked out once), each point packed (base64) for the page index. */
+function heatmapPages(points: HeatmapPoint[], viewport: { width: number | null; height: number | null }): HeatmapPageInput[] {
+  const pages = new Map<string, HeatmapPageInput>();
+  for (const point of points) {
+    let page = pages.get(point.url);
+    if (page === undefined) pages.set(point.url, (page = { url: point.url, url_key: pageKeyOfUrl(point.url), url_hash: urlHashOfUrl(point.url), points: [] }));
+    const packed = packPoint(point, viewport);
+    page.points.push({ type: point.type, x: point.x, y: point.y, fixed: point.targetFixed, packed: packed && packed.toString('base64') });
+  }
+  return [...pages.values()];
+}
 
 /** One event as the statement reads it (jsonb_to_recordset): its columns and what it gives its session and heatmap. */
 interface EventInput {
@@ -30,9 +50,11 @@ interface EventInput {
   session_url: string | null;
   referring_domain: string | null;
   attribution: Record<string, string>;
-  points?: HeatmapPoint[];
+  heatmap?: HeatmapPageInput[];
   viewport_width: number | null;
   viewport_height: number | null;
+  /** The viewport's width on the grid, as heatmap_points.grid_width holds it. */
+  grid_width: number | null;
   /** The uuid of the person made for this distinct id if it has none yet, the same for all its events. */
   person_uuid?: string;
 }
@@ -84,8 +106,9 @@ function eventInputs(
       attribution: session.attribution,
       viewport_width: viewport.width,
       viewport_height: viewport.height,
+      grid_width: viewport.width === null ? null : gridOfNumber(viewport.width),
     };
-    if (keepHeatmaps && points.length > 0) input.points = points;
+    if (keepHeatmaps && points.length > 0) input.heatmap = heatmapPages(points, viewport);
     if (ensurePersons && processesPerson(event)) {
       let personUuid = personUuids.get(event.distinctId);
       if (personUuid === undefined) personUuids.set(event.distinctId, (personUuid = newUuid()));
@@ -135,8 +158,8 @@ function statement(options: StoreOptions): SQL {
   with input as (
     select * from jsonb_to_recordset(${INPUT}::jsonb) as r(
       ord int, uuid uuid, event text, distinct_id text, at timestamptz, properties jsonb, session_id text, window_id text,
-      current_url text, session_url text, referring_domain text, attribution jsonb, points jsonb, viewport_width int,
-      viewport_height int, person_uuid uuid)
+      current_url text, session_url text, referring_domain text, attribution jsonb, heatmap jsonb, viewport_width int,
+      viewport_height int, grid_width int, person_uuid uuid)
   ),
   inserted as (
     insert into events (team_id, uuid, event, distinct_id, timestamp, properties, session_id, window_id, current_url)
@@ -145,23 +168,25 @@ function statement(options: StoreOptions): SQL {
     returning uuid
   ),
   fresh as (select input.* from input join inserted using (uuid)),
-  fresh_points as (
-    select fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, p.url, p.type, p.x, p.y, p."targetFixed" as target_fixed, fresh.viewport_width, fresh.viewport_height
-    from fresh cross join lateral jsonb_to_recordset(fresh.points) as p(url text, type text, x int, y int, "targetFixed" boolean)
+  fresh_pages as (
+    select fresh.uuid, fresh.at, fresh.session_id, fresh.distinct_id, fresh.viewport_width, fresh.viewport_height, fresh.grid_width, g.url, g.url_key, g.url_hash, g.points
+    from fresh cross join lateral jsonb_to_recordset(fresh.heatmap) as g(url text, url_key uuid, url_hash uuid, points jsonb)
   ),
   points as (
-    insert into heatmap_points (team_id, event_uuid, timestamp, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height)
-    select ${TEAM}, uuid, at, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height from fresh_points
+    insert into heatmap_points (team_id, event_uuid, timestamp, session_id, distinct_id, url, type, x, y, target_fixed, viewport_width, viewport_height,
+      url_key, grid_width, packed)
+    select ${TEAM}, uuid, at, session_id, distinct_id, url, p.type, p.x, p.y, p.fixed, viewport_width, viewport_height, url_key, grid_width, decode(p.packed, 'base64')
+    from fresh_pages cross join lateral jsonb_to_recordset(fresh_pages.points) as p(type text, x int, y int, fixed boolean, packed text)
   ),
   pages as (
-    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_points order by 2 on conflict do nothing
+    insert into heatmap_pages (team_id, url) select distinct ${TEAM}, url from fresh_pages order by 2 on conflict do nothing
   ),
   -- A known page's sighting, to the day: its row is locked and written once a day, not by every statement (an upsert
   -- would lock it even when it changes nothing). The pages are probed by their key (= any), whatever the plan: a
   -- prepared statement planned on a young table would scan all the team's pages.
   pages_seen as (
     update heatmap_pages set last_seen_at = now()
-    where team_id = ${TEAM} and url_hash = any(array(select distinct ${urlHashOf(sql`url`)} from fresh_points)) and last_seen_at < now() - interval '1 day'
+    where team_id = ${TEAM} and url_hash = any(array(select distinct url_hash from fresh_pages)) and last_seen_at < now() - interval '1 day'
   ),
   session_totals as (
     select

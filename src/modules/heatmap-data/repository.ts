@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { NO_HEIGHT, pageKeyOf, relativeXCentsOf } from '../../db/schema/index.js';
+import { gridOf, NO_HEIGHT, PACKED_BYTES, pageKeyOf, relativeXCentsOf } from '../../db/schema/index.js';
 import { assertPatternsCompile, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
 import { type Aggregation, SCALE_FACTOR } from './contract.js';
 
@@ -19,15 +19,15 @@ export interface PointFilter {
   hideZeroCoordinates: boolean;
 }
 
-// PostHog's points are on a 16-px grid; the table keeps the reported CSS pixels and, computed by Postgres, their place on
-// the grid (schema/heatmap-points.ts), which the page index holds.
+// PostHog's points are on a 16-px grid; the table keeps the reported CSS pixels and, written by capture, what the page
+// index holds: the viewport's width on the grid and the packed point (schema/heatmap-points.ts).
 const SCALE = sql.raw(String(SCALE_FACTOR));
-const X = sql`p.grid_x`;
-const Y = sql`p.grid_y`;
+const X = sql.raw(gridOf('p.x'));
+const Y = sql.raw(gridOf('p.y'));
 const WIDTH = sql`p.grid_width`;
-const HEIGHT = sql`p.grid_height`;
+const HEIGHT = sql.raw(gridOf('p.viewport_height'));
 /** x across the viewport in hundredths (relativeXCentsOf); the width is never 0 where the queries read it (width > 0). */
-const RELATIVE_X_CENTS = sql.raw(relativeXCentsOf('p.grid_x', 'p.grid_width'));
+const RELATIVE_X_CENTS = sql.raw(relativeXCentsOf(gridOf('p.x'), 'p.grid_width'));
 /** The same double as round(X / WIDTH, 2)::float8: the division of two exact doubles rounds to the nearest one. */
 const RELATIVE_X = sql`((${RELATIVE_X_CENTS})::float8 / 100)`;
 const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
@@ -102,13 +102,12 @@ function visitorsOnGrid(teamId: number, filter: PointFilter): SQL {
 const counted = (aggregation: Aggregation, distinctId: SQL) => (aggregation === 'unique_visitors' ? sql`count(distinct ${distinctId})` : sql`count(*)`);
 
 /**
- * The points travel to Node as heatmap_points.packed holds them, 16 bytes each (schema/heatmap-points.ts): cx as a
+ * The points travel to Node as heatmap_points.packed holds them, PACKED_BYTES each (schema/heatmap-points.ts): cx as a
  * float8, then gy * 4 + 2 at (0, 0) + 1 when fixed as an int4, then the viewport height on the grid (or NO_HEIGHT).
  * Node counts the cells and works out the fold: a page's points cost it a fraction of Postgres's hash aggregate,
  * top-N sort and aggregates over them. One value per day of the range, so that no value outgrows what Postgres and
  * Node can hold.
  */
-const PACKED_BYTES = 16;
 const packed = (value: SQL) => sql`coalesce(string_agg(${value}, ''::bytea), ''::bytea)`;
 /** The cells' order, x then y then fixed, is the order of cx and of this number. */
 const yFixedOf = (yFlags: number) => (yFlags >> 2) * 2 + (yFlags & 1);

@@ -1,8 +1,9 @@
 import { gzipSync } from 'node:zlib';
-import { asc, desc, eq } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import LZString from 'lz-string';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { events, heatmapPages, heatmapPoints } from '../../../src/db/schema/index.js';
+import { queryRows } from '../../../src/db/client.js';
+import { events, gridOf, heatmapPages, heatmapPoints, packedPointSql, pageKeyOf } from '../../../src/db/schema/index.js';
 import { expectError, ok } from '../../helpers/api.js';
 import { createTestContext, type TestContext } from '../../helpers/context.js';
 import { factories, type Factories, type Tenant } from '../../helpers/factories.js';
@@ -139,6 +140,41 @@ describe('capture: events from posthog-js', () => {
       // The pages the team has points on, which URL patterns read.
       const pages = await ctx.database.db.select({ url: heatmapPages.url }).from(heatmapPages).where(eq(heatmapPages.teamId, tenant.teamId)).orderBy(asc(heatmapPages.url));
       expect(pages.map((page) => page.url)).toEqual(expect.arrayContaining(['https://shop.example.com/a', 'https://shop.example.com/b']));
+    });
+
+    it('writes what the page index holds (page key, grid width, packed point) as the SQL definitions give it, at the grid’s edges', async () => {
+      const edges = [-(2 ** 31) + 1, -25, -24, -9, -8, -7, 0, 7, 8, 9, 23, 24, 25, 2 ** 31 - 1];
+      const points = edges.flatMap((x, i) => [
+        { x, y: edges[(i + 3) % edges.length], target_fixed: i % 2 === 0, type: 'click' },
+        { x: 0, y: x, target_fixed: false, type: 'mousemove' },
+      ]);
+      const viewports = [
+        { $viewport_width: 1280, $viewport_height: 720 },
+        { $viewport_width: 1288, $viewport_height: 7 },
+        { $viewport_width: 7 },
+        { $viewport_width: 8, $viewport_height: 2 ** 31 - 1 },
+        { $viewport_height: 900 },
+        { $viewport_width: 2 ** 31 - 1, $viewport_height: 8 },
+      ];
+      const urls = ['https://shop.example.com/edge', 'https://shop.example.com/edge//', 'https://shop.example.com/é?q=ü', 'https://shop.example.com/'];
+      const batch = viewports.map((viewport, i) => ({
+        uuid: uuid(700 + i),
+        event: '$$heatmap',
+        properties: { distinct_id: 'visitor-1', $session_id: 'session-1', ...viewport, $heatmap_data: { [urls[i % urls.length]!]: points } },
+        timestamp: '2026-12-01T10:00:00.000Z',
+      }));
+      expect((await post('/e/', { api_key: token, batch })).statusCode).toBe(200);
+
+      const [counts] = await queryRows<{ points: number; differ: number; without_packed: number }>(
+        ctx.database.db,
+        sql`
+        select count(*)::int as points,
+          count(*) filter (where url_key is distinct from ${pageKeyOf(sql`url`)} or grid_width is distinct from ${sql.raw(gridOf('viewport_width'))}
+            or packed is distinct from ${packedPointSql()})::int as differ,
+          count(*) filter (where packed is null)::int as without_packed
+        from heatmap_points where team_id = ${tenant.teamId} and event_uuid in (${sql.join(batch.map((event) => sql`${event.uuid}::uuid`), sql`, `)})`,
+      );
+      expect(counts).toEqual({ points: viewports.length * points.length, differ: 0, without_packed: 2 * points.length });
     });
 
     it('stores a batch sent again once, and answers 200 both times', async () => {
