@@ -55,7 +55,7 @@ interface EventInput {
   viewport_height: number | null;
   /** The viewport's width on the grid, as heatmap_points.grid_width holds it. */
   grid_width: number | null;
-  /** The uuid of the person made for this distinct id if it has none yet, the same for all its events. */
+  /** The uuid of the person made for this distinct id if it has none yet, the same for its events of the request (the statement makes one). */
   person_uuid?: string;
 }
 
@@ -75,24 +75,38 @@ export interface StoredEvents {
   firstForTeam: boolean;
 }
 
+/** One request's events as the statement reads them, serialized as the request arrives, while it waits for its statement. */
+export interface EventsInput {
+  /** The events' inputs as JSON objects, comma-separated: the request's part of the statement's array. */
+  json: string;
+  /** Their uuids, each once, in order. */
+  uuids: string[];
+  /** Whether one of them asks for a person. */
+  asksPerson: boolean;
+}
+
+/** Numbers the events in order of arrival in this process: the requests sharing a statement keep their order. */
+let arrivals = 0;
+
 /**
- * The statement's input: each uuid once (the first event with it), in the requests' order; and which request each
- * uuid is counted for.
+ * A request's input for the statement: each uuid once (the first event with it), none of those in `skip`. With
+ * `ensurePersons`, each distinct id of an event that asks for a person gets the uuid of the person to make for it.
  */
-function eventInputs(
-  requests: CapturedEvent[][],
+export function eventsInput(
+  captured: CapturedEvent[],
   { ensurePersons, keepHeatmaps }: Pick<StoreOptions, 'ensurePersons' | 'keepHeatmaps'>,
-): { inputs: EventInput[]; requestOf: Map<string, number> } {
-  const requestOf = new Map<string, number>();
+  skip: { has(uuid: string): boolean } = new Set<string>(),
+): EventsInput {
+  const uuids = new Set<string>();
   const personUuids = new Map<string, string>();
-  const inputs: EventInput[] = [];
-  for (const [request, original] of requests.flatMap((captured, request) => captured.map((event) => [request, event] as const))) {
-    if (requestOf.has(original.uuid)) continue;
-    requestOf.set(original.uuid, request);
+  const parts: string[] = [];
+  for (const original of captured) {
+    if (uuids.has(original.uuid) || skip.has(original.uuid)) continue;
+    uuids.add(original.uuid);
     const { event, points, viewport } = takeHeatmapPoints(original);
     const session = sessionFields(event);
     const input: EventInput = {
-      ord: inputs.length,
+      ord: arrivals++,
       uuid: event.uuid,
       event: event.event,
       distinct_id: event.distinctId,
@@ -114,8 +128,34 @@ function eventInputs(
       if (personUuid === undefined) personUuids.set(event.distinctId, (personUuid = newUuid()));
       input.person_uuid = personUuid;
     }
-    inputs.push(input);
+    parts.push(JSON.stringify(input));
   }
+  return { json: parts.join(','), uuids: [...uuids], asksPerson: personUuids.size > 0 };
+}
+
+/**
+ * The requests' inputs as one: each uuid once in the statement, counted for the first request that has it. Requests
+ * that share none (nearly always) are joined as they were serialized; otherwise all are serialized again in order.
+ */
+function statementInput(
+  requests: { captured: CapturedEvent[]; input: EventsInput }[],
+  options: Pick<StoreOptions, 'ensurePersons' | 'keepHeatmaps'>,
+): { inputs: EventsInput[]; requestOf: Map<string, number> } {
+  const requestOf = new Map<string, number>();
+  let shared = false;
+  for (const [i, { input }] of requests.entries()) {
+    for (const uuid of input.uuids) {
+      if (requestOf.has(uuid)) shared = true;
+      else requestOf.set(uuid, i);
+    }
+  }
+  if (!shared) return { inputs: requests.map(({ input }) => input), requestOf };
+  requestOf.clear();
+  const inputs = requests.map(({ captured }, i) => {
+    const input = eventsInput(captured, options, requestOf);
+    for (const uuid of input.uuids) requestOf.set(uuid, i);
+    return input;
+  });
   return { inputs, requestOf };
 }
 
@@ -157,7 +197,7 @@ function statement(options: StoreOptions): SQL {
   return sql`
   with input as (
     select * from jsonb_to_recordset(${INPUT}::jsonb) as r(
-      ord int, uuid uuid, event text, distinct_id text, at timestamptz, properties jsonb, session_id text, window_id text,
+      ord int8, uuid uuid, event text, distinct_id text, at timestamptz, properties jsonb, session_id text, window_id text,
       current_url text, session_url text, referring_domain text, attribution jsonb, heatmap jsonb, viewport_width int,
       viewport_height int, grid_width int, person_uuid uuid)
   ),
@@ -249,13 +289,23 @@ const prepared = (options: StoreOptions) =>
 
 /**
  * Stores the requests' events (see the top of this file) and answers, per request, the uuids that were new for it;
- * `db` may be a transaction that goes on to update persons. The team's first event is the first request's.
+ * `db` may be a transaction that goes on to update persons. The team's first event is the first request's. Each
+ * request's `input` is eventsInput's of its `captured` events, with the same options.
  */
-export async function storeEvents(db: Db, teamId: number, requests: CapturedEvent[][], options: StoreOptions): Promise<StoredEvents[]> {
-  const { inputs, requestOf } = eventInputs(requests, options);
+export async function storeEvents(
+  db: Db,
+  teamId: number,
+  requests: { captured: CapturedEvent[]; input: EventsInput }[],
+  options: StoreOptions,
+): Promise<StoredEvents[]> {
+  const { inputs, requestOf } = statementInput(requests, options);
   // The statement's person part only when an event asks for a person (posthog-js's anonymous visitors do not).
-  const shape = { ...options, ensurePersons: inputs.some((input) => input.person_uuid !== undefined) };
-  const rows = await prepared(shape)(db, { team: teamId, input: JSON.stringify(inputs) });
+  const shape = { ...options, ensurePersons: inputs.some((input) => input.asksPerson) };
+  const json = `[${inputs
+    .map((input) => input.json)
+    .filter((part) => part !== '')
+    .join(',')}]`;
+  const rows = await prepared(shape)(db, { team: teamId, input: json });
   const stored = requests.map((_, i): StoredEvents => ({ uuids: [], firstForTeam: i === 0 && rows[0]!.first_for_team }));
   for (const uuid of rows[0]!.uuids) stored[requestOf.get(uuid)!]!.uuids.push(uuid);
   return stored;

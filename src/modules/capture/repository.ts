@@ -6,7 +6,7 @@ import { createWriteBatcher } from '../../lib/write-batcher.js';
 import type { CapturedEvent } from './events.js';
 import { peopleWriter } from './people-repository.js';
 import { changesPerson, processesPerson } from './person-updates.js';
-import { type StoreOptions, type StoredEvents, storeEvents } from './events-repository.js';
+import { type EventsInput, eventsInput, type StoreOptions, type StoredEvents, storeEvents } from './events-repository.js';
 
 /** Events stored by one shared statement at most (a single request of more is stored alone). */
 const EVENTS_PER_STATEMENT = 2_000;
@@ -15,6 +15,8 @@ const EVENTS_PER_STATEMENT = 2_000;
 interface EventsWrite {
   teamId: number;
   captured: CapturedEvent[];
+  /** The events serialized for the statement as the request arrived (eventsInput). */
+  input: EventsInput;
   options: StoreOptions;
 }
 
@@ -27,7 +29,7 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
     maxInFlight: concurrentWrites,
     maxWeight: EVENTS_PER_STATEMENT,
     weight: (write) => write.captured.length,
-    write: (writes) => storeEvents(db, writes[0]!.teamId, writes.map((w) => w.captured), writes[0]!.options),
+    write: (writes) => storeEvents(db, writes[0]!.teamId, writes, writes[0]!.options),
   });
 
   return {
@@ -48,12 +50,14 @@ export function createCaptureRepository(db: Db, { concurrentWrites }: { concurre
     ): Promise<{ inserted: number; firstForTeam: boolean }> {
       const flagTeam = !options.alreadyIngested;
       if (!captured.some(changesPerson)) {
-        const write = { teamId, captured, options: { ensurePersons: true, flagTeam, keepHeatmaps: options.keepHeatmaps } };
+        const storeOptions = { ensurePersons: true, flagTeam, keepHeatmaps: options.keepHeatmaps };
+        const write = { teamId, captured, input: eventsInput(captured, storeOptions), options: storeOptions };
         const { uuids, firstForTeam } = await batcher.write(`${teamId}:${flagTeam}:${options.keepHeatmaps}`, write);
         return { inserted: uuids.length, firstForTeam };
       }
       return db.transaction(async (tx) => {
-        const [{ uuids, firstForTeam }] = (await storeEvents(tx, teamId, [captured], { ensurePersons: false, flagTeam, keepHeatmaps: options.keepHeatmaps })) as [
+        const storeOptions = { ensurePersons: false, flagTeam, keepHeatmaps: options.keepHeatmaps };
+        const [{ uuids, firstForTeam }] = (await storeEvents(tx, teamId, [{ captured, input: eventsInput(captured, storeOptions) }], storeOptions)) as [
           StoredEvents,
         ];
         const fresh = new Set(uuids);
