@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Db, queryRows } from '../../db/client.js';
-import { gridOf, NO_HEIGHT, PACKED_BYTES, pageKeyOf, relativeXCentsOf } from '../../db/schema/index.js';
+import { gridOf, gridOfNumber, NO_HEIGHT, PACKED_BYTES, pageKeyOf, relativeXCentsOf } from '../../db/schema/index.js';
 import { assertPatternsCompile, type PropertyFilter, propertyCondition } from '../../db/property-filters.js';
 import { type Aggregation, SCALE_FACTOR } from './contract.js';
 
@@ -31,8 +31,8 @@ const RELATIVE_X_CENTS = sql.raw(relativeXCentsOf(gridOf('p.x'), 'p.grid_width')
 /** The same double as round(X / WIDTH, 2)::float8: the division of two exact doubles rounds to the nearest one. */
 const RELATIVE_X = sql`((${RELATIVE_X_CENTS})::float8 / 100)`;
 const POINTER_Y = sql`(${Y} * ${SCALE})::int`;
-/** A viewport bound on the grid, as Postgres's round(v / 16) gives it, kept within an integer's range. */
-const gridBound = (value: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, Math.sign(value) * Math.round(Math.abs(value) / SCALE_FACTOR)));
+/** A viewport bound on the grid (gridOfNumber, as capture puts the viewport there), kept within an integer's range. */
+const gridBound = (value: number) => Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, gridOfNumber(value)));
 
 const dayStart = (day: string, timeZone: string) => sql`(${day}::date::timestamp at time zone ${timeZone})`;
 const rangeEnd = (filter: PointFilter) => sql`${dayStart(filter.to, filter.timeZone)} + interval '1 day'`;
